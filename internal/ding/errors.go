@@ -1,0 +1,187 @@
+// Package ding is the vocabulary of DingChat: domain types, the interfaces
+// adapters implement, and the error kinds and reasons every layer speaks.
+// It imports only the standard library.
+package ding
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error; surfaces turn (Kind, Reason) into a wire error.
+type Kind int
+
+const (
+	Internal Kind = iota // the zero kind: a bug or an unexpected failure
+	Invalid
+	Unauthenticated
+	Forbidden
+	NotFound
+	Conflict
+	TooLarge
+	RateLimited
+	Unavailable
+)
+
+// Kinds lists every kind so tests can loop over them.
+var Kinds = []Kind{Internal, Invalid, Unauthenticated, Forbidden, NotFound, Conflict, TooLarge, RateLimited, Unavailable}
+
+func (k Kind) String() string {
+	switch k {
+	case Internal:
+		return "internal"
+	case Invalid:
+		return "invalid"
+	case Unauthenticated:
+		return "unauthenticated"
+	case Forbidden:
+		return "forbidden"
+	case NotFound:
+		return "not_found"
+	case Conflict:
+		return "conflict"
+	case TooLarge:
+		return "too_large"
+	case RateLimited:
+		return "rate_limited"
+	case Unavailable:
+		return "unavailable"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Reason narrows a kind where DingTalk answers with a distinct code.
+type Reason string
+
+const (
+	ReasonNone Reason = ""
+
+	// request shape
+	ReasonMalformedBody Reason = "malformed_body" // body is not parseable JSON/form
+	ReasonInvalidParam  Reason = "invalid_param"  // a parameter has the wrong type or value
+	ReasonMissingParam  Reason = "missing_param"  // a required parameter is absent
+	ReasonUnknownPath   Reason = "unknown_path"   // no such endpoint
+	ReasonUnknownAPI    Reason = "unknown_api"    // no such topapi method name
+
+	// tokens and credentials
+	ReasonTokenMissing       Reason = "token_missing"
+	ReasonTokenInvalid       Reason = "token_invalid"
+	ReasonTokenExpired       Reason = "token_expired"
+	ReasonAppKeyMissing      Reason = "app_key_missing"
+	ReasonAppSecretMissing   Reason = "app_secret_missing"
+	ReasonBadAppCredentials  Reason = "bad_app_credentials"
+	ReasonBadCorpCredentials Reason = "bad_corp_credentials"
+	ReasonPermissionDenied   Reason = "permission_denied"
+	ReasonOwnerNotVisible    Reason = "owner_not_visible"
+	ReasonOrdinaryNotAllowed Reason = "ordinary_group_not_allowed"
+
+	// groups
+	ReasonChatIDMissing      Reason = "chatid_missing"
+	ReasonChatNotFound       Reason = "chat_not_found"
+	ReasonOpenConvNotFound   Reason = "open_conversation_not_found"
+	ReasonNameEmpty          Reason = "name_empty"
+	ReasonNameLength         Reason = "name_length"
+	ReasonOwnerMissing       Reason = "owner_missing"
+	ReasonOwnerNotMember     Reason = "owner_not_member"
+	ReasonOwnerType          Reason = "owner_type"
+	ReasonOwnerNotStaff      Reason = "owner_not_staff"
+	ReasonOwnerNotExternal   Reason = "owner_not_external"
+	ReasonMembersEmpty       Reason = "members_empty"
+	ReasonTooManyIDs         Reason = "too_many_ids"
+	ReasonTooManyExtIDs      Reason = "too_many_ext_ids"
+	ReasonMemberLimit        Reason = "member_limit"
+	ReasonUnknownUser        Reason = "unknown_user"
+	ReasonUnknownExternal    Reason = "unknown_external"
+	ReasonAddDelOverlap      Reason = "add_del_overlap"
+	ReasonExtAddDelOverlap   Reason = "ext_add_del_overlap"
+	ReasonConversationTag    Reason = "conversation_tag"
+	ReasonExternalNotAllowed Reason = "external_not_allowed"
+	ReasonOptionValue        Reason = "option_value"
+	ReasonChatDisbanded      Reason = "chat_disbanded"
+	ReasonRole               Reason = "role"
+	ReasonSubAdminLimit      Reason = "subadmin_limit"
+	ReasonNotMember          Reason = "not_member"
+
+	// contacts
+	ReasonUserNotFound   Reason = "user_not_found"
+	ReasonMobileNotFound Reason = "mobile_not_found"
+)
+
+// Reasons lists every reason so tests can check each surface maps it.
+var Reasons = []Reason{
+	ReasonNone,
+	ReasonMalformedBody, ReasonInvalidParam, ReasonMissingParam, ReasonUnknownPath, ReasonUnknownAPI,
+	ReasonTokenMissing, ReasonTokenInvalid, ReasonTokenExpired, ReasonAppKeyMissing, ReasonAppSecretMissing,
+	ReasonBadAppCredentials, ReasonBadCorpCredentials, ReasonPermissionDenied, ReasonOwnerNotVisible, ReasonOrdinaryNotAllowed,
+	ReasonChatIDMissing, ReasonChatNotFound, ReasonOpenConvNotFound, ReasonNameEmpty, ReasonNameLength,
+	ReasonOwnerMissing, ReasonOwnerNotMember, ReasonOwnerType, ReasonOwnerNotStaff, ReasonOwnerNotExternal,
+	ReasonMembersEmpty, ReasonTooManyIDs, ReasonTooManyExtIDs, ReasonMemberLimit, ReasonUnknownUser,
+	ReasonUnknownExternal, ReasonAddDelOverlap, ReasonExtAddDelOverlap, ReasonConversationTag,
+	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
+	ReasonNotMember,
+	ReasonUserNotFound, ReasonMobileNotFound,
+}
+
+// Error is the one error type of the domain.
+type Error struct {
+	Kind    Kind
+	Reason  Reason
+	Message string // human detail, safe to show to the caller
+	Err     error  // wrapped cause, never shown to the caller
+}
+
+func (e *Error) Error() string {
+	s := e.Kind.String()
+	if e.Reason != "" {
+		s += "/" + string(e.Reason)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error with a formatted message.
+func Errorf(kind Kind, reason Reason, format string, args ...any) *Error {
+	return &Error{Kind: kind, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap marks err with a kind; it keeps err for logs.
+func Wrap(kind Kind, err error, msg string) *Error {
+	return &Error{Kind: kind, Message: msg, Err: err}
+}
+
+// ErrorKind returns the kind of err, Internal for foreign errors.
+func ErrorKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// ErrorReason returns the reason of err, if any.
+func ErrorReason(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ReasonNone
+}
+
+// ErrorMessage returns the caller-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
+
+// IsKind reports whether err has kind k.
+func IsKind(err error, k Kind) bool { return err != nil && ErrorKind(err) == k }

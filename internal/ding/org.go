@@ -1,0 +1,120 @@
+package ding
+
+import "context"
+
+// Corp is an organisation (企业). Its ID looks like DingTalk's: "ding" + hex.
+type Corp struct {
+	ID        string
+	Name      string
+	CreatedAt int64 // Unix ms
+}
+
+// Scopes an app can hold; DingTalk names them in the developer console.
+const (
+	ScopeChatManage   = "qyapi_chat_manage"
+	ScopeChatRead     = "qyapi_chat_read"
+	ScopeChatBaseRead = "qyapi_chat_base_read"
+	ScopeRobotSendMsg = "qyapi_robot_sendmsg"
+	ScopeContactRead  = "qyapi_get_member"
+)
+
+// DefaultScopes is what an app holds when nothing else is declared.
+var DefaultScopes = []string{ScopeChatManage, ScopeChatRead, ScopeChatBaseRead, ScopeRobotSendMsg, ScopeContactRead}
+
+// App is an internal app of a corp: it owns a key and secret and mints tokens.
+type App struct {
+	Key     string // AppKey / Client ID
+	CorpID  string
+	Secret  string
+	AgentID int64
+	Name    string
+	Scopes  []string
+	// VisibleAll is true when the app is visible to the whole corp; otherwise
+	// only the users in VisibleUsers are within its visibility.
+	VisibleAll   bool
+	VisibleUsers []string
+	// OrdinaryGroups is DingTalk's allow-list for creating conversationTag 0 groups.
+	OrdinaryGroups bool
+	CreatedAt      int64
+}
+
+// Visible reports whether userID is within the app's visibility.
+func (a *App) Visible(userID string) bool {
+	if a.VisibleAll {
+		return true
+	}
+	for _, u := range a.VisibleUsers {
+		if u == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// HasScope reports whether the app holds scope.
+func (a *App) HasScope(scope string) bool {
+	for _, s := range a.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a staff member of a corp.
+type User struct {
+	CorpID  string
+	UserID  string
+	UnionID string
+	Name    string
+	Mobile  string
+	Title   string
+	JobNo   string
+	Email   string
+	Active  bool
+	Admin   bool
+	DeptIDs []int64
+	Created int64
+}
+
+// ExtContact is an external contact known to a corp, identified by unionId.
+type ExtContact struct {
+	CorpID  string
+	UnionID string
+	Name    string
+	Mobile  string
+}
+
+// Org is a whole organisation as declared in an org file or the demo.
+type Org struct {
+	Corp      Corp
+	Apps      []App
+	Users     []User
+	Externals []ExtContact
+}
+
+// OrgStore keeps corps, apps, users and external contacts.
+type OrgStore interface {
+	// ApplyOrg upserts the corp and everything declared with it, in one transaction.
+	ApplyOrg(ctx context.Context, org *Org) error
+	// CountCorps returns how many corps exist.
+	CountCorps(ctx context.Context) (int, error)
+	// Corp returns NotFound when id is unknown.
+	Corp(ctx context.Context, id string) (*Corp, error)
+	// App returns NotFound when key is unknown.
+	App(ctx context.Context, key string) (*App, error)
+	// AppsByCorp lists a corp's apps ordered by key.
+	AppsByCorp(ctx context.Context, corpID string) ([]App, error)
+	// User returns NotFound when the user is not in the corp.
+	User(ctx context.Context, corpID, userID string) (*User, error)
+	// UserByMobile returns NotFound when no user of the corp has the mobile.
+	UserByMobile(ctx context.Context, corpID, mobile string) (*User, error)
+	// UserByUnionID returns NotFound when no user of the corp has the unionId.
+	UserByUnionID(ctx context.Context, corpID, unionID string) (*User, error)
+	// UsersByCorp lists a corp's users ordered by userid, at most limit.
+	UsersByCorp(ctx context.Context, corpID string, limit int) ([]User, error)
+	// ExistingUsers returns the subset of ids that are users of the corp.
+	ExistingUsers(ctx context.Context, corpID string, ids []string) (map[string]bool, error)
+	// ExistingExternals returns the subset of unionIds that are external contacts of the corp.
+	ExistingExternals(ctx context.Context, corpID string, unionIDs []string) (map[string]bool, error)
+}

@@ -1,0 +1,192 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+const chatCols = `chat_id, open_conversation_id, corp_id, name, owner, owner_type, conversation_tag, icon,
+	show_history_type, searchable, validation_type, mention_all_authority, management_type, chat_banned_type,
+	status, creator_app, member_count, created_at, updated_at`
+
+func scanGroup(row interface{ Scan(...any) error }) (*ding.Group, error) {
+	var g ding.Group
+	o := &g.Options
+	err := row.Scan(&g.ChatID, &g.OpenConversationID, &g.CorpID, &g.Name, &g.Owner, &g.OwnerType, &g.ConversationTag, &g.Icon,
+		&o.ShowHistoryType, &o.Searchable, &o.ValidationType, &o.MentionAllAuthority, &o.ManagementType, &o.ChatBannedType,
+		&g.Status, &g.CreatorApp, &g.MemberCount, &g.CreatedAt, &g.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func groupArgs(g *ding.Group) []any {
+	o := g.Options
+	return []any{g.ChatID, g.OpenConversationID, g.CorpID, g.Name, g.Owner, g.OwnerType, g.ConversationTag, g.Icon,
+		o.ShowHistoryType, o.Searchable, o.ValidationType, o.MentionAllAuthority, o.ManagementType, o.ChatBannedType,
+		g.Status, g.CreatorApp, g.MemberCount, g.CreatedAt, g.UpdatedAt}
+}
+
+// CreateGroup stores g, its members and its events in one transaction.
+func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		row := *g
+		row.MemberCount = len(members)
+		if _, err := tx.Exec(`INSERT INTO chats (`+chatCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, groupArgs(&row)...); err != nil {
+			return translate(err, "group")
+		}
+		if err := insertMembers(tx, g.ChatID, members, 0); err != nil {
+			return err
+		}
+		if err := appendEvents(tx, events); err != nil {
+			return err
+		}
+		g.MemberCount = row.MemberCount
+		return nil
+	})
+}
+
+func insertMembers(tx *sql.Tx, chatID string, members []ding.Member, pos int) error {
+	if len(members) == 0 {
+		return nil
+	}
+	st, err := tx.Prepare(`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return translate(err, "member")
+	}
+	defer st.Close()
+	for i, m := range members {
+		if _, err := st.Exec(chatID, m.Kind, m.ID, m.Role, pos+i, m.JoinedAt); err != nil {
+			return translate(err, "member "+m.ID)
+		}
+	}
+	return nil
+}
+
+func appendEvents(tx *sql.Tx, events []ding.Event) error {
+	for i := range events {
+		e := &events[i]
+		var next int64
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE corp_id = ?`, e.CorpID).Scan(&next); err != nil {
+			return translate(err, "event")
+		}
+		data := e.Data
+		if len(data) == 0 {
+			data = []byte("{}")
+		}
+		if _, err := tx.Exec(`INSERT INTO events (corp_id, seq, type, chat_id, open_conversation_id, operator, data, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.CorpID, next, e.Type, e.ChatID, e.OpenConversationID, e.Operator, string(data), e.CreatedAt); err != nil {
+			return translate(err, "event")
+		}
+		e.Seq = next
+	}
+	return nil
+}
+
+// Group returns NotFound when the corp has no group chatID.
+func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, error) {
+	g, err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID))
+	if err != nil {
+		return nil, translate(err, "group")
+	}
+	return g, nil
+}
+
+// GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
+func (s *Store) GroupByOpenID(ctx context.Context, corpID, openID string) (*ding.Group, error) {
+	g, err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+chatCols+` FROM chats WHERE open_conversation_id = ? AND corp_id = ?`, openID, corpID))
+	if err != nil {
+		return nil, translate(err, "group")
+	}
+	return g, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func members(ctx context.Context, q querier, chatID string) ([]ding.Member, error) {
+	rows, err := q.QueryContext(ctx, `SELECT member_id, kind, role, joined_at FROM chat_members WHERE chat_id = ? ORDER BY kind, pos`, chatID)
+	if err != nil {
+		return nil, translate(err, "members")
+	}
+	defer rows.Close()
+	var out []ding.Member
+	for rows.Next() {
+		var m ding.Member
+		if err := rows.Scan(&m.ID, &m.Kind, &m.Role, &m.JoinedAt); err != nil {
+			return nil, translate(err, "members")
+		}
+		out = append(out, m)
+	}
+	return out, translate(rows.Err(), "members")
+}
+
+// Members lists a group's members, staff first, in joining order.
+func (s *Store) Members(ctx context.Context, chatID string) ([]ding.Member, error) {
+	return members(ctx, s.read, chatID)
+}
+
+// UpdateGroup runs decide on the current state inside the writer's transaction.
+func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide func(*ding.GroupState) (*ding.GroupChange, error)) (*ding.Group, error) {
+	var out *ding.Group
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		g, err := scanGroup(tx.QueryRow(`SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID))
+		if err != nil {
+			return translate(err, "group")
+		}
+		ms, err := members(ctx, tx, chatID)
+		if err != nil {
+			return err
+		}
+		ch, err := decide(&ding.GroupState{Group: *g, Members: ms})
+		if err != nil {
+			return err
+		}
+		if ch == nil {
+			out = g
+			return nil
+		}
+		for _, m := range ch.Remove {
+			if _, err := tx.Exec(`DELETE FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, m.Kind, m.ID); err != nil {
+				return translate(err, "member")
+			}
+		}
+		var pos int
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(pos), -1) + 1 FROM chat_members WHERE chat_id = ?`, chatID).Scan(&pos); err != nil {
+			return translate(err, "member")
+		}
+		if err := insertMembers(tx, chatID, ch.Add, pos); err != nil {
+			return err
+		}
+		for _, m := range ch.Roles {
+			if _, err := tx.Exec(`UPDATE chat_members SET role = ? WHERE chat_id = ? AND kind = ? AND member_id = ?`, m.Role, chatID, m.Kind, m.ID); err != nil {
+				return translate(err, "member")
+			}
+		}
+		row := ch.Group
+		row.ChatID, row.CorpID, row.OpenConversationID = g.ChatID, g.CorpID, g.OpenConversationID
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM chat_members WHERE chat_id = ?`, chatID).Scan(&row.MemberCount); err != nil {
+			return translate(err, "member")
+		}
+		args := groupArgs(&row)
+		if _, err := tx.Exec(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
+			show_history_type = ?, searchable = ?, validation_type = ?, mention_all_authority = ?, management_type = ?, chat_banned_type = ?,
+			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ? WHERE chat_id = ?`,
+			append(args[3:], chatID)...); err != nil {
+			return translate(err, "group")
+		}
+		if err := appendEvents(tx, ch.Events); err != nil {
+			return err
+		}
+		out = &row
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,243 @@
+// Package sqlite implements ding.Store on an embedded SQLite file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+var _ ding.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxBatch bounds how many queued writes share one transaction.
+const maxBatch = 256
+
+// Store is ding.Store on SQLite. All writes go through one writer goroutine
+// that commits queued writes together (group commit); reads use a pool.
+type Store struct {
+	path  string
+	read  *sql.DB
+	write *sql.DB
+
+	reqs   chan *writeReq
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+type writeReq struct {
+	fn  func(tx *sql.Tx) error
+	err chan error
+}
+
+// Open opens (creating if needed) the database file at path and migrates it.
+func Open(path string) (*Store, error) {
+	q := url.Values{}
+	// WAL: readers never block the writer and a commit is one sequential append.
+	q.Add("_pragma", "journal_mode(WAL)")
+	// FULL: fsync the WAL on every commit, so an acknowledged write survives power loss.
+	q.Add("_pragma", "synchronous(FULL)")
+	// Foreign keys are off by default in SQLite; the schema relies on them.
+	q.Add("_pragma", "foreign_keys(1)")
+	// Wait instead of failing when a checkpoint or another process holds the lock.
+	q.Add("_pragma", "busy_timeout(10000)")
+	dsn := "file:" + path + "?" + q.Encode()
+
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1) // the single writer
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn+"&"+url.Values{"_pragma": {"query_only(1)"}}.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	go s.loop()
+	return s, nil
+}
+
+// Close drains queued writes and closes the database.
+func (s *Store) Close() error {
+	s.closed.Do(func() { close(s.stop) })
+	<-s.done
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping reports whether both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return translate(err, "store")
+	}
+	return s.do(ctx, func(tx *sql.Tx) error { return nil })
+}
+
+func migrate(db *sql.DB) error {
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", name)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, v); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// do queues fn for the writer and waits for the commit that includes it.
+// Once queued, the outcome is awaited even if ctx ends, so a caller never
+// reports failure for a write that committed.
+func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	req := &writeReq{fn: fn, err: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
+	case <-s.stop:
+		return &ding.Error{Kind: ding.Unavailable, Message: "store is closing"}
+	}
+	return <-req.err
+}
+
+func (s *Store) loop() {
+	defer close(s.done)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.reqs:
+		case <-s.stop:
+			// answer whatever is still queued, then stop
+			for {
+				select {
+				case r := <-s.reqs:
+					s.commit([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*writeReq{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction; each write has its own savepoint so
+// one failing write rolls back alone.
+func (s *Store) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	tx, err := s.write.Begin()
+	if err != nil {
+		for _, r := range batch {
+			r.err <- translate(err, "transaction")
+		}
+		return
+	}
+	for i, r := range batch {
+		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			errs[i] = translate(err, "savepoint")
+			continue
+		}
+		if err := runSafely(r.fn, tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
+				// the transaction is unusable: nothing of this batch commits
+				tx.Rollback()
+				for j, r := range batch {
+					if errs[j] == nil {
+						errs[j] = translate(rerr, "rollback")
+					}
+					r.err <- errs[j]
+				}
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE w`); err != nil && errs[i] == nil {
+			errs[i] = translate(err, "savepoint")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		cerr := translate(err, "commit")
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = cerr
+			}
+		}
+	}
+	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+func runSafely(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &ding.Error{Kind: ding.Internal, Err: fmt.Errorf("panic in write: %v", p)}
+		}
+	}()
+	return fn(tx)
+}
