@@ -1,0 +1,49 @@
+package service
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
+
+// RandomIDs mints identifiers shaped like DingTalk's from crypto/rand.
+type RandomIDs struct{}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func (RandomIDs) ChatID() string { return "chat" + hex.EncodeToString(randomBytes(16)) }
+
+func (RandomIDs) OpenConversationID() string {
+	return "cid" + base64.StdEncoding.EncodeToString(randomBytes(16))
+}
+
+func (RandomIDs) Token() string { return hex.EncodeToString(randomBytes(16)) }
+
+func (RandomIDs) RequestID() string {
+	b := randomBytes(16)
+	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
+}
+
+// SequentialIDs mints predictable identifiers of the same shapes, for golden tests.
+type SequentialIDs struct{ n atomic.Int64 }
+
+func (s *SequentialIDs) next() int64 { return s.n.Add(1) }
+
+func (s *SequentialIDs) ChatID() string { return fmt.Sprintf("chat%032x", s.next()) }
+
+func (s *SequentialIDs) OpenConversationID() string {
+	return "cid" + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%016d", s.next())))
+}
+
+func (s *SequentialIDs) Token() string { return fmt.Sprintf("%032x", s.next()) }
+
+func (s *SequentialIDs) RequestID() string {
+	return fmt.Sprintf("00000000-0000-0000-0000-%012X", s.next())
+}

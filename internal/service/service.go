@@ -1,0 +1,49 @@
+// Package service holds every business rule of DingChat. Surfaces call it;
+// it talks to storage only through ding's interfaces.
+package service
+
+import (
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// Service is the use-case layer.
+type Service struct {
+	store ding.Store
+	clock ding.Clock
+	ids   ding.IDs
+}
+
+// New returns a Service; nil clock or ids mean the real ones.
+func New(store ding.Store, clock ding.Clock, ids ding.IDs) *Service {
+	if clock == nil {
+		clock = ding.SystemClock{}
+	}
+	if ids == nil {
+		ids = RandomIDs{}
+	}
+	return &Service{store: store, clock: clock, ids: ids}
+}
+
+// IDs exposes the id generator so surfaces mint request ids the same way.
+func (s *Service) IDs() ding.IDs { return s.ids }
+
+// Store exposes the store for wiring that needs it (health checks).
+func (s *Service) Store() ding.Store { return s.store }
+
+func (s *Service) nowMs() int64 { return s.clock.Now().UnixMilli() }
+
+// Caller is an authenticated app acting through one of its tokens.
+type Caller struct {
+	App   *ding.App
+	Token *ding.Token
+}
+
+// CorpID is the corp whose data the caller may reach.
+func (c *Caller) CorpID() string { return c.App.CorpID }
+
+func (s *Service) require(c *Caller, scope string) error {
+	if !c.App.HasScope(scope) {
+		return ding.Errorf(ding.Forbidden, ding.ReasonPermissionDenied, "app lacks scope %s", scope)
+	}
+	return nil
+}
