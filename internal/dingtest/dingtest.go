@@ -1,0 +1,135 @@
+// Package dingtest is test wiring: a real store in a temp dir, a clock tests
+// can move, and a fixed organisation with known keys and users.
+package dingtest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/store/sqlite"
+)
+
+// OpenStore opens a fresh SQLite store in a temp dir, closed at cleanup.
+func OpenStore(t testing.TB) ding.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dingchat.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Clock is a clock tests move by hand.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts at a fixed instant so golden files stay stable.
+func NewClock() *Clock { return &Clock{now: time.UnixMilli(1767225600000)} } // 2026-01-01T00:00:00Z
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Fixed keys of the fixture organisation.
+const (
+	CorpID    = "dingtestcorp00000001"
+	AppKey    = "dingtestappkey000001"
+	AppSecret = "test-secret-000001"
+	// OrdinaryAppKey may create conversationTag 0 groups.
+	OrdinaryAppKey    = "dingtestappkey000002"
+	OrdinaryAppSecret = "test-secret-000002"
+	// NarrowAppKey sees only manager4220 and zhangsan.
+	NarrowAppKey    = "dingtestappkey000003"
+	NarrowAppSecret = "test-secret-000003"
+	// ReadOnlyAppKey holds only qyapi_chat_read.
+	ReadOnlyAppKey    = "dingtestappkey000004"
+	ReadOnlyAppSecret = "test-secret-000004"
+
+	OtherCorpID    = "dingothercorp0000001"
+	OtherAppKey    = "dingotherappkey00001"
+	OtherAppSecret = "other-secret-000001"
+
+	// Users is how many numbered users (user0001…) the fixture corp holds
+	// besides the named ones: enough to fill a group past its cap.
+	Users = 1100
+	// Externals is how many external contacts (ext001…) the fixture corp holds.
+	Externals = 50
+)
+
+// Named users of the fixture corp, with their mobiles.
+var Named = []ding.User{
+	{UserID: "manager4220", Name: "管理员", Mobile: "13800000000", UnionID: "union-manager4220"},
+	{UserID: "zhangsan", Name: "张三", Mobile: "13800000001", UnionID: "union-zhangsan"},
+	{UserID: "lisi", Name: "李四", Mobile: "13800000002", UnionID: "union-lisi"},
+	{UserID: "wangwu", Name: "王五", Mobile: "13800000003", UnionID: "union-wangwu"},
+}
+
+// UserID returns the id of numbered user i (1-based).
+func UserID(i int) string { return fmt.Sprintf("user%04d", i) }
+
+// ExtID returns the unionId of numbered external contact i (1-based).
+func ExtID(i int) string { return fmt.Sprintf("ext%03d", i) }
+
+// Org returns the fixture corp.
+func Org() *ding.Org {
+	const t0 = 1767225600000
+	org := &ding.Org{Corp: ding.Corp{ID: CorpID, Name: "测试企业", CreatedAt: t0}}
+	org.Apps = []ding.App{
+		{Key: AppKey, Secret: AppSecret, AgentID: 100001, Name: "测试应用", Scopes: ding.DefaultScopes, VisibleAll: true, CreatedAt: t0},
+		{Key: OrdinaryAppKey, Secret: OrdinaryAppSecret, AgentID: 100002, Name: "普通群应用", Scopes: ding.DefaultScopes, VisibleAll: true, OrdinaryGroups: true, CreatedAt: t0},
+		{Key: NarrowAppKey, Secret: NarrowAppSecret, AgentID: 100003, Name: "窄可见应用", Scopes: ding.DefaultScopes, VisibleUsers: []string{"manager4220", "zhangsan"}, CreatedAt: t0},
+		{Key: ReadOnlyAppKey, Secret: ReadOnlyAppSecret, AgentID: 100004, Name: "只读应用", Scopes: []string{ding.ScopeChatRead}, VisibleAll: true, CreatedAt: t0},
+	}
+	for _, u := range Named {
+		u.CorpID, u.Active, u.DeptIDs, u.Created = CorpID, true, []int64{1}, t0
+		org.Users = append(org.Users, u)
+	}
+	for i := 1; i <= Users; i++ {
+		org.Users = append(org.Users, ding.User{CorpID: CorpID, UserID: UserID(i), UnionID: "union-" + UserID(i),
+			Name: fmt.Sprintf("用户%04d", i), Mobile: fmt.Sprintf("139%08d", i), Active: true, DeptIDs: []int64{1}, Created: t0})
+	}
+	for i := 1; i <= Externals; i++ {
+		org.Externals = append(org.Externals, ding.ExtContact{CorpID: CorpID, UnionID: ExtID(i), Name: fmt.Sprintf("外部联系人%03d", i)})
+	}
+	return org
+}
+
+// OtherOrg is a second corp, to prove one corp's token never reaches another's data.
+func OtherOrg() *ding.Org {
+	const t0 = 1767225600000
+	return &ding.Org{
+		Corp: ding.Corp{ID: OtherCorpID, Name: "另一家企业", CreatedAt: t0},
+		Apps: []ding.App{{Key: OtherAppKey, Secret: OtherAppSecret, AgentID: 200001, Name: "他司应用", Scopes: ding.DefaultScopes, VisibleAll: true, CreatedAt: t0}},
+		Users: []ding.User{
+			{CorpID: OtherCorpID, UserID: "manager4220", Name: "他司管理员", Mobile: "13900000000", UnionID: "union-other-manager", Active: true, Created: t0},
+			{CorpID: OtherCorpID, UserID: "zhaoliu", Name: "赵六", Mobile: "13900000001", UnionID: "union-zhaoliu", Active: true, Created: t0},
+		},
+	}
+}
+
+// Seed applies both fixture corps to st.
+func Seed(t testing.TB, st ding.Store) {
+	t.Helper()
+	for _, org := range []*ding.Org{Org(), OtherOrg()} {
+		if err := st.ApplyOrg(context.Background(), org); err != nil {
+			t.Fatalf("seed %s: %v", org.Corp.ID, err)
+		}
+	}
+}
