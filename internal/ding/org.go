@@ -99,6 +99,8 @@ type OrgStore interface {
 	ApplyOrg(ctx context.Context, org *Org) error
 	// CountCorps returns how many corps exist.
 	CountCorps(ctx context.Context) (int, error)
+	// Corps lists corps, oldest first.
+	Corps(ctx context.Context) ([]Corp, error)
 	// Corp returns NotFound when id is unknown.
 	Corp(ctx context.Context, id string) (*Corp, error)
 	// App returns NotFound when key is unknown.

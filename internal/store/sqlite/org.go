@@ -81,6 +81,24 @@ func (s *Store) CountCorps(ctx context.Context) (int, error) {
 	return n, translate(err, "corps")
 }
 
+// Corps lists corps, oldest first.
+func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at FROM corps ORDER BY created_at, id`)
+	if err != nil {
+		return nil, translate(err, "corps")
+	}
+	defer rows.Close()
+	var out []ding.Corp
+	for rows.Next() {
+		var c ding.Corp
+		if err := rows.Scan(&c.ID, &c.Name, &c.CreatedAt); err != nil {
+			return nil, translate(err, "corps")
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err(), "corps")
+}
+
 // Corp returns NotFound when id is unknown.
 func (s *Store) Corp(ctx context.Context, id string) (*ding.Corp, error) {
 	var c ding.Corp

@@ -1,0 +1,55 @@
+// Command dingchat serves DingTalk's group conversation API.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `dingchat serves DingTalk's group conversation API.
+
+Usage:
+  dingchat serve [flags]   start the server (dingchat serve -h lists the flags)
+  dingchat version         print the version
+`
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		m, err := Open(args[1:], getenv, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "dingchat:", err)
+			return 1
+		}
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "dingchat:", err)
+			return 1
+		}
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, "dingchat", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "dingchat: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

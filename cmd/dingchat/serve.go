@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/config"
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/orgfile"
+	"github.com/dingchat/dingchat/internal/server"
+	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/store/sqlite"
+)
+
+// Main is one running dingchat: opened by Open, stopped by Run's context.
+type Main struct {
+	Config  config.Config
+	Store   ding.Store
+	Service *service.Service
+	Server  *server.Server
+	log     *slog.Logger
+	stdout  io.Writer
+}
+
+// Open loads the configuration, opens the store, applies the organisation
+// and binds the listener; nothing is served until Run.
+func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	var h slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
+	}
+	log := slog.New(h)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := sqlite.Open(cfg.DBPath())
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
+	m.Service = service.New(st, nil, nil)
+	if err := m.applyOrg(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log), log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Main) applyOrg(ctx context.Context) error {
+	if m.Config.OrgFile != "" {
+		orgs, err := orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			if err := m.Service.ApplyOrg(ctx, o); err != nil {
+				return fmt.Errorf("apply %s: corp %s: %w", m.Config.OrgFile, o.Corp.ID, err)
+			}
+		}
+	}
+	if m.Config.Demo {
+		created, err := m.Service.EnsureDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if created {
+			m.log.Info("created the demo organisation")
+		}
+	}
+	return nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully and closes the store.
+func (m *Main) Run(ctx context.Context) error {
+	m.banner(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- m.Server.Serve() }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		m.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		err = m.Server.Shutdown(sctx)
+		cancel()
+	}
+	return errors.Join(err, m.Store.Close())
+}
+
+func (m *Main) banner(ctx context.Context) {
+	base := "http://" + m.Server.Addr().String()
+	w := m.stdout
+	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
+	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBPath())
+	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
+	sums, err := m.Service.Summarize(ctx, 1000)
+	if err != nil {
+		m.log.Warn("cannot list the organisation", "err", err)
+		return
+	}
+	for _, s := range sums {
+		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
+		for _, a := range s.Apps {
+			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+		}
+		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
+		if len(s.Apps) > 0 {
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, s.Apps[0].Key, s.Apps[0].Secret)
+		}
+	}
+}
+
+// sampleUsers names a few users, the ones DingTalk's docs use first.
+func sampleUsers(us []ding.User, n int) string {
+	var ids []string
+	for _, pass := range []bool{true, false} {
+		for _, u := range us {
+			named := u.UserID == "manager4220" || u.UserID == "zhangsan" || u.UserID == "lisi" || u.UserID == "wangwu"
+			if named == pass && len(ids) < n {
+				ids = append(ids, u.UserID)
+			}
+		}
+	}
+	if len(us) > len(ids) {
+		ids = append(ids, "…")
+	}
+	return strings.Join(ids, ", ")
+}

@@ -1,0 +1,105 @@
+// Package config turns flags and DINGCHAT_* environment variables into a
+// Config. It keeps no package state.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything `dingchat serve` can be told.
+type Config struct {
+	Addr            string        // listen address
+	DataDir         string        // where the SQLite file and blobs live
+	DB              string        // database URL; "" = the SQLite file in DataDir
+	OrgFile         string        // optional organisation file applied at start
+	Demo            bool          // create the demo organisation when the store is empty
+	LogLevel        slog.Level    // debug logs every request
+	LogFormat       string        // text or json
+	ShutdownTimeout time.Duration // how long in-flight requests may finish
+}
+
+// Default is what a plain `dingchat serve` uses.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "dingchat-data",
+		Demo:            true,
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "text",
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// DBPath is the SQLite file: DB's path when it names one ("sqlite:PATH"),
+// else dingchat.db in DataDir.
+func (c Config) DBPath() string {
+	if p, ok := strings.CutPrefix(c.DB, "sqlite:"); ok && p != "" {
+		return p
+	}
+	return filepath.Join(c.DataDir, "dingchat.db")
+}
+
+// Load reads args (after the subcommand) and the environment. A flag on the
+// command line wins over its DINGCHAT_* twin.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("dingchat serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var level string
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env DINGCHAT_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory for the SQLite file (env DINGCHAT_DATA)")
+	fs.StringVar(&c.DB, "db", c.DB, "database URL; empty means the SQLite file in the data directory (env DINGCHAT_DB)")
+	fs.StringVar(&c.OrgFile, "org", c.OrgFile, "organisation file (YAML) applied at start (env DINGCHAT_ORG)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create the demo organisation when the store holds none (env DINGCHAT_DEMO)")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
+
+	// environment first, so explicit flags override it
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout"} {
+		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", env, v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return c, c.Validate()
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		return errors.New("data directory must not be empty")
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
+		return fmt.Errorf("db %q: want sqlite:PATH; PostgreSQL is not supported yet", c.DB)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("shutdown timeout must be positive")
+	}
+	return nil
+}

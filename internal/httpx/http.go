@@ -1,0 +1,96 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Content types as DingTalk sends them; clients compare them literally.
+const (
+	ContentTypeLegacy = "application/json"
+	ContentTypeTopAPI = "application/json;charset=UTF-8"
+	ContentTypeV1     = "application/json;charset=utf-8"
+)
+
+// WriteJSON writes v with status and the given content type, without
+// HTML-escaping (DingTalk answers "&" and "<" as they are).
+func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		buf.WriteString(`{"errcode":-1,"errmsg":"系统繁忙"}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Server", "DingTalk/1.0.0")
+	w.WriteHeader(status)
+	w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// WithRequestID stores the id DingChat answers with in ctx.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestID returns the request's id, "" outside a request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// Middleware gives every request an id, logs it, and turns a panic into a
+// logged 500 instead of a dropped connection.
+func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newID()
+		r = r.WithContext(WithRequestID(r.Context(), id))
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					WriteJSON(rec, http.StatusInternalServerError, ContentTypeLegacy, map[string]any{"errcode": -1, "errmsg": "系统繁忙"})
+				}
+			}
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"bytes", rec.bytes, "ms", time.Since(start).Milliseconds(), "remote", host)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}

@@ -1,0 +1,297 @@
+// Package httpx is small HTTP plumbing shared by the surfaces: lenient
+// parameter decoding, JSON writing, request ids, access logging, recovery.
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// MaxBody bounds a request body; DingTalk's largest JSON calls are far smaller.
+const MaxBody = 1 << 20
+
+// Params are a request's parameters from the query string and the body
+// (JSON, form-urlencoded or multipart), decoded the way DingTalk's legacy
+// gateway does: numbers and booleans may come as strings, lists as JSON text.
+type Params struct {
+	m map[string]any
+}
+
+// ReadParams merges query parameters with the body's; body values win.
+func ReadParams(r *http.Request) (*Params, error) {
+	p := &Params{m: map[string]any{}}
+	for k, vs := range r.URL.Query() {
+		if len(vs) > 0 {
+			p.m[k] = vs[0]
+		}
+	}
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return p, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		body, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse: %v", err)
+		}
+		for k, v := range vs {
+			if len(v) > 0 {
+				p.m[k] = v[0]
+			}
+		}
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(nil, r.Body, MaxBody)
+		if err := r.ParseMultipartForm(MaxBody); err != nil {
+			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "multipart body does not parse: %v", err)
+		}
+		for k, v := range r.MultipartForm.Value {
+			if len(v) > 0 {
+				p.m[k] = v[0]
+			}
+		}
+	default: // JSON, whatever the label says: clients send it as text/plain or without a type
+		body, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(body)) == 0 {
+			return p, nil
+		}
+		var obj map[string]any
+		if err := decodeJSON(body, &obj); err != nil || obj == nil {
+			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
+		}
+		for k, v := range obj {
+			p.m[k] = v
+		}
+	}
+	return p, nil
+}
+
+// ReadJSON decodes a JSON object body into params (the v1.0 surface).
+func ReadJSON(r *http.Request) (*Params, error) {
+	p := &Params{m: map[string]any{}}
+	if r.Body == nil {
+		return p, nil
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return p, nil
+	}
+	if err := decodeJSON(body, &p.m); err != nil || p.m == nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
+	}
+	return p, nil
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMalformedBody, "body exceeds %d bytes", MaxBody)
+	}
+	if err != nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+	}
+	return b, nil
+}
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// textJSON parses text that holds a JSON array or object: form bodies and
+// query strings carry lists and nested messages that way.
+func textJSON(s string, open, close byte) (any, bool) {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != open || t[len(t)-1] != close {
+		return nil, false
+	}
+	var v any
+	if decodeJSON([]byte(t), &v) != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func invalid(key, want string) error {
+	return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "parameter %s must be %s", key, want)
+}
+
+// Has reports whether key was sent with a non-null value.
+func (p *Params) Has(key string) bool {
+	v, ok := p.m[key]
+	return ok && v != nil
+}
+
+// Raw returns the decoded value of key (nil when absent).
+func (p *Params) Raw(key string) any { return p.m[key] }
+
+// String returns key as text; numbers are accepted in their JSON spelling.
+func (p *Params) String(key string) (string, error) {
+	switch v := p.m[key].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	}
+	return "", invalid(key, "a string")
+}
+
+// OptString is String with absence kept apart from "".
+func (p *Params) OptString(key string) (*string, error) {
+	if !p.Has(key) {
+		return nil, nil
+	}
+	s, err := p.String(key)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Int returns key as an integer; numeric strings are accepted. nil when absent.
+func (p *Params) Int(key string) (*int, error) {
+	var s string
+	switch v := p.m[key].(type) {
+	case nil:
+		return nil, nil
+	case json.Number:
+		s = v.String()
+	case string:
+		s = strings.TrimSpace(v)
+		if s == "" {
+			return nil, nil // the Java SDK sends unset numbers as ""
+		}
+	default:
+		return nil, invalid(key, "an integer")
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f != float64(int64(f)) || f > 1<<31-1 || f < -(1<<31) {
+			return nil, invalid(key, "an integer")
+		}
+		n = int64(f)
+	}
+	i := int(n)
+	return &i, nil
+}
+
+// Bool returns key as a boolean; "true"/"false" and 1/0 are accepted. nil when absent.
+func (p *Params) Bool(key string) (*bool, error) {
+	var b bool
+	switch v := p.m[key].(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		b = v
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true", "1":
+			b = true
+		case "false", "0":
+			b = false
+		case "":
+			return nil, nil
+		default:
+			return nil, invalid(key, "a boolean")
+		}
+	case json.Number:
+		switch v.String() {
+		case "1":
+			b = true
+		case "0":
+			b = false
+		default:
+			return nil, invalid(key, "a boolean")
+		}
+	default:
+		return nil, invalid(key, "a boolean")
+	}
+	return &b, nil
+}
+
+// Strings returns key as a list of ids: a JSON array (of strings or numbers),
+// or text holding a JSON array or comma-separated ids. nil when absent.
+func (p *Params) Strings(key string) ([]string, error) {
+	switch v := p.m[key].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return []string{}, nil
+		}
+		if list, ok := textJSON(v, '[', ']'); ok {
+			return (&Params{m: map[string]any{key: list}}).Strings(key)
+		}
+		parts := strings.Split(v, ",")
+		out := make([]string, 0, len(parts))
+		for _, s := range parts {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			switch e := e.(type) {
+			case string:
+				out = append(out, e)
+			case json.Number:
+				out = append(out, e.String())
+			default:
+				return nil, invalid(key, "a list of strings")
+			}
+		}
+		return out, nil
+	}
+	return nil, invalid(key, "a list of strings")
+}
+
+// Object returns key as a JSON object; nil when absent.
+func (p *Params) Object(key string) (*Params, error) {
+	switch v := p.m[key].(type) {
+	case nil:
+		return nil, nil
+	case map[string]any:
+		return &Params{m: v}, nil
+	case string:
+		if obj, ok := textJSON(v, '{', '}'); ok {
+			if m, ok := obj.(map[string]any); ok {
+				return &Params{m: m}, nil
+			}
+		}
+	}
+	return nil, invalid(key, "an object")
+}

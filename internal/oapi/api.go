@@ -1,0 +1,93 @@
+// Package oapi serves DingTalk's legacy oapi surface: /gettoken, /chat/*,
+// /user/* and /topapi/*, with tokens in the access_token parameter and
+// errors as HTTP 200 {"errcode","errmsg"}.
+package oapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// API is the legacy surface over one service.
+type API struct {
+	svc *service.Service
+	log *slog.Logger
+}
+
+// New returns the legacy surface.
+func New(svc *service.Service, log *slog.Logger) *API {
+	return &API{svc: svc, log: log}
+}
+
+// handler answers one call; for topapi routes it returns the "result" value.
+type handler func(r *http.Request, p *httpx.Params, c *service.Caller) (any, error)
+
+// route describes how a handler is reached and answered.
+type route struct {
+	endpoint string // names the endpoint in the error table
+	topapi   bool   // topapi envelope: result, success, request_id; auth errors as 88
+	public   bool   // no access token needed
+}
+
+type ok struct {
+	Errcode int    `json:"errcode"`
+	Errmsg  string `json:"errmsg"`
+}
+
+var okBody = ok{Errcode: 0, Errmsg: "ok"}
+
+type topOK struct {
+	Errcode   int    `json:"errcode"`
+	Errmsg    string `json:"errmsg"`
+	Result    any    `json:"result"`
+	Success   bool   `json:"success"`
+	RequestID string `json:"request_id"`
+}
+
+// serve is the adapter between handlers and the wire: it reads parameters,
+// authenticates, and writes the answer or the error.
+func (a *API) serve(rt route, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, rt.topapi, err) }
+		p, err := httpx.ReadParams(r)
+		if err != nil {
+			fail(err)
+			return
+		}
+		var c *service.Caller
+		if !rt.public {
+			tok, err := p.String("access_token")
+			if err != nil {
+				fail(err)
+				return
+			}
+			if c, err = a.svc.Authenticate(r.Context(), tok); err != nil {
+				fail(err)
+				return
+			}
+		}
+		out, err := h(r, p, c)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if rt.topapi {
+			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topOK{Errcode: 0, Errmsg: "ok", Result: out, Success: true, RequestID: topRequestID(r.Context())})
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, out)
+	})
+}
+
+// NotFound answers paths no legacy route knows: errcode 404, or 22 under /topapi/.
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) > len("/topapi/") && r.URL.Path[:len("/topapi/")] == "/topapi/" {
+		writeError(w, r, a.log, "", true, ding.Errorf(ding.NotFound, ding.ReasonUnknownAPI, "unknown api"))
+		return
+	}
+	writeError(w, r, a.log, "", false, ding.Errorf(ding.NotFound, ding.ReasonUnknownPath, "unknown path"))
+}

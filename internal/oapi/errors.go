@@ -1,0 +1,178 @@
+package oapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
+)
+
+// wire is a legacy error: HTTP 200 with {"errcode","errmsg"}.
+type wire struct {
+	code int
+	msg  string
+}
+
+// kinds answers errors that carry no reason of their own.
+var kinds = map[ding.Kind]wire{
+	ding.Internal:        {-1, "系统繁忙"},
+	ding.Invalid:         {40035, "不合法的参数"},
+	ding.Unauthenticated: {40014, "不合法的access_token"},
+	ding.Forbidden:       {43007, "需要授权"},
+	ding.NotFound:        {40035, "不合法的参数"},
+	ding.Conflict:        {40035, "不合法的参数"},
+	ding.TooLarge:        {40035, "不合法的参数"},
+	ding.RateLimited:     {90018, "请求过于频繁"}, // errmsg not published
+	ding.Unavailable:     {-1, "系统繁忙"},
+}
+
+// reasons is the legacy code of each reason. Where DingTalk's sources leave
+// the code open, the comment says so; this table is the one place to change it.
+var reasons = map[ding.Reason]wire{
+	ding.ReasonMalformedBody:      {43009, "post参数需要json类型"},
+	ding.ReasonInvalidParam:       {40035, "不合法的参数"},
+	ding.ReasonMissingParam:       {40035, "缺少参数"},
+	ding.ReasonUnknownPath:        {404, "请求的URI地址不存在"},
+	ding.ReasonUnknownAPI:         {22, "Invalid method"},
+	ding.ReasonTokenMissing:       {41001, "缺少access_token参数"},
+	ding.ReasonTokenInvalid:       {40014, "不合法的access_token"},
+	ding.ReasonTokenExpired:       {40014, "不合法的access_token"}, // unconfirmed: the global table lists 42001, observed answers are 40014
+	ding.ReasonAppKeyMissing:      {40035, "缺少参数 corpid or appkey"},
+	ding.ReasonAppSecretMissing:   {41004, "缺少corpsecret参数"},
+	ding.ReasonBadAppCredentials:  {40096, "不合法的appKey或appSecret"},
+	ding.ReasonBadCorpCredentials: {40089, "不合法的corpId或corpSecret"},
+	ding.ReasonPermissionDenied:   {43007, "需要授权"},
+	ding.ReasonOwnerNotVisible:    {43007, "需要授权"}, // unconfirmed: only the v1.0 answer is documented
+	ding.ReasonOrdinaryNotAllowed: {43007, "需要授权"}, // unconfirmed: only the v1.0 answer is documented
+	ding.ReasonChatIDMissing:      {49000, "缺少chatid"},
+	ding.ReasonChatNotFound:       {40016, "不合法的会话ID"},
+	ding.ReasonOpenConvNotFound:   {40016, "不合法的会话ID"},
+	ding.ReasonNameEmpty:          {40035, "群名称不能为空"},
+	ding.ReasonNameLength:         {49015, "不合法的群名称"}, // unconfirmed: the create page also lists 400002 参数过长
+	ding.ReasonOwnerMissing:       {49013, "群主不能为空"},
+	ding.ReasonOwnerNotMember:     {49006, "群成员列表必须包含群主"}, // unconfirmed which code DingTalk picks
+	ding.ReasonOwnerType:          {49014, "群主类型只能为emp或者ext"},
+	ding.ReasonOwnerNotStaff:      {49018, "群主非企业员工"},
+	ding.ReasonOwnerNotExternal:   {49019, "群主非外部联系人"},
+	ding.ReasonMembersEmpty:       {49010, "群成员不能为空"},
+	ding.ReasonTooManyIDs:         {49011, "群成员长度超限"},
+	ding.ReasonTooManyExtIDs:      {49012, "群外部联系人列表超长"},
+	ding.ReasonMemberLimit:        {49005, "群人数超过人数限制"},
+	ding.ReasonUnknownUser:        {40031, "不合法的UserID列表"},
+	ding.ReasonUnknownExternal:    {49017, "群外部联系人不存在"},
+	ding.ReasonAddDelOverlap:      {49004, "添加成员列表和删除成员列表不能有交集"},
+	ding.ReasonExtAddDelOverlap:   {49023, "添加和删除外部联系人有交集"},
+	ding.ReasonConversationTag:    {49008, "群类型只能传入0或2"},
+	ding.ReasonExternalNotAllowed: {49009, "企业群不能添加外部联系人，群主只能为企业员工"},
+	ding.ReasonOptionValue:        {40035, "不合法的参数"},
+	ding.ReasonChatDisbanded:      {40016, "群会话已解散"}, // unconfirmed: no legacy code is documented
+	ding.ReasonRole:               {400002, "参数错误"},
+	ding.ReasonSubAdminLimit:      {49026, "设置为管理员的人数过多"},
+	ding.ReasonNotMember:          {60124, "用户不在此群中"},
+	ding.ReasonUserNotFound:       {60121, "找不到该用户"},
+	ding.ReasonMobileNotFound:     {60121, "未找到该用户"},
+}
+
+// endpoints overrides reasons where one endpoint answers differently.
+var endpoints = map[string]map[ding.Reason]wire{
+	"chat/update": {
+		ding.ReasonMalformedBody: {71010, "JSON解析失败"},
+		ding.ReasonNameEmpty:     {49015, "不合法的群名称"},
+	},
+	"topapi/v2/user/get": {
+		ding.ReasonUserNotFound: {33012, "无效的USERID"}, // the doc's code; legacy user/get answers 60121 (unconfirmed which is live)
+	},
+	"topapi/user/getbyunionid": {
+		ding.ReasonUserNotFound: {60121, "未找到对应员工"},
+	},
+}
+
+// topAuth are the problems topapi wraps as errcode 88 with a string sub_code.
+var topAuth = map[ding.Reason]wire{
+	ding.ReasonTokenMissing:     {40000, "access_token is blank"},
+	ding.ReasonTokenInvalid:     {40014, "不合法的access_token"},
+	ding.ReasonTokenExpired:     {40014, "不合法的access_token"}, // unconfirmed, as on the plain paths
+	ding.ReasonPermissionDenied: {60011, "没有调用该接口的权限"},
+}
+
+func lookup(endpoint string, err error) wire {
+	r := ding.ErrorReason(err)
+	if w, ok := endpoints[endpoint][r]; ok {
+		return w
+	}
+	if w, ok := reasons[r]; ok && r != ding.ReasonNone {
+		return w
+	}
+	return kinds[ding.ErrorKind(err)]
+}
+
+// topRequestID is shaped like topapi's: short lowercase base36.
+func topRequestID(ctx context.Context) string {
+	id := strings.ToLower(strings.ReplaceAll(httpx.RequestID(ctx), "-", ""))
+	if len(id) > 13 {
+		id = id[len(id)-13:]
+	}
+	return id
+}
+
+// writeError is the one place a legacy error reaches the wire.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoint string, topapi bool, err error) {
+	kind := ding.ErrorKind(err)
+	if kind == ding.Internal || kind == ding.Unavailable {
+		log.Error("request failed", "request_id", httpx.RequestID(r.Context()), "endpoint", endpoint, "err", err)
+	}
+	if topapi {
+		rid := topRequestID(r.Context())
+		if sub, ok := topAuth[ding.ErrorReason(err)]; ok {
+			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topAuthError{
+				Errcode: 88, SubCode: fmt.Sprint(sub.code), SubMsg: sub.msg,
+				Errmsg:    fmt.Sprintf("ding talk error[subcode=%d,submsg=%s]", sub.code, sub.msg),
+				RequestID: rid,
+			})
+			return
+		}
+		if ding.ErrorReason(err) == ding.ReasonUnknownAPI {
+			name := "dingtalk.oapi." + strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/topapi/"), "/", ".")
+			sub := "不合法ApiName，ApiName = " + name
+			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topMethodError{
+				Errcode: 22, SubMsg: sub, Errmsg: "Invalid method[submsg=" + sub + "]", RequestID: rid,
+			})
+			return
+		}
+		e := lookup(endpoint, err)
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topError{Errcode: e.code, Errmsg: e.msg, RequestID: rid})
+		return
+	}
+	e := lookup(endpoint, err)
+	httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, errorBody{Errcode: e.code, Errmsg: e.msg})
+}
+
+type errorBody struct {
+	Errcode int    `json:"errcode"`
+	Errmsg  string `json:"errmsg"`
+}
+
+type topError struct {
+	Errcode   int    `json:"errcode"`
+	Errmsg    string `json:"errmsg"`
+	RequestID string `json:"request_id"`
+}
+
+type topAuthError struct {
+	Errcode   int    `json:"errcode"`
+	SubCode   string `json:"sub_code"`
+	SubMsg    string `json:"sub_msg"`
+	Errmsg    string `json:"errmsg"`
+	RequestID string `json:"request_id"`
+}
+
+type topMethodError struct {
+	Errcode   int    `json:"errcode"`
+	SubMsg    string `json:"sub_msg"`
+	Errmsg    string `json:"errmsg"`
+	RequestID string `json:"request_id"`
+}

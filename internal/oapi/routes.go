@@ -1,0 +1,18 @@
+package oapi
+
+import "net/http"
+
+// Register mounts every legacy route. DingTalk's gateway answers these on
+// GET and POST alike, reading parameters from the query and the body.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("/gettoken", a.serve(route{endpoint: "gettoken", public: true}, a.getToken))
+
+	mux.Handle("/chat/create", a.serve(route{endpoint: "chat/create"}, a.chatCreate))
+	mux.Handle("/chat/update", a.serve(route{endpoint: "chat/update"}, a.chatUpdate))
+	mux.Handle("/chat/get", a.serve(route{endpoint: "chat/get"}, a.chatGet))
+
+	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
+	mux.Handle("/topapi/v2/user/get", a.serve(route{endpoint: "topapi/v2/user/get", topapi: true}, a.topUserGet))
+	mux.Handle("/topapi/v2/user/getbymobile", a.serve(route{endpoint: "topapi/v2/user/getbymobile", topapi: true}, a.topUserByMobile))
+	mux.Handle("/topapi/user/getbyunionid", a.serve(route{endpoint: "topapi/user/getbyunionid", topapi: true}, a.topUserByUnionID))
+}

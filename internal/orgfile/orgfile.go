@@ -1,0 +1,211 @@
+// Package orgfile reads the organisation file that `dingchat serve --org`
+// applies at start: corps, their apps, users and external contacts.
+package orgfile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"go.yaml.in/yaml/v3"
+)
+
+// File is the document's shape; field names are the YAML keys.
+type File struct {
+	Corps []Corp `yaml:"corps"`
+}
+
+// Corp is one organisation.
+type Corp struct {
+	CorpID           string     `yaml:"corpId"`
+	Name             string     `yaml:"name"`
+	Apps             []App      `yaml:"apps"`
+	Users            []User     `yaml:"users"`
+	ExternalContacts []External `yaml:"externalContacts"`
+}
+
+// App is an internal app of the corp.
+type App struct {
+	AppKey         string     `yaml:"appKey"`
+	AppSecret      string     `yaml:"appSecret"`
+	AgentID        int64      `yaml:"agentId"`
+	Name           string     `yaml:"name"`
+	Scopes         []string   `yaml:"scopes"`     // absent: every chat and contact scope
+	Visibility     Visibility `yaml:"visibility"` // "all" (default) or a list of userids
+	OrdinaryGroups bool       `yaml:"ordinaryGroups"`
+}
+
+// Visibility is "all" or a list of userids.
+type Visibility struct {
+	All   bool
+	Users []string
+}
+
+// UnmarshalYAML accepts the word all or a sequence of userids.
+func (v *Visibility) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Value != "all" {
+			return fmt.Errorf("line %d: visibility is \"all\" or a list of userids", n.Line)
+		}
+		v.All = true
+		return nil
+	case yaml.SequenceNode:
+		return n.Decode(&v.Users)
+	}
+	return fmt.Errorf("line %d: visibility is \"all\" or a list of userids", n.Line)
+}
+
+// User is a staff member.
+type User struct {
+	UserID    string  `yaml:"userid"`
+	Name      string  `yaml:"name"`
+	Mobile    string  `yaml:"mobile"`
+	UnionID   string  `yaml:"unionId"` // absent: derived from corp and userid, stable across runs
+	Title     string  `yaml:"title"`
+	JobNumber string  `yaml:"jobNumber"`
+	Email     string  `yaml:"email"`
+	Admin     bool    `yaml:"admin"`
+	Depts     []int64 `yaml:"departments"`
+}
+
+// External is an external contact.
+type External struct {
+	UnionID string `yaml:"unionId"`
+	Name    string `yaml:"name"`
+	Mobile  string `yaml:"mobile"`
+}
+
+// Load reads and checks the file at path.
+func Load(path string, now int64) ([]*ding.Org, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	orgs, err := Parse(f, now)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return orgs, nil
+}
+
+// Parse decodes a document strictly: unknown keys are errors, so a typo
+// does not silently drop a setting.
+func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var doc File
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	var orgs []*ding.Org
+	seenCorp, seenApp := map[string]bool{}, map[string]bool{}
+	for ci, c := range doc.Corps {
+		where := fmt.Sprintf("corps[%d]", ci)
+		if c.CorpID == "" {
+			return nil, fmt.Errorf("%s: corpId is required", where)
+		}
+		if seenCorp[c.CorpID] {
+			return nil, fmt.Errorf("%s: corpId %s appears twice", where, c.CorpID)
+		}
+		seenCorp[c.CorpID] = true
+		name := c.Name
+		if name == "" {
+			name = c.CorpID
+		}
+		org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: now}}
+		for ai, a := range c.Apps {
+			w := fmt.Sprintf("%s.apps[%d]", where, ai)
+			if a.AppKey == "" || a.AppSecret == "" {
+				return nil, fmt.Errorf("%s: appKey and appSecret are required", w)
+			}
+			if seenApp[a.AppKey] {
+				return nil, fmt.Errorf("%s: appKey %s appears twice", w, a.AppKey)
+			}
+			seenApp[a.AppKey] = true
+			scopes := a.Scopes
+			if scopes == nil {
+				scopes = ding.DefaultScopes
+			}
+			agent := a.AgentID
+			if agent == 0 {
+				agent = int64(1000 + ai)
+			}
+			appName := a.Name
+			if appName == "" {
+				appName = a.AppKey
+			}
+			all := a.Visibility.All || a.Visibility.Users == nil
+			org.Apps = append(org.Apps, ding.App{Key: a.AppKey, CorpID: c.CorpID, Secret: a.AppSecret, AgentID: agent, Name: appName,
+				Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: now})
+		}
+		seenUser, seenMobile := map[string]bool{}, map[string]bool{}
+		for ui, u := range c.Users {
+			w := fmt.Sprintf("%s.users[%d]", where, ui)
+			if u.UserID == "" {
+				return nil, fmt.Errorf("%s: userid is required", w)
+			}
+			if seenUser[u.UserID] {
+				return nil, fmt.Errorf("%s: userid %s appears twice", w, u.UserID)
+			}
+			seenUser[u.UserID] = true
+			if u.Mobile != "" {
+				if seenMobile[u.Mobile] {
+					return nil, fmt.Errorf("%s: mobile %s appears twice", w, u.Mobile)
+				}
+				seenMobile[u.Mobile] = true
+			}
+			name := u.Name
+			if name == "" {
+				name = u.UserID
+			}
+			union := u.UnionID
+			if union == "" {
+				union = DeriveUnionID(c.CorpID, u.UserID)
+			}
+			depts := u.Depts
+			if depts == nil {
+				depts = []int64{1}
+			}
+			org.Users = append(org.Users, ding.User{CorpID: c.CorpID, UserID: u.UserID, UnionID: union, Name: name, Mobile: u.Mobile,
+				Title: u.Title, JobNo: u.JobNumber, Email: u.Email, Active: true, Admin: u.Admin, DeptIDs: depts, Created: now})
+		}
+		for ai, a := range c.Apps {
+			for _, id := range a.Visibility.Users {
+				if !seenUser[id] {
+					return nil, fmt.Errorf("%s.apps[%d]: visibility names unknown userid %s", where, ai, id)
+				}
+			}
+		}
+		seenExt := map[string]bool{}
+		for ei, e := range c.ExternalContacts {
+			w := fmt.Sprintf("%s.externalContacts[%d]", where, ei)
+			if e.UnionID == "" {
+				return nil, fmt.Errorf("%s: unionId is required", w)
+			}
+			if seenExt[e.UnionID] {
+				return nil, fmt.Errorf("%s: unionId %s appears twice", w, e.UnionID)
+			}
+			seenExt[e.UnionID] = true
+			org.Externals = append(org.Externals, ding.ExtContact{CorpID: c.CorpID, UnionID: e.UnionID, Name: e.Name, Mobile: e.Mobile})
+		}
+		orgs = append(orgs, org)
+	}
+	return orgs, nil
+}
+
+// DeriveUnionID gives a user without a declared unionId a stable one.
+func DeriveUnionID(corpID, userID string) string {
+	sum := sha256.Sum256([]byte(corpID + "/" + userID))
+	return hex.EncodeToString(sum[:11]) + "iE"
+}

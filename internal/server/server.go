@@ -1,0 +1,84 @@
+// Package server mounts every surface on one mux and runs the HTTP server.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/oapi"
+	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/v1api"
+)
+
+// Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
+// one origin (no client accepts a path prefix), plus DingChat's own paths.
+func Handler(svc *service.Service, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	legacy := oapi.New(svc, log)
+	v1 := v1api.New(svc, log)
+	legacy.Register(mux)
+	v1.Register(mux)
+	mux.HandleFunc("GET /_dingchat/health", health(svc))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
+			v1.NotFound(w, r)
+			return
+		}
+		legacy.NotFound(w, r)
+	})
+	return httpx.Middleware(log, svc.IDs().RequestID, mux)
+}
+
+func health(svc *service.Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := svc.Store().Ping(ctx); err != nil {
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, map[string]string{"status": "ok"})
+	}
+}
+
+// Server is an HTTP server with a graceful stop.
+type Server struct {
+	http *http.Server
+	ln   net.Listener
+}
+
+// Listen binds addr; the server starts answering at Serve.
+func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{ln: ln, http: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}}, nil
+}
+
+// Addr is where the server listens.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve answers requests until Shutdown.
+func (s *Server) Serve() error {
+	if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting and waits for in-flight requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }

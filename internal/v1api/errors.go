@@ -1,0 +1,124 @@
+package v1api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
+)
+
+// wire is a v1.0 error: an HTTP status with {"code","message","requestid"}.
+type wire struct {
+	status int
+	code   string
+	msg    string
+}
+
+var (
+	paramInvalid = wire{400, "parameter.invalid", "输入参数错误"}
+	checkFailed  = wire{400, "permession.checkFailed", "权限校验失败"} // "permession" is DingTalk's spelling
+	notVisible   = wire{400, "permession.checkFailed", "群主不在应用可见性内"}
+	systemError  = wire{500, "system.error", "请重试，若始终失败请提交工单"}
+)
+
+// kinds answers errors that carry no reason of their own.
+var kinds = map[ding.Kind]wire{
+	ding.Internal:        systemError,
+	ding.Invalid:         paramInvalid,
+	ding.Unauthenticated: {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.Forbidden:       {403, "Forbidden.AccessDenied.AccessTokenPermissionDenied", "没有调用该接口的权限"},
+	ding.NotFound:        paramInvalid,
+	ding.Conflict:        paramInvalid,
+	ding.TooLarge:        paramInvalid,
+	ding.RateLimited:     {403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "应用调用该接口的QPS超过限制"},
+	ding.Unavailable:     systemError,
+}
+
+// reasons is the v1.0 answer for each reason. The group family documents
+// only parameter.invalid for bad input, so most reasons share it.
+var reasons = map[ding.Reason]wire{
+	ding.ReasonMalformedBody:      paramInvalid,
+	ding.ReasonInvalidParam:       paramInvalid,
+	ding.ReasonMissingParam:       paramInvalid,
+	ding.ReasonUnknownPath:        {404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."}, // unconfirmed: the gateway's generic answer
+	ding.ReasonUnknownAPI:         {404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."},
+	ding.ReasonTokenMissing:       {400, "AuthenticationFailed.MissingParameter", "缺少参数：x-acs-dingtalk-access-token"},
+	ding.ReasonTokenInvalid:       {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonTokenExpired:       {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonAppKeyMissing:      {400, "MissingappKey", "appKey is mandatory for this action."},       // unconfirmed: the gateway's Missing<param> form
+	ding.ReasonAppSecretMissing:   {400, "MissingappSecret", "appSecret is mandatory for this action."}, // unconfirmed, as above
+	ding.ReasonBadAppCredentials:  {400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret"},
+	ding.ReasonBadCorpCredentials: {400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret"},
+	ding.ReasonPermissionDenied:   {403, "Forbidden.AccessDenied.AccessTokenPermissionDenied", "没有调用该接口的权限"},
+	ding.ReasonOwnerNotVisible:    notVisible,
+	ding.ReasonOrdinaryNotAllowed: checkFailed,
+	ding.ReasonChatIDMissing:      paramInvalid,
+	ding.ReasonChatNotFound:       paramInvalid,
+	ding.ReasonOpenConvNotFound:   paramInvalid,
+	ding.ReasonNameEmpty:          paramInvalid,
+	ding.ReasonNameLength:         paramInvalid,
+	ding.ReasonOwnerMissing:       paramInvalid,
+	ding.ReasonOwnerNotMember:     paramInvalid,
+	ding.ReasonOwnerType:          paramInvalid,
+	ding.ReasonOwnerNotStaff:      paramInvalid,
+	ding.ReasonOwnerNotExternal:   paramInvalid,
+	ding.ReasonMembersEmpty:       paramInvalid,
+	ding.ReasonTooManyIDs:         paramInvalid,
+	ding.ReasonTooManyExtIDs:      paramInvalid,
+	ding.ReasonMemberLimit:        paramInvalid,
+	ding.ReasonUnknownUser:        paramInvalid,
+	ding.ReasonUnknownExternal:    paramInvalid,
+	ding.ReasonAddDelOverlap:      paramInvalid,
+	ding.ReasonExtAddDelOverlap:   paramInvalid,
+	ding.ReasonConversationTag:    paramInvalid,
+	ding.ReasonExternalNotAllowed: paramInvalid,
+	ding.ReasonOptionValue:        paramInvalid,
+	ding.ReasonChatDisbanded:      {400, "group.diaband", "群已经解散"},            // "diaband" is DingTalk's spelling
+	ding.ReasonRole:               {400, "invalidParamter.role", "role参数不合法"}, // "Paramter" is DingTalk's spelling
+	ding.ReasonSubAdminLimit:      {400, "subadmin.exceed", "管理员超限"},
+	ding.ReasonNotMember:          {400, "staff.not.found", "员工不在群中"},
+	ding.ReasonUserNotFound:       {400, "staff.not.found", "员工不存在"},
+	ding.ReasonMobileNotFound:     {400, "staff.not.found", "员工不存在"},
+}
+
+// endpoints overrides reasons where one endpoint answers differently.
+var endpoints = map[string]map[ding.Reason]wire{
+	"im/subAdministrators": {
+		ding.ReasonOpenConvNotFound: {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},
+		ding.ReasonChatIDMissing:    {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},
+		ding.ReasonUnknownUser:      {400, "invalid.staffid", "不合法的员工id"},
+	},
+	"im/convertToOpenConversationId": {
+		ding.ReasonChatNotFound:  {400, "invalideChatId", "不合法的chatId"}, // "invalide" is DingTalk's spelling
+		ding.ReasonChatIDMissing: {400, "invalideChatId", "不合法的chatId"},
+	},
+}
+
+func lookup(endpoint string, err error) wire {
+	r := ding.ErrorReason(err)
+	if w, ok := endpoints[endpoint][r]; ok {
+		return w
+	}
+	if w, ok := reasons[r]; ok && r != ding.ReasonNone {
+		return w
+	}
+	return kinds[ding.ErrorKind(err)]
+}
+
+type errorBody struct {
+	Code      string `json:"code"`
+	RequestID string `json:"requestid"`
+	Message   string `json:"message"`
+}
+
+// writeError is the one place a v1.0 error reaches the wire.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoint string, err error) {
+	rid := httpx.RequestID(r.Context())
+	kind := ding.ErrorKind(err)
+	if kind == ding.Internal || kind == ding.Unavailable {
+		log.Error("request failed", "request_id", rid, "endpoint", endpoint, "err", err)
+	}
+	e := lookup(endpoint, err)
+	httpx.WriteJSON(w, e.status, httpx.ContentTypeV1, errorBody{Code: e.code, RequestID: rid, Message: e.msg})
+}
