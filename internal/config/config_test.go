@@ -1,0 +1,85 @@
+package config
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Addr, "127.0.0.1:8080"; got != want {
+		t.Fatalf("Addr = %q, want %q", got, want)
+	}
+	if got, want := c.DBPath(), "dingchat-data/dingchat.db"; got != want {
+		t.Fatalf("DBPath = %q, want %q", got, want)
+	}
+	if !c.Demo {
+		t.Fatal("Demo = false, want true")
+	}
+}
+
+func TestEveryFlagHasAnEnvTwin(t *testing.T) {
+	e := map[string]string{
+		"DINGCHAT_ADDR":             "0.0.0.0:9000",
+		"DINGCHAT_DATA":             "/var/lib/dingchat",
+		"DINGCHAT_DB":               "sqlite:/tmp/x.db",
+		"DINGCHAT_ORG":              "org.yaml",
+		"DINGCHAT_DEMO":             "false",
+		"DINGCHAT_LOG_LEVEL":        "debug",
+		"DINGCHAT_LOG_FORMAT":       "json",
+		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
+	}
+	c, err := Load(nil, env(e), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second}
+	if c != want {
+		t.Fatalf("config = %+v, want %+v", c, want)
+	}
+	if got, want := c.DBPath(), "/tmp/x.db"; got != want {
+		t.Fatalf("DBPath = %q, want %q", got, want)
+	}
+}
+
+func TestFlagBeatsEnv(t *testing.T) {
+	c, err := Load([]string{"--addr", "127.0.0.1:7000"}, env(map[string]string{"DINGCHAT_ADDR": "127.0.0.1:9000"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Addr, "127.0.0.1:7000"; got != want {
+		t.Fatalf("Addr = %q, want %q", got, want)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"addr without port", []string{"--addr", "localhost"}, nil},
+		{"empty data dir", []string{"--data", ""}, nil},
+		{"unknown db scheme", []string{"--db", "mysql://x"}, nil},
+		{"bad log level", []string{"--log-level", "loud"}, nil},
+		{"bad log format", []string{"--log-format", "xml"}, nil},
+		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil},
+		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}},
+		{"unknown flag", []string{"--nope"}, nil},
+		{"stray argument", []string{"extra"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+		})
+	}
+}

@@ -1,0 +1,117 @@
+package orgfile
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+const sample = `
+corps:
+  - corpId: dingcorp0001
+    name: 示例企业
+    apps:
+      - appKey: dingappkey0001
+        appSecret: s3cret
+        agentId: 3001
+        name: CI 机器人
+        scopes: [qyapi_chat_manage, qyapi_chat_read]
+        visibility: [manager4220, zhangsan]
+        ordinaryGroups: true
+      - appKey: dingappkey0002
+        appSecret: other
+    users:
+      - userid: manager4220
+        name: 管理员
+        mobile: "13800000000"
+        unionId: union-manager
+      - userid: zhangsan
+        name: 张三
+    externalContacts:
+      - unionId: ext-001
+        name: 外部客户
+`
+
+func TestParse(t *testing.T) {
+	orgs, err := Parse(strings.NewReader(sample), 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(orgs), 1; got != want {
+		t.Fatalf("corps = %d, want %d", got, want)
+	}
+	o := orgs[0]
+	if got, want := o.Corp.Name, "示例企业"; got != want {
+		t.Fatalf("corp name = %q, want %q", got, want)
+	}
+	a := o.Apps[0]
+	if a.VisibleAll || len(a.VisibleUsers) != 2 || !a.OrdinaryGroups || a.AgentID != 3001 || len(a.Scopes) != 2 {
+		t.Fatalf("app = %+v", a)
+	}
+	b := o.Apps[1]
+	if !b.VisibleAll || len(b.Scopes) != len(ding.DefaultScopes) || b.Name != "dingappkey0002" {
+		t.Fatalf("defaults not applied: %+v", b)
+	}
+	if got, want := o.Users[0].UnionID, "union-manager"; got != want {
+		t.Fatalf("unionId = %q, want %q", got, want)
+	}
+	derived := o.Users[1].UnionID
+	if derived == "" || derived != DeriveUnionID("dingcorp0001", "zhangsan") {
+		t.Fatalf("derived unionId = %q, want a stable one", derived)
+	}
+	if got, want := o.Externals[0].UnionID, "ext-001"; got != want {
+		t.Fatalf("external = %q, want %q", got, want)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, tc := range []struct{ name, doc string }{
+		{"unknown key", "corps:\n  - corpId: a\n    nmae: typo\n"},
+		{"missing corpId", "corps:\n  - name: x\n"},
+		{"duplicate corp", "corps:\n  - corpId: a\n  - corpId: a\n"},
+		{"app without secret", "corps:\n  - corpId: a\n    apps:\n      - appKey: k\n"},
+		{"duplicate app key", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s}\n  - corpId: b\n    apps:\n      - {appKey: k, appSecret: s}\n"},
+		{"user without userid", "corps:\n  - corpId: a\n    users:\n      - name: x\n"},
+		{"duplicate userid", "corps:\n  - corpId: a\n    users:\n      - userid: u\n      - userid: u\n"},
+		{"duplicate mobile", "corps:\n  - corpId: a\n    users:\n      - {userid: u, mobile: '1'}\n      - {userid: v, mobile: '1'}\n"},
+		{"visibility word", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, visibility: some}\n"},
+		{"visibility unknown user", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, visibility: [ghost]}\n"},
+		{"external without unionId", "corps:\n  - corpId: a\n    externalContacts:\n      - name: x\n"},
+		{"not yaml", "corps: [\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Parse(strings.NewReader(tc.doc), 0); err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestEmptyDocument(t *testing.T) {
+	orgs, err := Parse(strings.NewReader(""), 0)
+	if err != nil || len(orgs) != 0 {
+		t.Fatalf("Parse(\"\") = %v, %v; want nothing, nil", orgs, err)
+	}
+}
+
+// TestReadmeExample keeps the README's org file example valid.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(b)
+	if m == nil {
+		t.Fatal("README has no yaml example")
+	}
+	orgs, err := Parse(strings.NewReader(string(m[1])), 0)
+	if err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if len(orgs) == 0 || len(orgs[0].Apps) == 0 || len(orgs[0].Users) == 0 {
+		t.Fatalf("README example declares no corp, app or user: %+v", orgs)
+	}
+}
