@@ -152,7 +152,19 @@ func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	case <-s.stop:
 		return &ding.Error{Kind: ding.Unavailable, Message: "store is closing"}
 	}
-	return <-req.err
+	select {
+	case err := <-req.err:
+		return err
+	case <-s.done:
+		// the writer has stopped: it answered req if it took it, otherwise
+		// req was queued after the final drain and never ran
+		select {
+		case err := <-req.err:
+			return err
+		default:
+			return &ding.Error{Kind: ding.Unavailable, Message: "store is closing"}
+		}
+	}
 }
 
 func (s *Store) loop() {
