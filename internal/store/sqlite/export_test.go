@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+)
+
+// WriterPragma reads a pragma on the writer connection, inside the writer.
+func (s *Store) WriterPragma(name string) (string, error) {
+	var v string
+	err := s.do(context.Background(), func(tx *sql.Tx) error {
+		return tx.QueryRow("PRAGMA " + name).Scan(&v)
+	})
+	return v, err
+}
+
+// ReaderPragmas reads a pragma on n distinct reader connections held at once.
+func (s *Store) ReaderPragmas(name string, n int) ([]string, error) {
+	ctx := context.Background()
+	var out []string
+	for i := 0; i < n; i++ {
+		c, err := s.read.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		var v string
+		if err := c.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			return nil, fmt.Errorf("conn %d: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// AppliedMigrations lists schema_migrations as version → applied_at.
+func (s *Store) AppliedMigrations() (map[int]int64, error) {
+	rows, err := s.read.Query(`SELECT version, applied_at FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]int64{}
+	for rows.Next() {
+		var v int
+		var at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			return nil, err
+		}
+		if _, dup := out[v]; dup {
+			return nil, fmt.Errorf("version %d recorded twice", v)
+		}
+		out[v] = at
+	}
+	return out, rows.Err()
+}
+
+// MigrationFiles counts the embedded migrations.
+func MigrationFiles() (int, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	return len(names), err
+}
