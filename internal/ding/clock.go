@@ -17,5 +17,7 @@ type IDs interface {
 	ChatID() string             // "chat" + 32 lowercase hex
 	OpenConversationID() string // "cid" + base64
 	Token() string              // 32 lowercase hex
+	MessageID() string          // "msg" + base64: may need URL-encoding, as DingTalk's do
+	MediaID() string            // "@" + base64url
 	RequestID() string          // upper-case UUID
 }

@@ -45,6 +45,8 @@ type Store interface {
 	TokenStore
 	GroupStore
 	EventStore
+	MessageStore
+	MediaStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

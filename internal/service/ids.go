@@ -26,6 +26,10 @@ func (RandomIDs) OpenConversationID() string {
 
 func (RandomIDs) Token() string { return hex.EncodeToString(randomBytes(16)) }
 
+func (RandomIDs) MessageID() string { return "msg" + base64.StdEncoding.EncodeToString(randomBytes(12)) }
+
+func (RandomIDs) MediaID() string { return "@" + base64.RawURLEncoding.EncodeToString(randomBytes(15)) }
+
 func (RandomIDs) RequestID() string {
 	b := randomBytes(16)
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
@@ -43,6 +47,14 @@ func (s *SequentialIDs) OpenConversationID() string {
 }
 
 func (s *SequentialIDs) Token() string { return fmt.Sprintf("%032x", s.next()) }
+
+func (s *SequentialIDs) MessageID() string {
+	return "msg" + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%012d", s.next())))
+}
+
+func (s *SequentialIDs) MediaID() string {
+	return "@" + base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%015d", s.next())))
+}
 
 func (s *SequentialIDs) RequestID() string {
 	return fmt.Sprintf("00000000-0000-0000-0000-%012X", s.next())

@@ -1,0 +1,88 @@
+package ding
+
+import "context"
+
+// Limits of chat/send (DingTalk's 34016 table and the msg size cap).
+const (
+	MaxMsgBytes         = 2048 // the msg object of chat/send, in bytes
+	MaxTextChars        = 5000 // text.content
+	MaxTitleChars       = 64   // titles (link, markdown, action_card, oa body)
+	MaxMarkdownChars    = 5000 // markdown.text and action_card.markdown
+	MaxSingleTitleChars = 20   // action_card.single_title and each button title
+	MaxSingleURLChars   = 500  // action_card.single_url
+	MaxActionURLChars   = 700  // each action_card button's action_url
+	MaxBtnJSONChars     = 1000 // action_card.btn_json_list, serialised
+	MaxVoiceSeconds     = 60   // voice.duration is 1..60 (unconfirmed: the doc says "< 60", the old doc "≤ 60")
+	MaxReadListSize     = 100  // getReadList size
+)
+
+// Message types of chat/send.
+const (
+	MsgText       = "text"
+	MsgImage      = "image"
+	MsgVoice      = "voice"
+	MsgFile       = "file"
+	MsgLink       = "link"
+	MsgOA         = "oa"
+	MsgMarkdown   = "markdown"
+	MsgActionCard = "action_card"
+)
+
+// Who put a message into a group.
+const (
+	SenderApp     = "app"     // the enterprise, through chat/send
+	SenderUser    = "user"    // a member, through DingChat's member API
+	SenderRobot   = "robot"   // an org robot, through /v1.0/robot/groupMessages/send
+	SenderWebhook = "webhook" // a custom robot, through /robot/send
+)
+
+// Message is one entry of a group's timeline.
+type Message struct {
+	ID         string // messageId: opaque, shown to clients
+	CorpID     string
+	ChatID     string
+	Seq        int64  // per group, assigned by the store in commit order
+	SenderType string // SenderApp, SenderUser, …
+	Sender     string // userid, robotCode, webhook name or app key
+	MsgType    string
+	Body       []byte // the message object exactly as it was sent
+	RecalledAt int64  // Unix ms; 0 = not recalled
+	CreatedAt  int64  // Unix ms
+}
+
+// MessageQuery pages a timeline by sequence number.
+type MessageQuery struct {
+	Before int64 // newest first: only Seq < Before (0 = from the newest)
+	After  int64 // oldest first: only Seq > After
+	Desc   bool  // newest first
+	Limit  int
+}
+
+// MessageStore keeps group timelines and read marks.
+type MessageStore interface {
+	// AppendMessage gives m its group's next Seq and stores it with events,
+	// in one transaction. NotFound when the group is unknown; check, if not
+	// nil, sees the group row inside the transaction and can refuse.
+	AppendMessage(ctx context.Context, m *Message, events []Event, check func(*Group) error) error
+	// Message returns NotFound when the corp has no message id.
+	Message(ctx context.Context, corpID, id string) (*Message, error)
+	// Messages pages a group's timeline.
+	Messages(ctx context.Context, chatID string, q MessageQuery) ([]Message, error)
+	// LastSeq is the Seq of the group's newest message, 0 when none.
+	LastSeq(ctx context.Context, chatID string) (int64, error)
+	// RecallMessage marks a message recalled at at and records events.
+	// Conflict when it was recalled already.
+	RecallMessage(ctx context.Context, corpID, id string, at int64, events []Event) error
+	// MarkRead moves a member's read mark up to seq (never down) and
+	// returns the mark now stored.
+	MarkRead(ctx context.Context, chatID, userID string, seq int64) (int64, error)
+	// ReadMark is a member's read mark, 0 when none.
+	ReadMark(ctx context.Context, chatID, userID string) (int64, error)
+	// Readers lists staff members (other than except) whose read mark is at
+	// least seq, in member order after cursor; next is 0 at the end.
+	Readers(ctx context.Context, chatID string, seq int64, except string, cursor int64, limit int) (ids []string, next int64, err error)
+	// Member returns NotFound when id of kind is not a member of chatID.
+	Member(ctx context.Context, chatID, kind, id string) (*Member, error)
+	// GroupsOf lists the groups a staff member belongs to, newest first.
+	GroupsOf(ctx context.Context, corpID, userID string) ([]Group, error)
+}

@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+var _ ding.MessageStore = (*Store)(nil)
+
+// AppendMessage numbers m after the group's newest message. The writer is
+// the only one that inserts, so MAX(seq)+1 inside its transaction is the
+// commit order and never shared or skipped.
+func (s *Store) AppendMessage(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		g, err := scanGroup(tx.QueryRow(`SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, m.ChatID, m.CorpID))
+		if err != nil {
+			return translate(err, "group")
+		}
+		if check != nil {
+			if err := check(g); err != nil {
+				return err
+			}
+		}
+		var seq int64
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE chat_id = ?`, m.ChatID).Scan(&seq); err != nil {
+			return translate(err, "message")
+		}
+		if _, err := tx.Exec(`INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, m.ChatID, seq, m.ID, m.CorpID, m.SenderType, m.Sender, m.MsgType, string(m.Body), m.CreatedAt); err != nil {
+			return translate(err, "message")
+		}
+		if err := appendEvents(tx, events); err != nil {
+			return err
+		}
+		m.Seq = seq
+		return nil
+	})
+}
+
+const msgCols = `chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*ding.Message, error) {
+	var m ding.Message
+	var body string
+	if err := row.Scan(&m.ChatID, &m.Seq, &m.ID, &m.CorpID, &m.SenderType, &m.Sender, &m.MsgType, &body, &m.RecalledAt, &m.CreatedAt); err != nil {
+		return nil, err
+	}
+	m.Body = []byte(body)
+	return &m, nil
+}
+
+// Message returns NotFound when the corp has no message id.
+func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ? AND corp_id = ?`, id, corpID))
+	if err != nil {
+		return nil, translate(err, "message")
+	}
+	return m, nil
+}
+
+// Messages pages a group's timeline by sequence number.
+func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery) ([]ding.Message, error) {
+	var rows *sql.Rows
+	var err error
+	if q.Desc {
+		before := q.Before
+		if before <= 0 {
+			before = 1<<63 - 1
+		}
+		rows, err = s.read.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, chatID, before, q.Limit)
+	} else {
+		rows, err = s.read.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?`, chatID, q.After, q.Limit)
+	}
+	if err != nil {
+		return nil, translate(err, "messages")
+	}
+	defer rows.Close()
+	var out []ding.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, translate(err, "messages")
+		}
+		out = append(out, *m)
+	}
+	return out, translate(rows.Err(), "messages")
+}
+
+// LastSeq is the Seq of the group's newest message, 0 when none.
+func (s *Store) LastSeq(ctx context.Context, chatID string) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = ?`, chatID).Scan(&n)
+	return n, translate(err, "messages")
+}
+
+// RecallMessage marks a message recalled.
+func (s *Store) RecallMessage(ctx context.Context, corpID, id string, at int64, events []ding.Event) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		var recalled int64
+		if err := tx.QueryRow(`SELECT recalled_at FROM messages WHERE id = ? AND corp_id = ?`, id, corpID).Scan(&recalled); err != nil {
+			return translate(err, "message")
+		}
+		if recalled != 0 {
+			return ding.Errorf(ding.Conflict, ding.ReasonNone, "message already recalled")
+		}
+		if _, err := tx.Exec(`UPDATE messages SET recalled_at = ? WHERE id = ? AND corp_id = ?`, at, id, corpID); err != nil {
+			return translate(err, "message")
+		}
+		return appendEvents(tx, events)
+	})
+}
+
+// MarkRead moves a member's read mark up to seq, never down, and never past
+// the newest message.
+func (s *Store) MarkRead(ctx context.Context, chatID, userID string, seq int64) (int64, error) {
+	var mark int64
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		var last int64
+		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = ?`, chatID).Scan(&last); err != nil {
+			return translate(err, "messages")
+		}
+		if seq > last {
+			seq = last
+		}
+		if _, err := tx.Exec(`INSERT INTO read_marks (chat_id, userid, seq) VALUES (?, ?, ?)
+			ON CONFLICT (chat_id, userid) DO UPDATE SET seq = MAX(seq, excluded.seq)`, chatID, userID, seq); err != nil {
+			return translate(err, "read mark")
+		}
+		return translate(tx.QueryRow(`SELECT seq FROM read_marks WHERE chat_id = ? AND userid = ?`, chatID, userID).Scan(&mark), "read mark")
+	})
+	return mark, err
+}
+
+// ReadMark is a member's read mark, 0 when none.
+func (s *Store) ReadMark(ctx context.Context, chatID, userID string) (int64, error) {
+	var mark int64
+	err := s.read.QueryRowContext(ctx, `SELECT seq FROM read_marks WHERE chat_id = ? AND userid = ?`, chatID, userID).Scan(&mark)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return mark, translate(err, "read mark")
+}
+
+// Readers lists staff members whose read mark reaches seq, in member order.
+func (s *Store) Readers(ctx context.Context, chatID string, seq int64, except string, cursor int64, limit int) ([]string, int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT m.member_id, m.pos FROM chat_members m
+		JOIN read_marks r ON r.chat_id = m.chat_id AND r.userid = m.member_id
+		WHERE m.chat_id = ? AND m.kind = 'emp' AND r.seq >= ? AND m.member_id <> ? AND m.pos >= ?
+		ORDER BY m.pos LIMIT ?`, chatID, seq, except, cursor, limit+1)
+	if err != nil {
+		return nil, 0, translate(err, "readers")
+	}
+	defer rows.Close()
+	ids := []string{}
+	var next int64
+	for rows.Next() {
+		var id string
+		var pos int64
+		if err := rows.Scan(&id, &pos); err != nil {
+			return nil, 0, translate(err, "readers")
+		}
+		if len(ids) == limit {
+			next = pos
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids, next, translate(rows.Err(), "readers")
+}
+
+// Member returns NotFound when id of kind is not a member of chatID.
+func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Member, error) {
+	m := ding.Member{ID: id, Kind: kind}
+	err := s.read.QueryRowContext(ctx, `SELECT role, joined_at FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, kind, id).
+		Scan(&m.Role, &m.JoinedAt)
+	if err != nil {
+		return nil, translate(err, "member")
+	}
+	return &m, nil
+}
+
+// GroupsOf lists the groups a staff member belongs to, newest first.
+func (s *Store) GroupsOf(ctx context.Context, corpID, userID string) ([]ding.Group, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
+		WHERE m.kind = 'emp' AND m.member_id = ? AND c.corp_id = ? ORDER BY c.created_at DESC, c.chat_id`, userID, corpID)
+	if err != nil {
+		return nil, translate(err, "groups")
+	}
+	defer rows.Close()
+	var out []ding.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, translate(err, "groups")
+		}
+		out = append(out, *g)
+	}
+	return out, translate(rows.Err(), "groups")
+}
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
