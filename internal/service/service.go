@@ -11,17 +11,29 @@ type Service struct {
 	store ding.Store
 	clock ding.Clock
 	ids   ding.IDs
+	blobs ding.Blobs
 }
 
+// Option adjusts a Service at construction.
+type Option func(*Service)
+
+// WithBlobs gives the service where uploaded files live; without it
+// uploads answer Unavailable.
+func WithBlobs(b ding.Blobs) Option { return func(s *Service) { s.blobs = b } }
+
 // New returns a Service; nil clock or ids mean the real ones.
-func New(store ding.Store, clock ding.Clock, ids ding.IDs) *Service {
+func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Service {
 	if clock == nil {
 		clock = ding.SystemClock{}
 	}
 	if ids == nil {
 		ids = RandomIDs{}
 	}
-	return &Service{store: store, clock: clock, ids: ids}
+	s := &Service{store: store, clock: clock, ids: ids}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // IDs exposes the id generator so surfaces mint request ids the same way.
