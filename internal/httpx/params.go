@@ -26,14 +26,29 @@ type Params struct {
 	m map[string]any
 }
 
-// ReadParams merges query parameters with the body's; body values win.
-func ReadParams(r *http.Request) (*Params, error) {
+// QueryParams are the query string's parameters alone; the body is left
+// for the handler (uploads, and calls that keep the body as sent).
+func QueryParams(r *http.Request) *Params {
 	p := &Params{m: map[string]any{}}
 	for k, vs := range r.URL.Query() {
 		if len(vs) > 0 {
 			p.m[k] = vs[0]
 		}
 	}
+	return p
+}
+
+// NewParams wraps a decoded JSON object.
+func NewParams(m map[string]any) *Params {
+	if m == nil {
+		m = map[string]any{}
+	}
+	return &Params{m: m}
+}
+
+// ReadParams merges query parameters with the body's; body values win.
+func ReadParams(r *http.Request) (*Params, error) {
+	p := QueryParams(r)
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return p, nil
 	}

@@ -31,6 +31,7 @@ type route struct {
 	endpoint string // names the endpoint in the error table
 	topapi   bool   // topapi envelope: result, success, request_id; auth errors as 88
 	public   bool   // no access token needed
+	raw      bool   // parameters from the query only; the handler reads the body
 }
 
 type ok struct {
@@ -53,8 +54,11 @@ type topOK struct {
 func (a *API) serve(rt route, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, rt.topapi, err) }
-		p, err := httpx.ReadParams(r)
-		if err != nil {
+		var err error
+		var p *httpx.Params
+		if rt.raw {
+			p = httpx.QueryParams(r)
+		} else if p, err = httpx.ReadParams(r); err != nil {
 			fail(err)
 			return
 		}
