@@ -105,6 +105,30 @@ const (
 	// contacts
 	ReasonUserNotFound   Reason = "user_not_found"
 	ReasonMobileNotFound Reason = "mobile_not_found"
+
+	// media
+	ReasonMediaType    Reason = "media_type"    // type is not image, voice, video or file
+	ReasonFileType     Reason = "file_type"     // extension not allowed for the type
+	ReasonFileSize     Reason = "file_size"     // over the type's size limit
+	ReasonMediaMissing Reason = "media_missing" // no media part
+	ReasonNotMultipart Reason = "not_multipart"
+	ReasonMediaEmpty   Reason = "media_empty"
+	ReasonMediaID      Reason = "media_id" // unknown media id, or one of the wrong type
+
+	// messages
+	ReasonMsgType         Reason = "msg_type"      // missing or unknown msgtype
+	ReasonMsgMalformed    Reason = "msg_malformed" // the message object is missing or incomplete
+	ReasonMsgTooLong      Reason = "msg_too_long"
+	ReasonImageEmpty      Reason = "image_empty"
+	ReasonLinkEmpty       Reason = "link_empty"
+	ReasonFileEmpty       Reason = "file_empty"
+	ReasonVoiceEmpty      Reason = "voice_empty"
+	ReasonSenderUnknown   Reason = "sender_unknown"
+	ReasonSenderNotMember Reason = "sender_not_member"
+	ReasonGroupKind       Reason = "group_kind" // chat/send reaches internal groups only
+	ReasonMessageNotFound Reason = "message_not_found"
+	ReasonBadCursor       Reason = "bad_cursor"
+	ReasonBadSize         Reason = "bad_size"
 )
 
 // Reasons lists every reason so tests can check each surface maps it.
@@ -120,6 +144,9 @@ var Reasons = []Reason{
 	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
 	ReasonNotMember,
 	ReasonUserNotFound, ReasonMobileNotFound,
+	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
+	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,
+	ReasonSenderUnknown, ReasonSenderNotMember, ReasonGroupKind, ReasonMessageNotFound, ReasonBadCursor, ReasonBadSize,
 }
 
 // Error is the one error type of the domain.

@@ -75,10 +75,36 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonNotMember:          {60124, "用户不在此群中"},
 	ding.ReasonUserNotFound:       {60121, "找不到该用户"},
 	ding.ReasonMobileNotFound:     {60121, "未找到该用户"},
+	ding.ReasonMediaType:          {40004, "不合法的媒体文件类型"},
+	ding.ReasonFileType:           {40005, "不合法的文件类型"},
+	ding.ReasonFileSize:           {40006, "不合法的文件大小"}, // unconfirmed: 45001 多媒体文件大小超过限制 is the other candidate
+	ding.ReasonMediaMissing:       {41005, "缺少多媒体文件数据"},
+	ding.ReasonNotMultipart:       {43008, "参数需要multipart类型"},
+	ding.ReasonMediaEmpty:         {44001, "多媒体文件为空"},
+	ding.ReasonMediaID:            {40007, "不合法的媒体文件id"},
+	ding.ReasonMsgType:            {34004, "无效的消息类型"},
+	ding.ReasonMsgMalformed:       {34014, "会话消息的json结构无效或不完整"},
+	ding.ReasonMsgTooLong:         {34016, "会话消息的内容超长"},
+	ding.ReasonImageEmpty:         {34008, "图片不能为空"},
+	ding.ReasonLinkEmpty:          {34009, "链接内容不能为空"},
+	ding.ReasonFileEmpty:          {34010, "文件不能为空"},
+	ding.ReasonVoiceEmpty:         {34011, "音频文件不能为空"},
+	ding.ReasonSenderUnknown:      {34006, "发送者不在企业中"},
+	ding.ReasonSenderNotMember:    {34007, "发送者不在会话中"},
+	ding.ReasonGroupKind:          {34015, "发送群会话消息失败"}, // unconfirmed which code refuses a normal group
+	ding.ReasonMessageNotFound:    {40035, "不合法的参数"},
+	ding.ReasonBadCursor:          {40068, "无效的偏移量"},
+	ding.ReasonBadSize:            {40069, "无效的分页大小"},
 }
 
 // endpoints overrides reasons where one endpoint answers differently.
 var endpoints = map[string]map[ding.Reason]wire{
+	"chat/send": {
+		ding.ReasonChatNotFound:  {34001, "无效的会话id"},
+		ding.ReasonChatIDMissing: {34001, "无效的会话id"},
+		ding.ReasonChatDisbanded: {34013, "找不到群会话对象"},
+		ding.ReasonMalformedBody: {34014, "会话消息的json结构无效或不完整"},
+	},
 	"chat/update": {
 		ding.ReasonMalformedBody: {71010, "JSON解析失败"},
 		ding.ReasonNameEmpty:     {49015, "不合法的群名称"},
