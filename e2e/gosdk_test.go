@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -252,4 +255,95 @@ func TestOfficialGoSDKErrors(t *testing.T) {
 	}
 	_, err = oc.GetAccessToken(&oauth2.GetAccessTokenRequest{AppKey: tea.String(appKey), AppSecret: tea.String("wrong")})
 	sdkError(t, "GetAccessToken with a wrong secret", err, http.StatusBadRequest, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
+}
+
+// v1Raw posts body to a v1.0 path with the token header and returns the
+// status and the decoded JSON object.
+func v1Raw(t *testing.T, base, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if token != "" {
+		req.Header.Set("x-acs-dingtalk-access-token", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resp.Header.Get("Content-Type"), "application/json;charset=utf-8"; got != want {
+		t.Errorf("POST %s: Content-Type = %q, want %q", path, got, want)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("POST %s: body %s is not a JSON object: %v", path, raw, err)
+	}
+	return resp.StatusCode, m
+}
+
+// The Go SDK decodes fuzzily (tea.Convert turns true into "true" and "2"
+// into 2), so it would not notice a wrong JSON type; stricter clients
+// would. This checks the types on the wire.
+func TestV1WireTypes(t *testing.T) {
+	t.Parallel()
+	p, _ := startOrg(t)
+	want := func(what string, got any, v any) {
+		t.Helper()
+		if got != v {
+			t.Errorf("%s = %#v (%T), want %#v (%T)", what, got, got, v, v)
+		}
+	}
+
+	status, tok := v1Raw(t, p.Base, "/v1.0/oauth2/accessToken", "", map[string]string{"appKey": appKey, "appSecret": appSecret})
+	want("accessToken status", status, 200)
+	want("expireIn", tok["expireIn"], float64(7200))
+	token, _ := tok["accessToken"].(string)
+
+	status, created := v1Raw(t, p.Base, "/v1.0/im/group/create", token, map[string]any{
+		"name": "线上类型", "owner": "manager4220", "useridlist": []string{"manager4220", "zhangsan"},
+	})
+	want("group/create status", status, 200)
+	want("conversationTag", created["conversationTag"], float64(2))
+	chatID, _ := created["chatid"].(string)
+	openID, _ := created["openConversationId"].(string)
+	if chatID == "" || openID == "" {
+		t.Fatalf("group/create = %v", created)
+	}
+
+	status, upd := v1Raw(t, p.Base, "/v1.0/im/group/update", token, map[string]any{"chatid": chatID, "add_useridlist": []string{"lisi"}})
+	want("group/update status", status, 200)
+	want("group/update success", upd["success"], true)
+
+	status, sub := v1Raw(t, p.Base, "/v1.0/im/subAdministrators", token, map[string]any{
+		"openConversationId": openID, "userIds": []string{"lisi"}, "role": 2,
+	})
+	want("subAdministrators status", status, 200)
+	want("subAdministrators success", sub["success"], "true")
+
+	status, conv := v1Raw(t, p.Base, "/v1.0/im/chat/"+chatID+"/convertToOpenConversationId", token, nil)
+	want("convertToOpenConversationId status", status, 200)
+	want("openConversationId", conv["openConversationId"], openID)
+
+	status, e := v1Raw(t, p.Base, "/v1.0/im/group/create", "bogus", map[string]any{})
+	want("bad token status", status, 400)
+	want("bad token code", e["code"], "InvalidAuthentication")
+	want("bad token message", e["message"], "不合法的access_token")
+	if id, _ := e["requestid"].(string); id == "" {
+		t.Errorf("error body %v has no requestid", e)
+	}
 }
