@@ -222,6 +222,28 @@ func (p *Params) Int(key string) (*int, error) {
 	return &i, nil
 }
 
+// Int64 is Int for 64-bit values such as cursors. nil when absent.
+func (p *Params) Int64(key string) (*int64, error) {
+	var s string
+	switch v := p.m[key].(type) {
+	case nil:
+		return nil, nil
+	case json.Number:
+		s = v.String()
+	case string:
+		if s = strings.TrimSpace(v); s == "" {
+			return nil, nil
+		}
+	default:
+		return nil, invalid(key, "an integer")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil, invalid(key, "an integer")
+	}
+	return &n, nil
+}
+
 // Bool returns key as a boolean; "true"/"false" and 1/0 are accepted. nil when absent.
 func (p *Params) Bool(key string) (*bool, error) {
 	var b bool

@@ -10,6 +10,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/chat/create", a.serve(route{endpoint: "chat/create"}, a.chatCreate))
 	mux.Handle("/chat/update", a.serve(route{endpoint: "chat/update"}, a.chatUpdate))
 	mux.Handle("/chat/get", a.serve(route{endpoint: "chat/get"}, a.chatGet))
+	mux.Handle("/chat/send", a.serve(route{endpoint: "chat/send", raw: true}, a.chatSend))
+	mux.Handle("/chat/getReadList", a.serve(route{endpoint: "chat/getReadList"}, a.chatReadList))
 
 	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
 	mux.Handle("/topapi/v2/user/get", a.serve(route{endpoint: "topapi/v2/user/get", topapi: true}, a.topUserGet))
