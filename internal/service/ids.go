@@ -26,7 +26,9 @@ func (RandomIDs) OpenConversationID() string {
 
 func (RandomIDs) Token() string { return hex.EncodeToString(randomBytes(16)) }
 
-func (RandomIDs) MessageID() string { return "msg" + base64.StdEncoding.EncodeToString(randomBytes(12)) }
+func (RandomIDs) MessageID() string {
+	return "msg" + base64.StdEncoding.EncodeToString(randomBytes(12))
+}
 
 func (RandomIDs) MediaID() string { return "@" + base64.RawURLEncoding.EncodeToString(randomBytes(15)) }
 
