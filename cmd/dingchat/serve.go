@@ -21,12 +21,13 @@ import (
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
 type Main struct {
-	Config  config.Config
-	Store   ding.Store
-	Service *service.Service
-	Server  *server.Server
-	log     *slog.Logger
-	stdout  io.Writer
+	Config     config.Config
+	Store      ding.Store
+	Service    *service.Service
+	Server     *server.Server
+	log        *slog.Logger
+	stdout     io.Writer
+	adminToken string
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -58,7 +59,11 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log), log); err != nil {
+	if m.adminToken, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -112,6 +117,7 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBPath())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
+	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)

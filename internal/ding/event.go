@@ -47,6 +47,7 @@ type Store interface {
 	EventStore
 	MessageStore
 	MediaStore
+	MemberTokenStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

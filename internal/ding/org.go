@@ -91,6 +91,8 @@ type Org struct {
 	Apps      []App
 	Users     []User
 	Externals []ExtContact
+	// MemberTokens are fixed member-API tokens declared for users.
+	MemberTokens []MemberToken
 }
 
 // OrgStore keeps corps, apps, users and external contacts.
@@ -119,4 +121,23 @@ type OrgStore interface {
 	ExistingUsers(ctx context.Context, corpID string, ids []string) (map[string]bool, error)
 	// ExistingExternals returns the subset of unionIds that are external contacts of the corp.
 	ExistingExternals(ctx context.Context, corpID string, unionIDs []string) (map[string]bool, error)
+}
+
+// MemberToken lets a staff member use DingChat's own member API.
+type MemberToken struct {
+	Value     string
+	CorpID    string
+	UserID    string
+	CreatedAt int64
+}
+
+// MemberTokenStore keeps member tokens.
+type MemberTokenStore interface {
+	// SaveMemberToken stores t; saving the same value again updates its owner.
+	SaveMemberToken(ctx context.Context, t MemberToken) error
+	// MemberToken returns NotFound when value was never issued.
+	MemberToken(ctx context.Context, value string) (*MemberToken, error)
+	// Setting returns the stored value of key, storing def first when the
+	// key is unset; it lets one secret survive restarts.
+	Setting(ctx context.Context, key, def string) (string, error)
 }

@@ -72,6 +72,8 @@ type User struct {
 	Email     string  `yaml:"email"`
 	Admin     bool    `yaml:"admin"`
 	Depts     []int64 `yaml:"departments"`
+	// MemberToken is a fixed token for DingChat's member API (optional).
+	MemberToken string `yaml:"memberToken"`
 }
 
 // External is an external contact.
@@ -109,7 +111,7 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 		return nil, err
 	}
 	var orgs []*ding.Org
-	seenCorp, seenApp := map[string]bool{}, map[string]bool{}
+	seenCorp, seenApp, seenToken := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for ci, c := range doc.Corps {
 		where := fmt.Sprintf("corps[%d]", ci)
 		if c.CorpID == "" {
@@ -179,6 +181,13 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 			}
 			org.Users = append(org.Users, ding.User{CorpID: c.CorpID, UserID: u.UserID, UnionID: union, Name: name, Mobile: u.Mobile,
 				Title: u.Title, JobNo: u.JobNumber, Email: u.Email, Active: true, Admin: u.Admin, DeptIDs: depts, Created: now})
+			if u.MemberToken != "" {
+				if seenToken[u.MemberToken] {
+					return nil, fmt.Errorf("%s: memberToken appears twice", w)
+				}
+				seenToken[u.MemberToken] = true
+				org.MemberTokens = append(org.MemberTokens, ding.MemberToken{Value: u.MemberToken, CorpID: c.CorpID, UserID: u.UserID, CreatedAt: now})
+			}
 		}
 		for ai, a := range c.Apps {
 			for _, id := range a.Visibility.Users {

@@ -10,22 +10,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
+// Option adjusts the handler.
+type Option func(*options)
+
+type options struct{ adminToken string }
+
+// WithAdminToken enables the admin API under /_dingchat/admin/ for this
+// bearer token; without it every admin call is refused.
+func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = t } }
+
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
-func Handler(svc *service.Service, log *slog.Logger) http.Handler {
+func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.adminToken == "" {
+		o.adminToken = "\x00disabled" // no bearer token can equal it
+	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
+	dingchatapi.New(svc, log, o.adminToken).Register(mux)
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
+			httpx.WriteJSON(w, http.StatusNotFound, httpx.ContentTypeV1, map[string]string{"code": "not_found", "message": "no such DingChat path"})
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
 			v1.NotFound(w, r)
 			return

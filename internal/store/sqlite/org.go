@@ -56,6 +56,11 @@ func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
 				return translate(err, "external contact "+e.UnionID)
 			}
 		}
+		for _, t := range org.MemberTokens {
+			if err := saveMemberToken(tx, t); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }

@@ -1,0 +1,98 @@
+// Package dingchatapi serves DingChat's own API under /_dingchat/: the
+// member API (what the console and live delivery use) and the admin API.
+// Both take a bearer token; errors are an HTTP status with
+// {"code","message","requestid"}.
+package dingchatapi
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// API is DingChat's own surface.
+type API struct {
+	svc        *service.Service
+	log        *slog.Logger
+	adminToken string
+}
+
+// New returns the surface; adminToken guards /_dingchat/admin/.
+func New(svc *service.Service, log *slog.Logger, adminToken string) *API {
+	return &API{svc: svc, log: log, adminToken: adminToken}
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+type memberHandler func(r *http.Request, mc *service.MemberCaller) (any, error)
+
+func (a *API) member(h memberHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mc, err := a.svc.AuthenticateMember(r.Context(), bearer(r))
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		out, err := h(r, mc)
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeV1, out)
+	})
+}
+
+type adminHandler func(r *http.Request) (any, error)
+
+func (a *API) admin(h adminHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := bearer(r)
+		if t == "" {
+			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(t), []byte(a.adminToken)) != 1 {
+			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid admin token"))
+			return
+		}
+		out, err := h(r)
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeV1, out)
+	})
+}
+
+// readBody reads a JSON body of at most max bytes.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body exceeds %d bytes or cannot be read", max)
+	}
+	return b, nil
+}
+
+func decode(r *http.Request, v any) error {
+	b, err := readBody(r, 64<<10)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not the expected JSON: %v", err)
+	}
+	return nil
+}
