@@ -1,0 +1,225 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/server"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// benchEnv is the whole HTTP stack over a seeded SQLite store in a temp dir,
+// reached through a keep-alive client as a real caller would.
+type benchEnv struct {
+	base   string
+	client *http.Client
+	token  string
+}
+
+// parallelism multiplies GOMAXPROCS for RunParallel: enough concurrent
+// writers that the store's group commit has batches to form.
+const parallelism = 8
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	st := dingtest.OpenStore(b)
+	dingtest.Seed(b, st)
+	svc := service.New(st, nil, nil)
+	srv := httptest.NewServer(server.Handler(svc, slog.New(slog.DiscardHandler)))
+	b.Cleanup(srv.Close)
+	tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
+	b.Cleanup(tr.CloseIdleConnections)
+	e := &benchEnv{base: srv.URL, client: &http.Client{Transport: tr}}
+	var tok struct {
+		Errcode     int    `json:"errcode"`
+		AccessToken string `json:"access_token"`
+	}
+	e.call(b, http.MethodGet, "/gettoken?"+url.Values{"appkey": {dingtest.AppKey}, "appsecret": {dingtest.AppSecret}}.Encode(), nil, &tok)
+	e.token = tok.AccessToken
+	return e
+}
+
+// call sends one request and fails on anything but errcode 0. It is safe
+// for concurrent use; out may be nil.
+func (e *benchEnv) call(b *testing.B, method, path string, body []byte, out any) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	var env struct {
+		Errcode int `json:"errcode"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &env) != nil || env.Errcode != 0 {
+		b.Errorf("%s %s: status %d, body %s", method, path, resp.StatusCode, raw)
+		return
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+func (e *benchEnv) tokenQuery() string { return "access_token=" + url.QueryEscape(e.token) }
+
+var createBody = mustJSON(map[string]any{
+	"name": "基准测试群", "owner": "manager4220", "useridlist": []string{"manager4220", "zhangsan", "lisi"},
+})
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// createGroup makes a group of the given members (owner first) and returns its chatid.
+func (e *benchEnv) createGroup(b *testing.B, members []string) string {
+	b.Helper()
+	first := members[:min(len(members), 40)]
+	var out struct {
+		ChatID string `json:"chatid"`
+	}
+	e.call(b, http.MethodPost, "/chat/create?"+e.tokenQuery(), mustJSON(map[string]any{
+		"name": "基准读取群", "owner": members[0], "useridlist": first,
+	}), &out)
+	if out.ChatID == "" {
+		b.Fatal("chat/create returned no chatid")
+	}
+	for rest := members[len(first):]; len(rest) > 0; {
+		n := min(len(rest), 40)
+		e.call(b, http.MethodPost, "/chat/update?"+e.tokenQuery(), mustJSON(map[string]any{
+			"chatid": out.ChatID, "add_useridlist": rest[:n],
+		}), nil)
+		rest = rest[n:]
+	}
+	return out.ChatID
+}
+
+// members is manager4220 and n-1 numbered fixture users.
+func members(n int) []string {
+	ids := []string{"manager4220"}
+	for i := 1; i < n; i++ {
+		ids = append(ids, dingtest.UserID(i))
+	}
+	return ids
+}
+
+func reportOps(b *testing.B) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, "ops/s")
+	}
+}
+
+// BenchmarkChatCreate is POST /chat/create of a 3-member group: one
+// transaction per group, serial and with concurrent callers whose writes
+// the store commits together.
+func BenchmarkChatCreate(b *testing.B) {
+	e := newBenchEnv(b)
+	path := "/chat/create?" + e.tokenQuery()
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			e.call(b, http.MethodPost, path, createBody, nil)
+		}
+		reportOps(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.call(b, http.MethodPost, path, createBody, nil)
+			}
+		})
+		reportOps(b)
+	})
+}
+
+// BenchmarkChatGet is GET /chat/get of a 40-member group.
+func BenchmarkChatGet(b *testing.B) {
+	e := newBenchEnv(b)
+	path := "/chat/get?" + e.tokenQuery() + "&chatid=" + e.createGroup(b, members(40))
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			e.call(b, http.MethodGet, path, nil, nil)
+		}
+		reportOps(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.call(b, http.MethodGet, path, nil, nil)
+			}
+		})
+		reportOps(b)
+	})
+}
+
+// BenchmarkChatGet1000 is GET /chat/get of a full group (1000 members).
+func BenchmarkChatGet1000(b *testing.B) {
+	e := newBenchEnv(b)
+	path := "/chat/get?" + e.tokenQuery() + "&chatid=" + e.createGroup(b, members(1000))
+	var check struct {
+		ChatInfo struct {
+			UserIDList []string `json:"useridlist"`
+		} `json:"chat_info"`
+	}
+	e.call(b, http.MethodGet, path, nil, &check)
+	if got := len(check.ChatInfo.UserIDList); got != 1000 {
+		b.Fatalf("group has %d members, want 1000", got)
+	}
+	for b.Loop() {
+		e.call(b, http.MethodGet, path, nil, nil)
+	}
+	reportOps(b)
+}
+
+// BenchmarkGetToken is GET /gettoken: within the token's validity each call
+// renews and returns the same token, so each is a write.
+func BenchmarkGetToken(b *testing.B) {
+	e := newBenchEnv(b)
+	path := "/gettoken?" + url.Values{"appkey": {dingtest.AppKey}, "appsecret": {dingtest.AppSecret}}.Encode()
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			e.call(b, http.MethodGet, path, nil, nil)
+		}
+		reportOps(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.call(b, http.MethodGet, path, nil, nil)
+			}
+		})
+		reportOps(b)
+	})
+}
