@@ -171,6 +171,16 @@ func TestOfficialGoSDK(t *testing.T) {
 		t.Errorf("chat/get after UpdateGroup = %+v", info)
 	}
 
+	// UpdateGroup hands the group to another member
+	upd, err = c.UpdateGroupWithOptions(&im.UpdateGroupRequest{Chatid: tea.String(chatID), Owner: tea.String("zhangsan")},
+		&im.UpdateGroupHeaders{XAcsDingtalkAccessToken: hdr()}, rt)
+	if err != nil || !tea.BoolValue(upd.Body.Success) {
+		t.Fatalf("UpdateGroup owner: %v, %v", upd.Body, err)
+	}
+	if info = chatGet(t, p.Base, token, chatID); info.Owner != "zhangsan" || info.Name != "项目群 Beta" {
+		t.Errorf("chat/get after the owner change = %+v", info)
+	}
+
 	// ChatSubAdminUpdate answers success as the string "true"
 	sub, err := c.ChatSubAdminUpdateWithOptions(&im.ChatSubAdminUpdateRequest{
 		OpenConversationId: tea.String(openID), UserIds: strs("zhangsan"), Role: tea.Int32(2),
@@ -239,6 +249,10 @@ func TestOfficialGoSDKErrors(t *testing.T) {
 	_, err = c.UpdateGroupWithOptions(&im.UpdateGroupRequest{Chatid: tea.String("chat00000000000000000000000000000000"), Name: tea.String("x")},
 		&im.UpdateGroupHeaders{XAcsDingtalkAccessToken: tea.String(token)}, rt)
 	sdkError(t, "UpdateGroup of an unknown chatid", err, http.StatusBadRequest, "parameter.invalid", "输入参数错误")
+
+	_, err = c.UpdateGroupWithOptions(&im.UpdateGroupRequest{Chatid: group.Chatid, AddUseridlist: strs("lisi"), DelUseridlist: strs("lisi")},
+		&im.UpdateGroupHeaders{XAcsDingtalkAccessToken: tea.String(token)}, rt)
+	sdkError(t, "UpdateGroup adding and removing one user", err, http.StatusBadRequest, "parameter.invalid", "输入参数错误")
 
 	_, err = c.ChatSubAdminUpdateWithOptions(&im.ChatSubAdminUpdateRequest{
 		OpenConversationId: group.OpenConversationId, UserIds: strs("zhangsan"), Role: tea.Int32(5),

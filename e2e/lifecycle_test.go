@@ -1,12 +1,19 @@
 package e2e
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 type createBody struct {
@@ -141,4 +148,89 @@ func TestDemoBanner(t *testing.T) {
 		t.Errorf("demo group after restart = %+v", info)
 	}
 	p.stop()
+}
+
+// A request that is in flight when SIGTERM arrives is answered, and what
+// it wrote is there after a restart.
+func TestShutdownFinishesInFlightRequest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	org := writeOrg(t, dir)
+	p := start(t, "--data", data, "--org", org, "--demo=false")
+	token := getToken(t, p.Base, appKey, appSecret)
+
+	body := `{"name":"关机中创建的群","owner":"manager4220","useridlist":["manager4220","zhangsan"]}`
+	conn, err := net.Dial("tcp", p.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	head := "POST /chat/create?access_token=" + url.QueryEscape(token) + " HTTP/1.1\r\nHost: " + p.Host +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	half := len(body) / 2
+	if _, err := io.WriteString(conn, head+body[:half]); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.errb.String(), "shutting down") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown logged after SIGTERM; stderr:\n%s", p.errb)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-p.done:
+		t.Fatalf("dingchat exited (%v) with a request in flight", p.waitEr)
+	case <-time.After(100 * time.Millisecond):
+	}
+
+	if _, err := io.WriteString(conn, body[half:]); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var created createBody
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &created) != nil || created.Errcode != 0 || created.ChatID == "" {
+		t.Fatalf("in-flight chat/create = %d %s", resp.StatusCode, raw)
+	}
+	p.wait()
+
+	p = start(t, "--data", data, "--org", org, "--demo=false")
+	if info := chatGet(t, p.Base, token, created.ChatID); info.Name != "关机中创建的群" {
+		t.Errorf("group created during shutdown = %+v", info)
+	}
+	p.stop()
+}
+
+// Every flag has a DINGCHAT_* twin; a flag on the command line wins.
+func TestServeFromEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	p := startEnv(t, []string{
+		"DINGCHAT_ADDR=127.0.0.1:0",
+		"DINGCHAT_DATA=" + data,
+		"DINGCHAT_ORG=" + writeOrg(t, dir),
+		"DINGCHAT_DEMO=false",
+		"DINGCHAT_LOG_FORMAT=json",
+	}, "--log-format", "text")
+	out := p.waitStdout("try:")
+	if !strings.Contains(out, "  data:   "+filepath.Join(data, "dingchat.db")) || strings.Count(out, "\ncorp ") != 1 {
+		t.Errorf("banner does not show the environment's data dir and org alone:\n%s", out)
+	}
+	getToken(t, p.Base, appKey, appSecret)
+	p.stop()
+	if log := p.errb.String(); !strings.Contains(log, `level=INFO msg="shutting down"`) {
+		t.Errorf("--log-format text did not win over DINGCHAT_LOG_FORMAT=json:\n%s", log)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -141,9 +142,15 @@ func serverEnv() []string {
 // the address from the first stdout line and waits until it is healthy.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, nil, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startEnv runs `dingchat serve` with args and the DINGCHAT_* settings in env.
+func startEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	needBinary(t)
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = serverEnv()
+	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
+	cmd.Env = append(serverEnv(), env...)
 	p := &proc{t: t, cmd: cmd, out: &lockedBuffer{}, errb: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.errb
 	stdout, err := cmd.StdoutPipe()
@@ -221,9 +228,15 @@ func (p *proc) waitHealthy() {
 // stop sends SIGTERM and requires a clean exit with status 0.
 func (p *proc) stop() {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.t.Fatalf("SIGTERM: %v", err)
 	}
+	p.wait()
+}
+
+// wait waits for the exit after a signal and requires status 0.
+func (p *proc) wait() {
+	p.t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(15 * time.Second):
