@@ -110,6 +110,9 @@ func ReadJSON(r *http.Request) (*Params, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return p, nil
 	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return p, nil // some clients serialise an absent body as null
+	}
 	if err := decodeJSON(body, &p.m); err != nil || p.m == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
 	}

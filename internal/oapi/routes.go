@@ -13,7 +13,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/chat/send", a.serve(route{endpoint: "chat/send", raw: true}, a.chatSend))
 	mux.Handle("/chat/getReadList", a.serve(route{endpoint: "chat/getReadList"}, a.chatReadList))
 
+	mux.Handle("/media/upload", a.serve(route{endpoint: "media/upload", raw: true}, a.mediaUpload))
+	mux.Handle("/media/get", a.download(route{endpoint: "media/get", raw: true}, a.mediaGet))
+
 	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
+	mux.Handle("/user/get_by_mobile", a.serve(route{endpoint: "user/get_by_mobile"}, a.userByMobile))
+	mux.Handle("/user/getUseridByUnionid", a.serve(route{endpoint: "user/getUseridByUnionid"}, a.userByUnionID))
 	mux.Handle("/topapi/v2/user/get", a.serve(route{endpoint: "topapi/v2/user/get", topapi: true}, a.topUserGet))
 	mux.Handle("/topapi/v2/user/getbymobile", a.serve(route{endpoint: "topapi/v2/user/getbymobile", topapi: true}, a.topUserByMobile))
 	mux.Handle("/topapi/user/getbyunionid", a.serve(route{endpoint: "topapi/user/getbyunionid", topapi: true}, a.topUserByUnionID))

@@ -119,3 +119,44 @@ func (a *API) topUserByUnionID(r *http.Request, p *httpx.Params, c *service.Call
 	}
 	return res, nil
 }
+
+type legacyUserID struct {
+	ok
+	UserID string `json:"userid"`
+}
+
+// userByMobile is the pre-topapi GET /user/get_by_mobile.
+func (a *API) userByMobile(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+	m, err := p.String("mobile")
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.svc.UserByMobile(r.Context(), c, m)
+	if err != nil {
+		return nil, err
+	}
+	return legacyUserID{ok: okBody, UserID: u.UserID}, nil
+}
+
+type legacyUnionResult struct {
+	ok
+	ContactType int    `json:"contactType"`
+	UserID      string `json:"userid"`
+}
+
+// userByUnionID is the pre-topapi GET /user/getUseridByUnionid.
+func (a *API) userByUnionID(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+	id, err := p.String("unionid")
+	if err != nil {
+		return nil, err
+	}
+	ct, err := a.svc.ContactByUnionID(r.Context(), c, id)
+	if err != nil {
+		return nil, err
+	}
+	res := legacyUnionResult{ok: okBody, UserID: ct.UserID}
+	if ct.External {
+		res.ContactType = 1
+	}
+	return res, nil
+}
