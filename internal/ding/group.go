@@ -65,6 +65,7 @@ type Group struct {
 	Icon               string
 	Options            Options
 	Status             int
+	FriendForbidden    bool // members may not start private chats with each other
 	CreatorApp         string
 	MemberCount        int
 	CreatedAt          int64 // Unix ms
@@ -77,6 +78,7 @@ type Member struct {
 	Kind     string // MemberEmp or MemberExt
 	Role     int
 	JoinedAt int64
+	Nick     string // the member's nickname in this group
 }
 
 // GroupState is what an update sees: the group and all its members.
@@ -91,7 +93,7 @@ type GroupChange struct {
 	Group  Group    // the whole new row
 	Add    []Member // members to insert
 	Remove []Member // members to delete (ID and Kind matter)
-	Roles  []Member // members whose role changes
+	Roles  []Member // members whose role or nick changes
 	Events []Event
 }
 

@@ -9,14 +9,14 @@ import (
 
 const chatCols = `chat_id, open_conversation_id, corp_id, name, owner, owner_type, conversation_tag, icon,
 	show_history_type, searchable, validation_type, mention_all_authority, management_type, chat_banned_type,
-	status, creator_app, member_count, created_at, updated_at`
+	status, creator_app, member_count, created_at, updated_at, friend_forbidden`
 
 func scanGroup(row interface{ Scan(...any) error }) (*ding.Group, error) {
 	var g ding.Group
 	o := &g.Options
 	err := row.Scan(&g.ChatID, &g.OpenConversationID, &g.CorpID, &g.Name, &g.Owner, &g.OwnerType, &g.ConversationTag, &g.Icon,
 		&o.ShowHistoryType, &o.Searchable, &o.ValidationType, &o.MentionAllAuthority, &o.ManagementType, &o.ChatBannedType,
-		&g.Status, &g.CreatorApp, &g.MemberCount, &g.CreatedAt, &g.UpdatedAt)
+		&g.Status, &g.CreatorApp, &g.MemberCount, &g.CreatedAt, &g.UpdatedAt, &g.FriendForbidden)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func groupArgs(g *ding.Group) []any {
 	o := g.Options
 	return []any{g.ChatID, g.OpenConversationID, g.CorpID, g.Name, g.Owner, g.OwnerType, g.ConversationTag, g.Icon,
 		o.ShowHistoryType, o.Searchable, o.ValidationType, o.MentionAllAuthority, o.ManagementType, o.ChatBannedType,
-		g.Status, g.CreatorApp, g.MemberCount, g.CreatedAt, g.UpdatedAt}
+		g.Status, g.CreatorApp, g.MemberCount, g.CreatedAt, g.UpdatedAt, g.FriendForbidden}
 }
 
 // CreateGroup stores g, its members and its events in one transaction.
@@ -35,7 +35,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 	return s.do(ctx, func(tx *sql.Tx) error {
 		row := *g
 		row.MemberCount = len(members)
-		if _, err := tx.Exec(`INSERT INTO chats (`+chatCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, groupArgs(&row)...); err != nil {
+		if _, err := tx.Exec(`INSERT INTO chats (`+chatCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, groupArgs(&row)...); err != nil {
 			return translate(err, "group")
 		}
 		if err := insertMembers(tx, g.ChatID, members, 0); err != nil {
@@ -53,13 +53,13 @@ func insertMembers(tx *sql.Tx, chatID string, members []ding.Member, pos int) er
 	if len(members) == 0 {
 		return nil
 	}
-	st, err := tx.Prepare(`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at, nick) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return translate(err, "member")
 	}
 	defer st.Close()
 	for i, m := range members {
-		if _, err := st.Exec(chatID, m.Kind, m.ID, m.Role, pos+i, m.JoinedAt); err != nil {
+		if _, err := st.Exec(chatID, m.Kind, m.ID, m.Role, pos+i, m.JoinedAt, m.Nick); err != nil {
 			return translate(err, "member "+m.ID)
 		}
 	}
@@ -109,7 +109,7 @@ type querier interface {
 }
 
 func members(ctx context.Context, q querier, chatID string) ([]ding.Member, error) {
-	rows, err := q.QueryContext(ctx, `SELECT member_id, kind, role, joined_at FROM chat_members WHERE chat_id = ? ORDER BY kind, pos`, chatID)
+	rows, err := q.QueryContext(ctx, `SELECT member_id, kind, role, joined_at, nick FROM chat_members WHERE chat_id = ? ORDER BY kind, pos`, chatID)
 	if err != nil {
 		return nil, translate(err, "members")
 	}
@@ -117,7 +117,7 @@ func members(ctx context.Context, q querier, chatID string) ([]ding.Member, erro
 	var out []ding.Member
 	for rows.Next() {
 		var m ding.Member
-		if err := rows.Scan(&m.ID, &m.Kind, &m.Role, &m.JoinedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.Kind, &m.Role, &m.JoinedAt, &m.Nick); err != nil {
 			return nil, translate(err, "members")
 		}
 		out = append(out, m)
@@ -163,7 +163,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 			return err
 		}
 		for _, m := range ch.Roles {
-			if _, err := tx.Exec(`UPDATE chat_members SET role = ? WHERE chat_id = ? AND kind = ? AND member_id = ?`, m.Role, chatID, m.Kind, m.ID); err != nil {
+			if _, err := tx.Exec(`UPDATE chat_members SET role = ?, nick = ? WHERE chat_id = ? AND kind = ? AND member_id = ?`, m.Role, m.Nick, chatID, m.Kind, m.ID); err != nil {
 				return translate(err, "member")
 			}
 		}
@@ -175,7 +175,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		args := groupArgs(&row)
 		if _, err := tx.Exec(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
 			show_history_type = ?, searchable = ?, validation_type = ?, mention_all_authority = ?, management_type = ?, chat_banned_type = ?,
-			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ? WHERE chat_id = ?`,
+			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ? WHERE chat_id = ?`,
 			append(args[3:], chatID)...); err != nil {
 			return translate(err, "group")
 		}

@@ -174,8 +174,8 @@ func (s *Store) Readers(ctx context.Context, chatID string, seq int64, except st
 // Member returns NotFound when id of kind is not a member of chatID.
 func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Member, error) {
 	m := ding.Member{ID: id, Kind: kind}
-	err := s.read.QueryRowContext(ctx, `SELECT role, joined_at FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, kind, id).
-		Scan(&m.Role, &m.JoinedAt)
+	err := s.read.QueryRowContext(ctx, `SELECT role, joined_at, nick FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, kind, id).
+		Scan(&m.Role, &m.JoinedAt, &m.Nick)
 	if err != nil {
 		return nil, translate(err, "member")
 	}
