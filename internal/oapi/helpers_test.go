@@ -1,0 +1,130 @@
+package oapi_test
+
+import (
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// users is a JSON array of numbered users from..from+n-1.
+func users(from, n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = dingtest.UserID(from + i)
+	}
+	return jsonText(ids)
+}
+
+// exts is a JSON array of numbered external contacts from..from+n-1.
+func exts(from, n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = dingtest.ExtID(from + i)
+	}
+	return jsonText(ids)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// canonical re-encodes JSON text with sorted keys, as jsonText does for maps.
+func canonical(t testing.TB, s string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("bad JSON %s: %v", s, err)
+	}
+	return jsonText(v)
+}
+
+// cjk is a name of n CJK characters (3 bytes each in UTF-8).
+func cjk(n int) string { return strings.Repeat("群", n) }
+
+// emoji is a name of n emoji (4 bytes in UTF-8, 2 UTF-16 units each).
+func emoji(n int) string { return strings.Repeat("🎉", n) }
+
+// errcode reads a legacy response's errcode.
+func errcode(t testing.TB, r *servertest.Response) string {
+	t.Helper()
+	v, ok := r.JSON(t)["errcode"].(json.Number)
+	if !ok {
+		t.Fatalf("no numeric errcode in %s", r.Body)
+	}
+	return v.String()
+}
+
+// wantErrcode fails unless r carries errcode want.
+func wantErrcode(t testing.TB, r *servertest.Response, want string) {
+	t.Helper()
+	if got := errcode(t, r); got != want {
+		t.Fatalf("errcode = %s, want %s; body %s", got, want, r.Body)
+	}
+}
+
+// chatInfo is chat/get's chat_info for chatid, asserting success.
+func chatInfo(t testing.TB, e *servertest.Env, chatid string) map[string]any {
+	t.Helper()
+	r := e.ChatGet(chatid)
+	wantErrcode(t, r, "0")
+	info, ok := r.JSON(t)["chat_info"].(map[string]any)
+	if !ok {
+		t.Fatalf("no chat_info in %s", r.Body)
+	}
+	return info
+}
+
+func strs(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// createdChat reads the chatid of a successful chat/create answer.
+func createdChat(t testing.TB, r *servertest.Response) string {
+	t.Helper()
+	wantErrcode(t, r, "0")
+	id, _ := r.JSON(t)["chatid"].(string)
+	if id == "" {
+		t.Fatalf("no chatid in %s", r.Body)
+	}
+	return id
+}
+
+// group makes the fixture group (manager4220 owner, zhangsan, lisi).
+func group(e *servertest.Env) { e.Group("项目群") }
+
+// ordinaryGroup makes a conversationTag 0 group with externals ext001..ext003,
+// through the allow-listed app.
+func ordinaryGroup(e *servertest.Env) {
+	r := e.Post("/chat/create?access_token={{ordinary_token}}",
+		`{"name":"客户群","owner":"manager4220","useridlist":["manager4220","zhangsan"],"extidlist":["ext001","ext002","ext003"],"conversationTag":0}`)
+	e.Vars["chatid"] = createdChat(e.T, r)
+}
+
+// fill grows the fixture group to n members with HTTP updates of 40.
+func fill(e *servertest.Env, n int) {
+	e.T.Helper()
+	have := 3
+	for from := 1; have < n; {
+		k := min(40, n-have)
+		r := e.Post("/chat/update?access_token={{token}}", `{"chatid":"{{chatid}}","add_useridlist":`+users(from, k)+`}`)
+		wantErrcode(e.T, r, "0")
+		from += k
+		have += k
+	}
+}
