@@ -1,0 +1,112 @@
+package v1api_test
+
+import (
+	"encoding/json"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// users is a JSON array of numbered users from..from+n-1.
+func users(from, n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = dingtest.UserID(from + i)
+	}
+	return jsonText(ids)
+}
+
+// exts is a JSON array of numbered external contacts from..from+n-1.
+func exts(from, n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = dingtest.ExtID(from + i)
+	}
+	return jsonText(ids)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// cjk is a name of n CJK characters.
+func cjk(n int) string { return strings.Repeat("群", n) }
+
+// emoji is a name of n emoji (2 UTF-16 units each).
+func emoji(n int) string { return strings.Repeat("🎉", n) }
+
+// hdr carries the token variable tok in the v1.0 header.
+func hdr(tok string) map[string]string {
+	return map[string]string{"x-acs-dingtalk-access-token": "{{" + tok + "}}"}
+}
+
+// wantOK fails unless r is HTTP 200.
+func wantOK(t testing.TB, r *servertest.Response) {
+	t.Helper()
+	if r.Status != 200 {
+		t.Fatalf("status = %d, want 200; body %s", r.Status, r.Body)
+	}
+}
+
+// chatInfo is chat/get's chat_info for chatid through the legacy surface.
+func chatInfo(t testing.TB, e *servertest.Env, chatid string) map[string]any {
+	t.Helper()
+	r := e.ChatGet(chatid)
+	m := r.JSON(t)
+	if jsonText(m["errcode"]) != "0" {
+		t.Fatalf("chat/get: %s", r.Body)
+	}
+	info, ok := m["chat_info"].(map[string]any)
+	if !ok {
+		t.Fatalf("no chat_info in %s", r.Body)
+	}
+	return info
+}
+
+func field(t testing.TB, r *servertest.Response, key string) string {
+	t.Helper()
+	s, _ := r.JSON(t)[key].(string)
+	if s == "" {
+		t.Fatalf("no %s in %s", key, r.Body)
+	}
+	return s
+}
+
+// group makes the fixture group (manager4220 owner, zhangsan, lisi).
+func group(e *servertest.Env) { e.Group("项目群") }
+
+// ordinaryGroup makes a conversationTag 0 group with externals ext001..ext003
+// through the allow-listed app.
+func ordinaryGroup(e *servertest.Env) {
+	r := e.PostV1("/v1.0/im/group/create", "{{ordinary_token}}",
+		`{"name":"客户群","owner":"manager4220","useridlist":["manager4220","zhangsan"],"extidlist":["ext001","ext002","ext003"],"conversationTag":0}`)
+	wantOK(e.T, r)
+	e.Vars["chatid"], e.Vars["openid"] = field(e.T, r, "chatid"), field(e.T, r, "openConversationId")
+}
+
+// fill grows the fixture group to n members with v1.0 updates of 40.
+func fill(e *servertest.Env, n int) {
+	e.T.Helper()
+	have := 3
+	for from := 1; have < n; {
+		k := min(40, n-have)
+		wantOK(e.T, e.PostV1("/v1.0/im/group/update", "{{token}}", `{"chatid":"{{chatid}}","add_useridlist":`+users(from, k)+`}`))
+		from += k
+		have += k
+	}
+}
+
+// admins makes zhangsan an admin of the fixture group.
+func admins(e *servertest.Env) {
+	group(e)
+	wantOK(e.T, e.PostV1("/v1.0/im/subAdministrators", "{{token}}", `{"openConversationId":"{{openid}}","userIds":["zhangsan"],"role":2}`))
+}
