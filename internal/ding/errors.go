@@ -101,6 +101,7 @@ const (
 	ReasonRole               Reason = "role"
 	ReasonSubAdminLimit      Reason = "subadmin_limit"
 	ReasonNotMember          Reason = "not_member"
+	ReasonNotOwner           Reason = "not_owner"
 
 	// contacts
 	ReasonUserNotFound   Reason = "user_not_found"
@@ -142,7 +143,7 @@ var Reasons = []Reason{
 	ReasonMembersEmpty, ReasonTooManyIDs, ReasonTooManyExtIDs, ReasonMemberLimit, ReasonUnknownUser,
 	ReasonUnknownExternal, ReasonAddDelOverlap, ReasonExtAddDelOverlap, ReasonConversationTag,
 	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
-	ReasonNotMember,
+	ReasonNotMember, ReasonNotOwner,
 	ReasonUserNotFound, ReasonMobileNotFound,
 	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
 	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,

@@ -18,6 +18,8 @@ const (
 	EventChatCreate         = "chat_create"
 	EventChatUpdateSettings = "chat_update_settings"
 	EventChatUpdateSubAdmin = "chat_update_subadmin"
+	EventChatUpdateNick     = "chat_update_nick"
+	EventChatJoinRequest    = "chat_join_request"
 )
 
 // Event is one entry of a corp's event log, written in the same transaction
@@ -48,6 +50,7 @@ type Store interface {
 	MessageStore
 	MediaStore
 	MemberTokenStore
+	JoinStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -2,6 +2,8 @@ package dingchatapi
 
 import (
 	"net/http"
+
+	"github.com/dingchat/dingchat/internal/service"
 )
 
 type memberTokenRequest struct {
@@ -25,4 +27,15 @@ func (a *API) issueMemberToken(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return memberTokenResponse{Token: t.Value, CorpID: t.CorpID, UserID: t.UserID}, nil
+}
+
+type okResponse struct {
+	OK bool `json:"ok"`
+}
+
+func (a *API) adminDisband(r *http.Request) (any, error) {
+	if err := a.svc.DisbandGroup(r.Context(), service.Actor{CorpID: r.PathValue("corpid")}, r.PathValue("chatid")); err != nil {
+		return nil, err
+	}
+	return okResponse{OK: true}, nil
 }

@@ -9,6 +9,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /_dingchat/member/groups/{chatid}/messages", a.member(a.messages))
 	mux.Handle("POST /_dingchat/member/groups/{chatid}/messages", a.member(a.send))
 	mux.Handle("POST /_dingchat/member/groups/{chatid}/read", a.member(a.markRead))
+	mux.Handle("POST /_dingchat/member/groups/{chatid}/quit", a.member(a.quit))
+	mux.Handle("POST /_dingchat/member/groups/{chatid}/disband", a.member(a.disband))
+	mux.Handle("GET /_dingchat/member/groups/{chatid}/join-requests", a.member(a.joinRequests))
+	mux.Handle("POST /_dingchat/member/groups/{chatid}/join-requests/{userid}/approve", a.member(a.decideJoin(true)))
+	mux.Handle("POST /_dingchat/member/groups/{chatid}/join-requests/{userid}/reject", a.member(a.decideJoin(false)))
+
+	// the join link of topapi/chat/qrcode/get: a page for browsers
+	mux.HandleFunc("GET /_dingchat/joingroup", a.joinPage)
+	mux.HandleFunc("POST /_dingchat/joingroup", a.joinSubmit)
 
 	mux.Handle("POST /_dingchat/admin/member-tokens", a.admin(a.issueMemberToken))
+	mux.Handle("POST /_dingchat/admin/corps/{corpid}/groups/{chatid}/disband", a.admin(a.adminDisband))
+
 }

@@ -44,7 +44,7 @@ var okBody = ok{Errcode: 0, Errmsg: "ok"}
 type topOK struct {
 	Errcode   int    `json:"errcode"`
 	Errmsg    string `json:"errmsg"`
-	Result    any    `json:"result"`
+	Result    any    `json:"result,omitempty"`
 	Success   bool   `json:"success"`
 	RequestID string `json:"request_id"`
 }

@@ -73,6 +73,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonRole:               {400002, "参数错误"},
 	ding.ReasonSubAdminLimit:      {49026, "设置为管理员的人数过多"},
 	ding.ReasonNotMember:          {60124, "用户不在此群中"},
+	ding.ReasonNotOwner:           {49003, "操作者必须为群主"},
 	ding.ReasonUserNotFound:       {60121, "找不到该用户"},
 	ding.ReasonMobileNotFound:     {60121, "未找到该用户"},
 	ding.ReasonMediaType:          {40004, "不合法的媒体文件类型"},
@@ -99,6 +100,27 @@ var reasons = map[ding.Reason]wire{
 
 // endpoints overrides reasons where one endpoint answers differently.
 var endpoints = map[string]map[ding.Reason]wire{
+	"topapi/chat/subadmin/update": {
+		ding.ReasonUnknownUser:  {40031, "不合法的用户id"},
+		ding.ReasonMissingParam: {400002, "参数错误"},
+	},
+	"topapi/chat/member/friendswitch/update": {
+		ding.ReasonChatNotFound:  {34001, "无效的chatid"},
+		ding.ReasonChatIDMissing: {40036, "参数为空"},
+		ding.ReasonMissingParam:  {40036, "参数为空"},
+	},
+	"topapi/chat/qrcode/get": {
+		ding.ReasonChatNotFound:  {34001, "无效的会话id"},
+		ding.ReasonChatIDMissing: {34001, "无效的会话id"},
+		ding.ReasonUnknownUser:   {40003, "不合法的userid"},
+	},
+	"topapi/chat/updategroupnick": {
+		ding.ReasonChatNotFound:  {34001, "无效的chatid"},
+		ding.ReasonChatIDMissing: {34001, "无效的chatid"},
+		ding.ReasonUnknownUser:   {40003, "无效的userid"},
+		ding.ReasonNotMember:     {60124, "用户不在对应的群内"},
+		ding.ReasonInvalidParam:  {400002, "参数错误"},
+	},
 	"chat/send": {
 		ding.ReasonChatNotFound:  {34001, "无效的会话id"},
 		ding.ReasonChatIDMissing: {34001, "无效的会话id"},

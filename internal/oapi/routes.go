@@ -16,6 +16,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/media/upload", a.serve(route{endpoint: "media/upload", raw: true}, a.mediaUpload))
 	mux.Handle("/media/get", a.download(route{endpoint: "media/get", raw: true}, a.mediaGet))
 
+	mux.Handle("/topapi/chat/subadmin/update", a.serve(route{endpoint: "topapi/chat/subadmin/update", topapi: true}, a.topSubAdmin))
+	mux.Handle("/topapi/chat/member/friendswitch/update", a.serve(route{endpoint: "topapi/chat/member/friendswitch/update", topapi: true}, a.topFriendSwitch))
+	mux.Handle("/topapi/chat/qrcode/get", a.serve(route{endpoint: "topapi/chat/qrcode/get", topapi: true}, a.topQRCode))
+	mux.Handle("/topapi/chat/updategroupnick", a.serve(route{endpoint: "topapi/chat/updategroupnick", topapi: true}, a.topGroupNick))
+
 	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
 	mux.Handle("/user/get_by_mobile", a.serve(route{endpoint: "user/get_by_mobile"}, a.userByMobile))
 	mux.Handle("/user/getUseridByUnionid", a.serve(route{endpoint: "user/getUseridByUnionid"}, a.userByUnionID))

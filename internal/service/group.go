@@ -138,15 +138,20 @@ func eventData(v map[string]any) []byte {
 	return b
 }
 
+// event records a change made through an app API. DingTalk attributes such
+// changes to a person; the group owner is the most plausible (unconfirmed).
 func (s *Service) event(g *ding.Group, typ string, now int64, data map[string]any) ding.Event {
+	return s.eventBy(g, typ, g.Owner, now, data)
+}
+
+// eventBy records a change made by operator.
+func (s *Service) eventBy(g *ding.Group, typ, operator string, now int64, data map[string]any) ding.Event {
 	data["chatId"] = g.ChatID
 	data["openConversationId"] = g.OpenConversationID
 	data["corpId"] = g.CorpID
 	data["timeStamp"] = now
-	// DingTalk attributes API changes to a person; the group owner is the
-	// most plausible (unconfirmed).
-	data["operator"] = g.Owner
-	return ding.Event{CorpID: g.CorpID, Type: typ, ChatID: g.ChatID, OpenConversationID: g.OpenConversationID, Operator: g.Owner, Data: eventData(data), CreatedAt: now}
+	data["operator"] = operator
+	return ding.Event{CorpID: g.CorpID, Type: typ, ChatID: g.ChatID, OpenConversationID: g.OpenConversationID, Operator: operator, Data: eventData(data), CreatedAt: now}
 }
 
 // CreateGroup creates a group; the owner becomes its first member.

@@ -80,9 +80,6 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, in UpdateGroupInpu
 	if err := s.checkExternalsKnown(ctx, c.CorpID(), append(append([]string{}, addExt...), delExt...)); err != nil {
 		return nil, err
 	}
-	if in.Owner != nil && (in.OwnerType == nil || *in.OwnerType != ding.OwnerExt) && !c.App.Visible(*in.Owner) {
-		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner is outside the app's visibility")
-	}
 
 	now := s.nowMs()
 	decide := func(st *ding.GroupState) (*ding.GroupChange, error) {
@@ -146,6 +143,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, in UpdateGroupInpu
 		if _, ok := cur[key{ownerKind(g.OwnerType), g.Owner}]; !ok {
 			return nil, ding.Errorf(ding.Invalid, ding.ReasonOwnerNotMember, "owner %s must be a member", g.Owner)
 		}
+		if in.Owner != nil && g.OwnerType == ding.OwnerEmp && !c.App.Visible(g.Owner) {
+			return nil, ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner is outside the app's visibility")
+		}
 		if g.Owner != old.Owner || g.OwnerType != old.OwnerType {
 			// the old owner stays a plain member; the new one takes the owner role
 			oldKey := key{ownerKind(old.OwnerType), old.Owner}
@@ -179,6 +179,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, in UpdateGroupInpu
 		}
 		if g.Icon != old.Icon || g.Options != old.Options {
 			ch.Events = append(ch.Events, s.event(&g, ding.EventChatUpdateSettings, now, map[string]any{"icon": g.Icon, "options": g.Options}))
+		}
+		if len(ch.Events) == 0 && len(ch.Roles) == 0 {
+			return nil, nil // nothing changes: leave the row as it is
 		}
 		ch.Group = g
 		return ch, nil

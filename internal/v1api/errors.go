@@ -78,6 +78,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonRole:               {400, "invalidParamter.role", "role参数不合法"}, // "Paramter" is DingTalk's spelling
 	ding.ReasonSubAdminLimit:      {400, "subadmin.exceed", "管理员超限"},
 	ding.ReasonNotMember:          {400, "staff.not.found", "员工不在群中"},
+	ding.ReasonNotOwner:           checkFailed,
 	ding.ReasonUserNotFound:       {400, "staff.not.found", "员工不存在"},
 	ding.ReasonMobileNotFound:     {400, "staff.not.found", "员工不存在"},
 	ding.ReasonMediaType:          paramInvalid,

@@ -138,7 +138,8 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		if err != nil {
 			return translate(err, "group")
 		}
-		ms, err := members(ctx, tx, chatID)
+		// not the caller's ctx: the transaction is shared with the rest of the batch
+		ms, err := members(context.Background(), tx, chatID)
 		if err != nil {
 			return err
 		}

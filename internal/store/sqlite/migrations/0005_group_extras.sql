@@ -3,6 +3,7 @@ ALTER TABLE chat_members ADD COLUMN nick TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE join_codes (
 	code       TEXT PRIMARY KEY,
+	corp_id    TEXT NOT NULL,
 	chat_id    TEXT NOT NULL REFERENCES chats(chat_id),
 	sharer     TEXT NOT NULL,
 	created_at INTEGER NOT NULL

@@ -1,0 +1,146 @@
+package dingchatapi
+
+import (
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// memberCookie keeps a member signed in on join pages.
+const memberCookie = "dingchat_member"
+
+var joinTmpl = template.Must(template.New("join").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{if .Info}}加入群聊 {{.Info.Group.Name}}{{else}}加入群聊{{end}} · DingChat</title>
+<style>
+body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f2f3f5;margin:0;display:flex;justify-content:center}
+main{background:#fff;margin:3rem 1rem;padding:2rem;border-radius:12px;max-width:26rem;width:100%;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+h1{font-size:1.3rem;margin:0 0 .5rem}.muted{color:#666;font-size:.9rem}.msg{padding:.75rem;border-radius:8px;background:#e8f3ff;margin:1rem 0}
+.err{background:#ffece8}label{display:block;margin:1rem 0 .3rem}input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
+button{margin-top:1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;background:#1677ff;color:#fff;font-size:1rem;cursor:pointer}
+</style></head><body><main>
+{{if .Info}}
+<h1 id="group-name">{{.Info.Group.Name}}</h1>
+<p class="muted"><span id="member-count">{{.Info.Group.MemberCount}}</span> 人 · 群主 {{.Info.OwnerName}} · {{.Info.SharerName}} 分享</p>
+{{if .Info.NeedsApproval}}<p class="muted" id="needs-approval">入群需群主或管理员验证</p>{{end}}
+{{end}}
+{{if .Message}}<p class="msg{{if .Error}} err{{end}}" id="result">{{.Message}}</p>{{end}}
+{{if .CanJoin}}
+<form method="post" action="/_dingchat/joingroup">
+<input type="hidden" name="code" value="{{.Code}}">
+{{if not .SignedIn}}<label for="token">成员令牌（member token）</label>
+<input type="password" id="token" name="token" autocomplete="off" required>{{end}}
+<button type="submit" id="join">{{if .Info.NeedsApproval}}申请加入{{else}}加入群聊{{end}}</button>
+</form>
+{{end}}
+</main></body></html>`))
+
+type joinView struct {
+	Code     string
+	Info     *service.JoinInfo
+	Message  string
+	Error    bool
+	SignedIn bool
+	CanJoin  bool
+}
+
+func (a *API) renderJoin(w http.ResponseWriter, status int, v joinView) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	joinTmpl.Execute(w, v)
+}
+
+func (a *API) signedIn(r *http.Request) *service.MemberCaller {
+	c, err := r.Cookie(memberCookie)
+	if err != nil {
+		return nil
+	}
+	mc, err := a.svc.AuthenticateMember(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return mc
+}
+
+func (a *API) joinPage(w http.ResponseWriter, r *http.Request) {
+	code := r.URL.Query().Get("code")
+	info, err := a.svc.JoinLinkInfo(r.Context(), code)
+	if err != nil {
+		a.renderJoin(w, statusOf(err), joinView{Message: "这个入群链接无效。", Error: true})
+		return
+	}
+	v := joinView{Code: code, Info: info, SignedIn: a.signedIn(r) != nil, CanJoin: !info.Disbanded}
+	if info.Disbanded {
+		v.Message, v.Error = "该群已解散。", true
+	}
+	a.renderJoin(w, http.StatusOK, v)
+}
+
+func statusOf(err error) int {
+	if s, ok := statuses[ding.ErrorKind(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+func (a *API) joinSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		a.renderJoin(w, http.StatusBadRequest, joinView{Message: "请求无效。", Error: true})
+		return
+	}
+	code := r.PostForm.Get("code")
+	info, err := a.svc.JoinLinkInfo(r.Context(), code)
+	if err != nil {
+		a.renderJoin(w, statusOf(err), joinView{Message: "这个入群链接无效。", Error: true})
+		return
+	}
+	v := joinView{Code: code, Info: info}
+	mc := a.signedIn(r)
+	if tok := r.PostForm.Get("token"); tok != "" {
+		if mc, err = a.svc.AuthenticateMember(r.Context(), tok); err != nil {
+			v.Message, v.Error, v.CanJoin = "成员令牌无效。", true, true
+			a.renderJoin(w, http.StatusUnauthorized, v)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: memberCookie, Value: tok, Path: "/_dingchat/", HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(30 * 24 * time.Hour)})
+	}
+	if mc == nil {
+		v.Message, v.Error, v.CanJoin = "请先输入成员令牌登录。", true, true
+		a.renderJoin(w, http.StatusUnauthorized, v)
+		return
+	}
+	v.SignedIn = true
+	outcome, g, err := a.svc.Join(r.Context(), mc, code)
+	switch {
+	case err != nil:
+		v.Message, v.Error = joinError(err), true
+		a.renderJoin(w, statusOf(err), v)
+		return
+	case outcome == service.JoinRequested:
+		v.Message = "已提交入群申请，等待群主或管理员验证。"
+	case outcome == service.JoinAlready:
+		v.Message = "你已经在群里了。"
+	default:
+		v.Message = "已加入群聊。"
+		v.Info.Group = *g
+	}
+	a.renderJoin(w, http.StatusOK, v)
+}
+
+func joinError(err error) string {
+	switch ding.ErrorReason(err) {
+	case ding.ReasonMemberLimit:
+		return "群人数已满。"
+	case ding.ReasonChatDisbanded:
+		return "该群已解散。"
+	case ding.ReasonPermissionDenied:
+		return "只有本企业的成员可以加入。"
+	}
+	return "加入失败：" + ding.ErrorMessage(err)
+}
