@@ -130,6 +130,17 @@ const (
 	ReasonMessageNotFound Reason = "message_not_found"
 	ReasonBadCursor       Reason = "bad_cursor"
 	ReasonBadSize         Reason = "bad_size"
+
+	// robots
+	ReasonRobotCodeMissing   Reason = "robot_code_missing"
+	ReasonRobotNotFound      Reason = "robot_not_found"    // no robot with that robotCode in the caller's corp
+	ReasonRobotNotInGroup    Reason = "robot_not_in_group" // the robot was never added to the group
+	ReasonTextEmpty          Reason = "text_empty"         // a robot's text message has no content
+	ReasonWebhookToken       Reason = "webhook_token"      // /robot/send names no custom robot
+	ReasonSignTimestamp      Reason = "sign_timestamp"     // signed call without a timestamp within the allowed skew
+	ReasonSignMismatch       Reason = "sign_mismatch"
+	ReasonKeywordMissing     Reason = "keyword_missing"      // the message contains none of the robot's keywords
+	ReasonWebhookRateLimited Reason = "webhook_rate_limited" // over the per-minute limit, or throttled
 )
 
 // Reasons lists every reason so tests can check each surface maps it.
@@ -148,6 +159,8 @@ var Reasons = []Reason{
 	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
 	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,
 	ReasonSenderUnknown, ReasonSenderNotMember, ReasonGroupKind, ReasonMessageNotFound, ReasonBadCursor, ReasonBadSize,
+	ReasonRobotCodeMissing, ReasonRobotNotFound, ReasonRobotNotInGroup, ReasonTextEmpty, ReasonWebhookToken,
+	ReasonSignTimestamp, ReasonSignMismatch, ReasonKeywordMissing, ReasonWebhookRateLimited,
 }
 
 // Error is the one error type of the domain.

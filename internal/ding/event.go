@@ -50,6 +50,7 @@ type Store interface {
 	MessageStore
 	MediaStore
 	MemberTokenStore
+	RobotStore
 	JoinStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error

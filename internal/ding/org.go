@@ -93,6 +93,8 @@ type Org struct {
 	Externals []ExtContact
 	// MemberTokens are fixed member-API tokens declared for users.
 	MemberTokens []MemberToken
+	// Robots are the corp's org robots.
+	Robots []Robot
 }
 
 // OrgStore keeps corps, apps, users and external contacts.

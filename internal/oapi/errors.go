@@ -96,6 +96,18 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonMessageNotFound:    {40035, "不合法的参数"},
 	ding.ReasonBadCursor:          {40068, "无效的偏移量"},
 	ding.ReasonBadSize:            {40069, "无效的分页大小"},
+	ding.ReasonRobotCodeMissing:   {40035, "缺少参数 robotCode"},
+	ding.ReasonRobotNotFound:      {400106, "机器人不存在"}, // the webhook family's code; no legacy path names org robots
+	ding.ReasonRobotNotInGroup:    {400106, "机器人不存在"}, // unconfirmed, as above
+	ding.ReasonTextEmpty:          {400202, "miss param : text->content"},
+	ding.ReasonWebhookToken:       {300005, "token is not exist"}, // observed; the doc's table says 400101 access_token不存在
+	ding.ReasonSignTimestamp:      {310000, "invalid timestamp, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"},
+	ding.ReasonSignMismatch:       {310000, "sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"},
+	ding.ReasonKeywordMissing:     {310000, "keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"},
+	// 660026 is what a throttled robot was observed to get; the doc's table
+	// says 410100 发送速度太快而限流. Clients compare errcode with 0 only, so
+	// the observed answer wins.
+	ding.ReasonWebhookRateLimited: {660026, "sending too many messages per minute"},
 }
 
 // endpoints overrides reasons where one endpoint answers differently.

@@ -101,6 +101,15 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonMessageNotFound:    {400, "resource.not.found", "资源不存在"},
 	ding.ReasonBadCursor:          paramInvalid,
 	ding.ReasonBadSize:            paramInvalid,
+	ding.ReasonRobotCodeMissing:   {400, "invalidParameter.robotCode.empty", "robotCode不能为空"},
+	ding.ReasonRobotNotFound:      {400, "resource.not.found", "机器人不存在"},       // unconfirmed: the send page lists resource.not.found without saying for what
+	ding.ReasonRobotNotInGroup:    {400, "resource.not.found", "机器人不在群中"},      // unconfirmed, as above
+	ding.ReasonTextEmpty:          {400, "miss.param.contentOfText", "缺少文本内容"}, // the code is documented, the message is not
+	ding.ReasonWebhookToken:       {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonSignTimestamp:      paramInvalid, // the webhook rules never run on this surface
+	ding.ReasonSignMismatch:       paramInvalid,
+	ding.ReasonKeywordMissing:     paramInvalid,
+	ding.ReasonWebhookRateLimited: {400, "send.too.fast", "发送速度太快"},
 }
 
 // endpoints overrides reasons where one endpoint answers differently.

@@ -61,6 +61,12 @@ func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
 				return err
 			}
 		}
+		for _, r := range org.Robots {
+			r.CorpID = c.ID
+			if err := saveRobot(tx, &r); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }
