@@ -103,6 +103,12 @@ const (
 	ReasonNotMember          Reason = "not_member"
 	ReasonNotOwner           Reason = "not_owner"
 
+	// emulated platform limits
+	ReasonIPNotAllowed Reason = "ip_not_allowed"
+	ReasonQPSLimit     Reason = "qps_limit"
+	ReasonQPMLimit     Reason = "qpm_limit"
+	ReasonMonthlyQuota Reason = "monthly_quota"
+
 	// contacts
 	ReasonUserNotFound   Reason = "user_not_found"
 	ReasonMobileNotFound Reason = "mobile_not_found"
@@ -154,7 +160,7 @@ var Reasons = []Reason{
 	ReasonMembersEmpty, ReasonTooManyIDs, ReasonTooManyExtIDs, ReasonMemberLimit, ReasonUnknownUser,
 	ReasonUnknownExternal, ReasonAddDelOverlap, ReasonExtAddDelOverlap, ReasonConversationTag,
 	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
-	ReasonNotMember, ReasonNotOwner,
+	ReasonNotMember, ReasonNotOwner, ReasonIPNotAllowed, ReasonQPSLimit, ReasonQPMLimit, ReasonMonthlyQuota,
 	ReasonUserNotFound, ReasonMobileNotFound,
 	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
 	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,
@@ -169,6 +175,11 @@ type Error struct {
 	Reason  Reason
 	Message string // human detail, safe to show to the caller
 	Err     error  // wrapped cause, never shown to the caller
+	// RequiredScopes names what a Forbidden caller lacks; surfaces echo it.
+	RequiredScopes []string
+	// Detail is a value a surface echoes in its message (the caller's IP
+	// for an IP allow-list refusal).
+	Detail string
 }
 
 func (e *Error) Error() string {
@@ -220,6 +231,24 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	return ""
+}
+
+// ErrorScopes returns the scopes a Forbidden error names.
+func ErrorScopes(err error) []string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RequiredScopes
+	}
+	return nil
+}
+
+// ErrorDetail returns the detail value of err, if any.
+func ErrorDetail(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Detail
 	}
 	return ""
 }

@@ -7,6 +7,17 @@ type Corp struct {
 	ID        string
 	Name      string
 	CreatedAt int64 // Unix ms
+	// MonthlyQuota emulates the standard edition's monthly call quota
+	// (90020 / ApiCountLimitForOrg); 0 = off.
+	MonthlyQuota int
+}
+
+// Limits are DingTalk's per-app platform limits, emulated when set so that
+// integrations can test their retry and backoff; zero values are off.
+type Limits struct {
+	QPS         int      `json:"qps,omitempty"`         // calls per second per API (90018 / QpsLimitForAppkeyAndApi)
+	PerMinute   int      `json:"perMinute,omitempty"`   // calls per minute per API (90006 / QpmLimitForAppkeyAndApi)
+	IPAllowList []string `json:"ipAllowList,omitempty"` // IPs or CIDRs (60020 / IpNotInWhiteList)
 }
 
 // Scopes an app can hold; DingTalk names them in the developer console.
@@ -35,6 +46,7 @@ type App struct {
 	VisibleUsers []string
 	// OrdinaryGroups is DingTalk's allow-list for creating conversationTag 0 groups.
 	OrdinaryGroups bool
+	Limits         Limits
 	CreatedAt      int64
 }
 
@@ -109,6 +121,10 @@ type OrgStore interface {
 	Corp(ctx context.Context, id string) (*Corp, error)
 	// App returns NotFound when key is unknown.
 	App(ctx context.Context, key string) (*App, error)
+	// SetAppLimits replaces an app's limits; NotFound for an unknown key.
+	SetAppLimits(ctx context.Context, key string, l Limits) error
+	// SetMonthlyQuota sets a corp's monthly quota; NotFound for an unknown corp.
+	SetMonthlyQuota(ctx context.Context, corpID string, quota int) error
 	// AppsByCorp lists a corp's apps ordered by key.
 	AppsByCorp(ctx context.Context, corpID string) ([]App, error)
 	// User returns NotFound when the user is not in the corp.

@@ -94,3 +94,13 @@ func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.H
 		next.ServeHTTP(rec, r)
 	})
 }
+
+// ClientIP is the address the request came from. DingChat does not trust
+// forwarding headers: an allow-list is only as good as the address it checks.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -74,6 +74,10 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonSubAdminLimit:      {49026, "设置为管理员的人数过多"},
 	ding.ReasonNotMember:          {60124, "用户不在此群中"},
 	ding.ReasonNotOwner:           {49003, "操作者必须为群主"},
+	ding.ReasonIPNotAllowed:       {60020, "访问ip不在白名单之中"},         // the caller's IP is appended
+	ding.ReasonQPSLimit:           {90018, "当前应用调用该接口的QPS超过限制"},   // unconfirmed errmsg: DingTalk publishes only the code
+	ding.ReasonQPMLimit:           {90006, "当前应用调用该接口的次数超过每分钟限制"}, // unconfirmed errmsg, as above
+	ding.ReasonMonthlyQuota:       {90020, "当前企业调用接口的次数超过每月限额"},   // unconfirmed errmsg, as above
 	ding.ReasonUserNotFound:       {60121, "找不到该用户"},
 	ding.ReasonMobileNotFound:     {60121, "未找到该用户"},
 	ding.ReasonMediaType:          {40004, "不合法的媒体文件类型"},
@@ -157,17 +161,27 @@ var topAuth = map[ding.Reason]wire{
 	ding.ReasonTokenInvalid:     {40014, "不合法的access_token"},
 	ding.ReasonTokenExpired:     {40014, "不合法的access_token"}, // unconfirmed, as on the plain paths
 	ding.ReasonPermissionDenied: {60011, "没有调用该接口的权限"},
+	ding.ReasonIPNotAllowed:     {60020, "访问ip不在白名单之中"}, // unconfirmed that topapi wraps it
 }
 
 func lookup(endpoint string, err error) wire {
 	r := ding.ErrorReason(err)
-	if w, ok := endpoints[endpoint][r]; ok {
-		return w
+	w, ok := endpoints[endpoint][r]
+	if !ok {
+		w, ok = reasons[r]
 	}
-	if w, ok := reasons[r]; ok && r != ding.ReasonNone {
-		return w
+	if !ok || r == ding.ReasonNone {
+		w = kinds[ding.ErrorKind(err)]
 	}
-	return kinds[ding.ErrorKind(err)]
+	return withIP(w, err)
+}
+
+// withIP appends the caller's IP the way DingTalk's allow-list refusal does.
+func withIP(w wire, err error) wire {
+	if ding.ErrorReason(err) == ding.ReasonIPNotAllowed {
+		w.msg += ",request ip=" + ding.ErrorDetail(err)
+	}
+	return w
 }
 
 // topRequestID is shaped like topapi's: short lowercase base36.
@@ -188,6 +202,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 	if topapi {
 		rid := topRequestID(r.Context())
 		if sub, ok := topAuth[ding.ErrorReason(err)]; ok {
+			sub = withIP(sub, err)
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topAuthError{
 				Errcode: 88, SubCode: fmt.Sprint(sub.code), SubMsg: sub.msg,
 				Errmsg:    fmt.Sprintf("ding talk error[subcode=%d,submsg=%s]", sub.code, sub.msg),

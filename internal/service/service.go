@@ -12,6 +12,8 @@ type Service struct {
 	clock ding.Clock
 	ids   ding.IDs
 	blobs ding.Blobs
+
+	limits limiter
 }
 
 // Option adjusts a Service at construction.
@@ -55,7 +57,9 @@ func (c *Caller) CorpID() string { return c.App.CorpID }
 
 func (s *Service) require(c *Caller, scope string) error {
 	if !c.App.HasScope(scope) {
-		return ding.Errorf(ding.Forbidden, ding.ReasonPermissionDenied, "app lacks scope %s", scope)
+		e := ding.Errorf(ding.Forbidden, ding.ReasonPermissionDenied, "app lacks scope %s", scope)
+		e.RequiredScopes = []string{scope}
+		return e
 	}
 	return nil
 }

@@ -44,6 +44,10 @@ func (a *API) serve(rt route, h handler) http.Handler {
 				fail(err)
 				return
 			}
+			if err = a.svc.Admit(r.Context(), c, rt.endpoint, httpx.ClientIP(r)); err != nil {
+				fail(err)
+				return
+			}
 		}
 		p, err := httpx.ReadJSON(r)
 		if err != nil {

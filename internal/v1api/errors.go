@@ -79,6 +79,10 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonSubAdminLimit:      {400, "subadmin.exceed", "管理员超限"},
 	ding.ReasonNotMember:          {400, "staff.not.found", "员工不在群中"},
 	ding.ReasonNotOwner:           checkFailed,
+	ding.ReasonIPNotAllowed:       {403, "Forbidden.AccessDenied.IpNotInWhiteList", "访问ip不在白名单之中"}, // the caller's IP is appended
+	ding.ReasonQPSLimit:           {403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "应用调用该接口的QPS超过限制"},
+	ding.ReasonQPMLimit:           {403, "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi", "应用调用该接口的每分钟次数超过限制"},
+	ding.ReasonMonthlyQuota:       {403, "Forbidden.AccessDenied.ApiCountLimitForOrg", "企业调用接口的次数超过每月限额"}, // unconfirmed HTTP status: the docs name only the code
 	ding.ReasonUserNotFound:       {400, "staff.not.found", "员工不存在"},
 	ding.ReasonMobileNotFound:     {400, "staff.not.found", "员工不存在"},
 	ding.ReasonMediaType:          paramInvalid,
@@ -137,9 +141,16 @@ func lookup(endpoint string, err error) wire {
 }
 
 type errorBody struct {
-	Code      string `json:"code"`
-	RequestID string `json:"requestid"`
-	Message   string `json:"message"`
+	Code               string        `json:"code"`
+	RequestID          string        `json:"requestid"`
+	Message            string        `json:"message"`
+	AccessDeniedDetail *accessDenied `json:"accessdenieddetail,omitempty"`
+}
+
+// accessDenied tells a caller which scopes to apply for; the SDKs surface it
+// as the error's accessDeniedDetail.
+type accessDenied struct {
+	RequiredScopes []string `json:"requiredScopes"`
 }
 
 // writeError is the one place a v1.0 error reaches the wire.
@@ -150,5 +161,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 		log.Error("request failed", "request_id", rid, "endpoint", endpoint, "err", err)
 	}
 	e := lookup(endpoint, err)
-	httpx.WriteJSON(w, e.status, httpx.ContentTypeV1, errorBody{Code: e.code, RequestID: rid, Message: e.msg})
+	if ding.ErrorReason(err) == ding.ReasonIPNotAllowed {
+		e.msg += ",request ip=" + ding.ErrorDetail(err)
+	}
+	body := errorBody{Code: e.code, RequestID: rid, Message: e.msg}
+	if scopes := ding.ErrorScopes(err); len(scopes) > 0 && e.status == http.StatusForbidden {
+		body.AccessDeniedDetail = &accessDenied{RequiredScopes: scopes}
+	}
+	httpx.WriteJSON(w, e.status, httpx.ContentTypeV1, body)
 }

@@ -25,17 +25,17 @@ func b2i(b bool) int {
 func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
 	return s.do(ctx, func(tx *sql.Tx) error {
 		c := org.Corp
-		if _, err := tx.Exec(`INSERT INTO corps (id, name, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, c.ID, c.Name, c.CreatedAt); err != nil {
+		if _, err := tx.Exec(`INSERT INTO corps (id, name, created_at, monthly_quota) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, monthly_quota = excluded.monthly_quota`, c.ID, c.Name, c.CreatedAt, c.MonthlyQuota); err != nil {
 			return translate(err, "corp")
 		}
 		for _, a := range org.Apps {
-			if _, err := tx.Exec(`INSERT INTO apps (app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.Exec(`INSERT INTO apps (app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (app_key) DO UPDATE SET corp_id = excluded.corp_id, secret = excluded.secret, agent_id = excluded.agent_id,
 					name = excluded.name, scopes = excluded.scopes, visible_all = excluded.visible_all,
-					visible_users = excluded.visible_users, ordinary_groups = excluded.ordinary_groups`,
-				a.Key, c.ID, a.Secret, a.AgentID, a.Name, jsonText(nonNil(a.Scopes)), b2i(a.VisibleAll), jsonText(nonNil(a.VisibleUsers)), b2i(a.OrdinaryGroups), a.CreatedAt); err != nil {
+					visible_users = excluded.visible_users, ordinary_groups = excluded.ordinary_groups, limits = excluded.limits`,
+				a.Key, c.ID, a.Secret, a.AgentID, a.Name, jsonText(nonNil(a.Scopes)), b2i(a.VisibleAll), jsonText(nonNil(a.VisibleUsers)), b2i(a.OrdinaryGroups), a.CreatedAt, jsonText(a.Limits)); err != nil {
 				return translate(err, "app "+a.Key)
 			}
 		}
@@ -94,7 +94,7 @@ func (s *Store) CountCorps(ctx context.Context) (int, error) {
 
 // Corps lists corps, oldest first.
 func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at FROM corps ORDER BY created_at, id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at, monthly_quota FROM corps ORDER BY created_at, id`)
 	if err != nil {
 		return nil, translate(err, "corps")
 	}
@@ -102,7 +102,7 @@ func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
 	var out []ding.Corp
 	for rows.Next() {
 		var c ding.Corp
-		if err := rows.Scan(&c.ID, &c.Name, &c.CreatedAt); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.CreatedAt, &c.MonthlyQuota); err != nil {
 			return nil, translate(err, "corps")
 		}
 		out = append(out, c)
@@ -113,19 +113,22 @@ func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
 // Corp returns NotFound when id is unknown.
 func (s *Store) Corp(ctx context.Context, id string) (*ding.Corp, error) {
 	var c ding.Corp
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM corps WHERE id = ?`, id).Scan(&c.ID, &c.Name, &c.CreatedAt)
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at, monthly_quota FROM corps WHERE id = ?`, id).Scan(&c.ID, &c.Name, &c.CreatedAt, &c.MonthlyQuota)
 	if err != nil {
 		return nil, translate(err, "corp")
 	}
 	return &c, nil
 }
 
-const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at`
+const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits`
 
 func scanApp(row interface{ Scan(...any) error }) (*ding.App, error) {
 	var a ding.App
-	var scopes, visible string
-	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &scopes, &a.VisibleAll, &visible, &a.OrdinaryGroups, &a.CreatedAt); err != nil {
+	var scopes, visible, limits string
+	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &scopes, &a.VisibleAll, &visible, &a.OrdinaryGroups, &a.CreatedAt, &limits); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(limits), &a.Limits); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(scopes), &a.Scopes); err != nil {
@@ -144,6 +147,35 @@ func (s *Store) App(ctx context.Context, key string) (*ding.App, error) {
 		return nil, translate(err, "app")
 	}
 	return a, nil
+}
+
+func mustAffect(res sql.Result, what string) error {
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ding.Errorf(ding.NotFound, ding.ReasonNone, "%s not found", what)
+	}
+	return nil
+}
+
+// SetAppLimits replaces an app's limits.
+func (s *Store) SetAppLimits(ctx context.Context, key string, l ding.Limits) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE apps SET limits = ? WHERE app_key = ?`, jsonText(l), key)
+		if err != nil {
+			return translate(err, "app")
+		}
+		return mustAffect(res, "app")
+	})
+}
+
+// SetMonthlyQuota sets a corp's monthly quota.
+func (s *Store) SetMonthlyQuota(ctx context.Context, corpID string, quota int) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE corps SET monthly_quota = ? WHERE id = ?`, quota, corpID)
+		if err != nil {
+			return translate(err, "corp")
+		}
+		return mustAffect(res, "corp")
+	})
 }
 
 // AppsByCorp lists a corp's apps ordered by key.

@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// limiter counts calls in fixed windows. Counters live in this process: on
+// several nodes each node counts its own calls (the emulation is for
+// testing clients' backoff, not for metering).
+type limiter struct {
+	mu      sync.Mutex
+	windows map[limitKey]*window
+}
+
+type limitKey struct {
+	scope string // "qps", "qpm" or "month"
+	who   string // app key or corp id
+	api   string
+}
+
+type window struct {
+	start int64 // window start, Unix ms (or month number)
+	n     int
+}
+
+// take counts one call in the window starting at start; it refuses (and
+// does not count) a call beyond max.
+func (l *limiter) take(k limitKey, start int64, max int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.windows == nil {
+		l.windows = map[limitKey]*window{}
+	}
+	w := l.windows[k]
+	if w == nil || w.start != start {
+		if len(l.windows) > 100000 {
+			l.windows = map[limitKey]*window{} // old windows are dead weight
+		}
+		w = &window{start: start}
+		l.windows[k] = w
+	}
+	if w.n >= max {
+		return false
+	}
+	w.n++
+	return true
+}
+
+// quotaFree are the calls DingTalk's monthly quota does not count: tokens,
+// sign-in and contacts.
+func quotaFree(api string) bool {
+	return strings.HasPrefix(api, "gettoken") || strings.HasPrefix(api, "oauth2/") || strings.HasPrefix(api, "service/") ||
+		strings.HasPrefix(api, "user/") || strings.HasPrefix(api, "topapi/v2/user/") || strings.HasPrefix(api, "topapi/user/")
+}
+
+// DingTalk's month is China's.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// Admit applies the caller's emulated platform limits to one call of api
+// from ip: the IP allow-list, calls per second and per minute per API, and
+// the corp's monthly quota.
+func (s *Service) Admit(ctx context.Context, c *Caller, api, ip string) error {
+	l := c.App.Limits
+	if len(l.IPAllowList) > 0 && !ipAllowed(l.IPAllowList, ip) {
+		e := ding.Errorf(ding.Forbidden, ding.ReasonIPNotAllowed, "ip %s is not in the app's allow-list", ip)
+		e.Detail = ip
+		return e
+	}
+	now := s.clock.Now()
+	ms := now.UnixMilli()
+	if l.QPS > 0 && !s.limits.take(limitKey{"qps", c.App.Key, api}, ms/1000, l.QPS) {
+		return ding.Errorf(ding.RateLimited, ding.ReasonQPSLimit, "more than %d calls per second to %s", l.QPS, api)
+	}
+	if l.PerMinute > 0 && !s.limits.take(limitKey{"qpm", c.App.Key, api}, ms/60000, l.PerMinute) {
+		return ding.Errorf(ding.RateLimited, ding.ReasonQPMLimit, "more than %d calls per minute to %s", l.PerMinute, api)
+	}
+	if quotaFree(api) {
+		return nil
+	}
+	corp, err := s.store.Corp(ctx, c.CorpID())
+	if err != nil {
+		return err
+	}
+	if corp.MonthlyQuota > 0 {
+		t := now.In(chinaTime)
+		month := int64(t.Year()*12 + int(t.Month()))
+		if !s.limits.take(limitKey{"month", corp.ID, ""}, month, corp.MonthlyQuota) {
+			return ding.Errorf(ding.RateLimited, ding.ReasonMonthlyQuota, "the corp used its %d calls this month", corp.MonthlyQuota)
+		}
+	}
+	return nil
+}
+
+func ipAllowed(list []string, ip string) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, e := range list {
+		if p, err := netip.ParsePrefix(e); err == nil {
+			if p.Contains(addr) {
+				return true
+			}
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil && a.Unmap() == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// SetAppLimits switches an app's emulated limits (admin side).
+func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits) error {
+	if l.QPS < 0 || l.PerMinute < 0 {
+		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "limits must not be negative")
+	}
+	for _, e := range l.IPAllowList {
+		if _, err := netip.ParsePrefix(e); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(e); err != nil {
+			return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "%q is neither an IP nor a CIDR", e)
+		}
+	}
+	err := s.store.SetAppLimits(ctx, appKey, l)
+	if ding.IsKind(err, ding.NotFound) {
+		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no app %s", appKey)
+	}
+	return err
+}
+
+// SetMonthlyQuota switches a corp's emulated monthly quota (admin side).
+func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int) error {
+	if quota < 0 {
+		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "quota must not be negative")
+	}
+	err := s.store.SetMonthlyQuota(ctx, corpID, quota)
+	if ding.IsKind(err, ding.NotFound) {
+		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no corp %s", corpID)
+	}
+	return err
+}
