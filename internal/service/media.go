@@ -56,12 +56,12 @@ type UploadInput struct {
 }
 
 // baseName drops the directories some clients leave in a file name, with
-// Windows or Unix separators.
+// Windows or Unix separators, and bytes that are not UTF-8.
 func baseName(name string) string {
 	if name == "" {
 		return ""
 	}
-	return path.Base(strings.ReplaceAll(name, `\`, "/"))
+	return path.Base(strings.ReplaceAll(strings.ToValidUTF8(name, "_"), `\`, "/"))
 }
 
 // fileExt is the lower-cased extension of a file name.
