@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
@@ -53,8 +55,13 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
+	blobs, err := media.NewDir(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
-	m.Service = service.New(st, nil, nil)
+	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs))
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
