@@ -322,6 +322,8 @@ func TestChatUpdateGolden(t *testing.T) {
 			}},
 		{Name: "externals overlap", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"add_extidlist":["ext004","ext005"],"del_extidlist":["ext005"]`), Status: ok, Golden: "chat_update/ext_overlap"},
 		{Name: "add_extidlist 41", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"add_extidlist":` + exts(4, 41)), Status: ok, Golden: "chat_update/add_extidlist_41"},
+		{Name: "del_extidlist 40", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"del_extidlist":` + exts(1, 40)), Status: ok, Golden: "chat_update/del_extidlist_40"},
+		{Name: "del_extidlist 41", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"del_extidlist":` + exts(1, 41)), Status: ok, Golden: "chat_update/del_extidlist_41"},
 		{Name: "unknown external", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"add_extidlist":["ext999"]`), Status: ok, Golden: "chat_update/unknown_external"},
 		{Name: "external owner", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"owner":"ext001","ownerType":"ext"`), Status: ok, Golden: "chat_update/owner_type_ext"},
 

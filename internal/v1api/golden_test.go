@@ -216,6 +216,13 @@ func TestGroupUpdateGolden(t *testing.T) {
 					t.Errorf("extidlist = %s", got)
 				}
 			}},
+		{Name: "add_extidlist 41", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"add_extidlist":` + exts(4, 41)), Status: badRequest, Golden: "im_group_update/add_extidlist_41"},
+		{Name: "del_extidlist 40", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"del_extidlist":` + exts(1, 40)), Status: ok, Golden: "im_group_update/del_extidlist_40",
+			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
+				if got := jsonText(chatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `[]` {
+					t.Errorf("extidlist = %s", got)
+				}
+			}},
 		{Name: "externals added to an internal group", Setup: group, Method: post, Path: updatePath, Header: tok, Body: body(`"add_extidlist":["ext001"]`), Status: badRequest, Golden: "im_group_update/externals_internal_group"},
 		{Name: "owner not member", Setup: group, Method: post, Path: updatePath, Header: tok, Body: body(`"owner":"wangwu"`), Status: badRequest, Golden: "im_group_update/owner_not_member"},
 		{Name: "owner outside the app's visibility", Setup: group, Method: post, Path: updatePath, Header: hdr("narrow_token"), Body: body(`"owner":"lisi"`), Status: badRequest, Golden: "im_group_update/owner_not_visible"},
@@ -261,6 +268,14 @@ func TestSubAdministratorsGolden(t *testing.T) {
 		{Name: "userIds a string", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":"zhangsan","role":2}`, Status: ok, Golden: "im_subAdministrators/user_ids_string"},
 		{Name: "userIds a number", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":5,"role":2}`, Status: badRequest, Golden: "im_subAdministrators/user_ids_number"},
 		{Name: "userIds 41", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":` + users(1, 41) + `,"role":2}`, Status: badRequest, Golden: "im_subAdministrators/user_ids_41"},
+		{Name: "admins 50", Setup: fiftyAdmins(40), Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":` + users(41, 10) + `,"role":2}`, Status: ok, Golden: "im_subAdministrators/admins_50",
+			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
+				if n := len(groupAdmins(t, e)); n != ding.MaxSubAdmins {
+					t.Errorf("%d admins, want %d", n, ding.MaxSubAdmins)
+				}
+			}},
+		{Name: "admins 51", Setup: fiftyAdmins(50), Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["user0051"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/admins_51"},
+		{Name: "admins 51, one unset in the same group", Setup: fiftyAdmins(50), Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["user0001"],"role":3}`, Status: ok, Golden: "im_subAdministrators/admins_49"},
 		{Name: "unknown user", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["nobody"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/unknown_user"},
 		{Name: "not a member", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["wangwu"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/not_member"},
 		{Name: "one of two not a member", Setup: group, Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["zhangsan","wangwu"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/partly_not_member"},
@@ -270,6 +285,18 @@ func TestSubAdministratorsGolden(t *testing.T) {
 		{Name: "token invalid", Setup: group, Method: post, Path: subPath, Header: map[string]string{"x-acs-dingtalk-access-token": "bad"}, Body: `{"openConversationId":"{{openid}}","userIds":["zhangsan"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/token_invalid"},
 		{Name: "token expired", Setup: both(group, expired), Method: post, Path: subPath, Header: tok, Body: `{"openConversationId":"{{openid}}","userIds":["zhangsan"],"role":2}`, Status: badRequest, Golden: "im_subAdministrators/token_expired"},
 	}, *update)
+}
+
+// fiftyAdmins fills the fixture group to 60 members and makes user0001..n
+// admins through HTTP, at most 40 per call.
+func fiftyAdmins(n int) func(e *servertest.Env) {
+	return func(e *servertest.Env) {
+		group(e)
+		e.Fill(e.Vars["chatid"], 60)
+		for from := 1; from <= n; from += 40 {
+			wantOK(e.T, e.PostV1(subPath, "{{token}}", `{"openConversationId":"{{openid}}","userIds":`+users(from, min(40, n-from+1))+`,"role":2}`))
+		}
+	}
 }
 
 func TestConvertGolden(t *testing.T) {
