@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"net/url"
+	"slices"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -169,15 +170,29 @@ func (s *Service) DecideJoin(ctx context.Context, mc *MemberCaller, chatID, user
 	if err != nil {
 		return err
 	}
+	noRequest := ding.Errorf(ding.NotFound, ding.ReasonNone, "no pending request from %s", userID)
+	if approve {
+		// add before deleting: an approval refused by a full or disbanded
+		// group leaves the request pending
+		rs, err := s.store.JoinRequests(ctx, g.ChatID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(rs, func(r ding.JoinRequest) bool { return r.UserID == userID }) {
+			return noRequest
+		}
+		if _, err := s.addMember(ctx, g, userID, mc.UserID, s.nowMs()); err != nil {
+			return err
+		}
+	}
 	if err := s.store.DeleteJoinRequest(ctx, g.ChatID, userID); err != nil {
 		if ding.IsKind(err, ding.NotFound) {
-			return ding.Errorf(ding.NotFound, ding.ReasonNone, "no pending request from %s", userID)
+			if approve {
+				return nil // decided at the same time by someone else; the member is in
+			}
+			return noRequest
 		}
 		return err
 	}
-	if !approve {
-		return nil
-	}
-	_, err = s.addMember(ctx, g, userID, mc.UserID, s.nowMs())
-	return err
+	return nil
 }
