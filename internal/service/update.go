@@ -48,6 +48,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, in UpdateGroupInpu
 	if in.Owner != nil && *in.Owner == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonOwnerMissing, "owner is empty")
 	}
+	if in.OwnerType != nil && *in.OwnerType == "" {
+		in.OwnerType = nil // an empty ownerType leaves it unchanged, as create reads "" as the default
+	}
 	if in.OwnerType != nil {
 		if err := checkOwnerType(*in.OwnerType); err != nil {
 			return nil, err
