@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -15,6 +16,11 @@ import (
 type msgObject map[string]any
 
 func decodeObject(b []byte) (msgObject, bool) {
+	// The decoder stops after one value and More misses a stray "]" or "}"
+	// after it; the stored body must stay exactly one JSON object.
+	if !json.Valid(b) {
+		return nil, false
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var m map[string]any
@@ -220,8 +226,12 @@ func checkActionCard(o msgObject) error {
 		if !ok || len(btns) == 0 {
 			return malformed("action_card.btn_json_list must be a non-empty list")
 		}
-		raw, _ := json.Marshal(btns)
-		if chars(string(raw)) > ding.MaxBtnJSONChars {
+		// measured compact as sent: json.Marshal would count "&" in a URL as "\u0026"
+		var raw bytes.Buffer
+		enc := json.NewEncoder(&raw)
+		enc.SetEscapeHTML(false)
+		enc.Encode(btns)
+		if chars(strings.TrimSuffix(raw.String(), "\n")) > ding.MaxBtnJSONChars {
 			return tooLong("action_card.btn_json_list", ding.MaxBtnJSONChars)
 		}
 		for _, b := range btns {
