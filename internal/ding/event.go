@@ -22,6 +22,15 @@ const (
 	EventChatJoinRequest    = "chat_join_request"
 )
 
+// Events of micro-apps bound with chat/bind. DingTalk pushes
+// chat_disband_microapp, carrying the agentId, for each app bound to a group
+// that is disbanded; binding and unbinding are DingChat's own.
+const (
+	EventChatDisbandMicroapp = "chat_disband_microapp"
+	EventChatBindMicroapp    = "chat_bind_microapp"
+	EventChatUnbindMicroapp  = "chat_unbind_microapp"
+)
+
 // Event is one entry of a corp's event log, written in the same transaction
 // as the change it describes.
 type Event struct {
@@ -50,6 +59,7 @@ type Store interface {
 	MessageStore
 	MediaStore
 	MemberTokenStore
+	SuiteStore
 	RobotStore
 	JoinStore
 	// Ping reports whether the store is usable.

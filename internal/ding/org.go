@@ -48,6 +48,9 @@ type App struct {
 	OrdinaryGroups bool
 	Limits         Limits
 	CreatedAt      int64
+	// SuiteKey is set when the app is an ISV suite's app in the corp (see
+	// SuiteAuth.App); only such apps may call chat/bind.
+	SuiteKey string
 }
 
 // Visible reports whether userID is within the app's visibility.
@@ -107,6 +110,11 @@ type Org struct {
 	MemberTokens []MemberToken
 	// Robots are the corp's org robots.
 	Robots []Robot
+	// Suites are ISV suites declared with the corp. A suite belongs to no
+	// corp: declaring it with several is harmless.
+	Suites []Suite
+	// SuiteAuths are the corp's authorisations of suites.
+	SuiteAuths []SuiteAuth
 }
 
 // OrgStore keeps corps, apps, users and external contacts.

@@ -18,6 +18,26 @@ import (
 // File is the document's shape; field names are the YAML keys.
 type File struct {
 	Corps []Corp `yaml:"corps"`
+	// Suites are ISV suites with the corps of this file that authorised them.
+	Suites []Suite `yaml:"suites"`
+}
+
+// Suite is an ISV suite (a third-party app).
+type Suite struct {
+	SuiteKey    string     `yaml:"suiteKey"`
+	SuiteSecret string     `yaml:"suiteSecret"`
+	SuiteTicket string     `yaml:"suiteTicket"` // absent: minted by GET /_dingchat/admin/suites/{suiteKey}/ticket
+	Name        string     `yaml:"name"`
+	Custom      bool       `yaml:"custom"` // a custom (定制) app: any suiteTicket is accepted
+	AuthCorps   []AuthCorp `yaml:"authCorps"`
+}
+
+// AuthCorp is a corp's authorisation of a suite: the suite's app in that corp.
+type AuthCorp struct {
+	CorpID        string   `yaml:"corpId"`
+	PermanentCode string   `yaml:"permanentCode"`
+	AgentID       int64    `yaml:"agentId"` // default 5000 + the suite's position
+	Scopes        []string `yaml:"scopes"`  // absent: every chat and contact scope
 }
 
 // Corp is one organisation.
@@ -210,11 +230,83 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 		}
 		orgs = append(orgs, org)
 	}
-	return orgs, nil
+	return addSuites(doc.Suites, orgs, now)
 }
 
 // DeriveUnionID gives a user without a declared unionId a stable one.
 func DeriveUnionID(corpID, userID string) string {
 	sum := sha256.Sum256([]byte(corpID + "/" + userID))
 	return hex.EncodeToString(sum[:11]) + "iE"
+}
+
+// addSuites gives each authorisation to its corp's org, with the suite
+// itself, and every suite to the first org too, so that applying the orgs
+// in order declares each suite before any corp uses it.
+func addSuites(suites []Suite, orgs []*ding.Org, now int64) ([]*ding.Org, error) {
+	byCorp := map[string]*ding.Org{}
+	appKeys := map[string]bool{}
+	agents := map[string]map[int64]string{} // corp → agentId → who holds it
+	for _, o := range orgs {
+		byCorp[o.Corp.ID] = o
+		agents[o.Corp.ID] = map[int64]string{}
+		for _, a := range o.Apps {
+			appKeys[a.Key] = true
+			agents[o.Corp.ID][a.AgentID] = "app " + a.Key
+		}
+	}
+	seen := map[string]bool{}
+	for si, s := range suites {
+		w := fmt.Sprintf("suites[%d]", si)
+		if s.SuiteKey == "" || s.SuiteSecret == "" {
+			return nil, fmt.Errorf("%s: suiteKey and suiteSecret are required", w)
+		}
+		if seen[s.SuiteKey] {
+			return nil, fmt.Errorf("%s: suiteKey %s appears twice", w, s.SuiteKey)
+		}
+		seen[s.SuiteKey] = true
+		if len(orgs) == 0 {
+			return nil, fmt.Errorf("%s: a suite needs a corp in the file", w)
+		}
+		name := s.Name
+		if name == "" {
+			name = s.SuiteKey
+		}
+		suite := ding.Suite{Key: s.SuiteKey, Secret: s.SuiteSecret, Ticket: s.SuiteTicket, Custom: s.Custom, Name: name, CreatedAt: now}
+		holders := []*ding.Org{orgs[0]}
+		authorised := map[string]bool{}
+		for ai, a := range s.AuthCorps {
+			aw := fmt.Sprintf("%s.authCorps[%d]", w, ai)
+			if a.CorpID == "" || a.PermanentCode == "" {
+				return nil, fmt.Errorf("%s: corpId and permanentCode are required", aw)
+			}
+			o, ok := byCorp[a.CorpID]
+			if !ok {
+				return nil, fmt.Errorf("%s: corpId %s is not declared under corps", aw, a.CorpID)
+			}
+			if authorised[a.CorpID] {
+				return nil, fmt.Errorf("%s: corpId %s authorises the suite twice", aw, a.CorpID)
+			}
+			authorised[a.CorpID] = true
+			if appKeys[ding.SuiteAppKey(s.SuiteKey, a.CorpID)] {
+				return nil, fmt.Errorf("%s: appKey %s is taken by an app", aw, ding.SuiteAppKey(s.SuiteKey, a.CorpID))
+			}
+			agent := a.AgentID
+			if agent == 0 {
+				agent = int64(5000 + si)
+			}
+			if who, taken := agents[a.CorpID][agent]; taken {
+				return nil, fmt.Errorf("%s: agentId %d is taken by %s in corp %s", aw, agent, who, a.CorpID)
+			}
+			agents[a.CorpID][agent] = "suite " + s.SuiteKey
+			o.SuiteAuths = append(o.SuiteAuths, ding.SuiteAuth{SuiteKey: s.SuiteKey, CorpID: a.CorpID, PermanentCode: a.PermanentCode,
+				AgentID: agent, Scopes: a.Scopes, CreatedAt: now})
+			if o != orgs[0] {
+				holders = append(holders, o)
+			}
+		}
+		for _, o := range holders {
+			o.Suites = append(o.Suites, suite)
+		}
+	}
+	return orgs, nil
 }

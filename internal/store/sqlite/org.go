@@ -67,6 +67,9 @@ func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
 				return err
 			}
 		}
+		if err := applySuites(tx, org); err != nil {
+			return err
+		}
 		return nil
 	})
 }
@@ -120,12 +123,12 @@ func (s *Store) Corp(ctx context.Context, id string) (*ding.Corp, error) {
 	return &c, nil
 }
 
-const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits`
+const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits, suite_key`
 
 func scanApp(row interface{ Scan(...any) error }) (*ding.App, error) {
 	var a ding.App
 	var scopes, visible, limits string
-	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &scopes, &a.VisibleAll, &visible, &a.OrdinaryGroups, &a.CreatedAt, &limits); err != nil {
+	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &scopes, &a.VisibleAll, &visible, &a.OrdinaryGroups, &a.CreatedAt, &limits, &a.SuiteKey); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(limits), &a.Limits); err != nil {
