@@ -96,7 +96,7 @@ func TestChatCreateGolden(t *testing.T) {
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
 				info := chatInfo(t, e, createdChat(t, r))
 				for _, k := range []string{"showHistoryType", "searchable", "validationType", "mentionAllAuthority", "managementType", "chatBannedType"} {
-					if got := info[k]; got == nil || got.(interface{ String() string }).String() != "1" {
+					if got := info[k]; jsonText(got) != "1" {
 						t.Errorf("%s = %v, want 1", k, got)
 					}
 				}

@@ -301,7 +301,7 @@ func fiftyAdmins(n int) func(e *servertest.Env) {
 
 func TestConvertGolden(t *testing.T) {
 	tok := hdr("token")
-	// laterGroup is owned by lisi, outside the narrow app's visibility.
+	// lisiGroup is owned by lisi, outside the narrow app's visibility.
 	lisiGroup := func(e *servertest.Env) { e.Group("李四的群", "lisi", "zhangsan") }
 	servertest.Run(t, []servertest.Case{
 		{Name: "ok", Setup: group, Method: post, Path: convert, Header: tok, Status: ok, Golden: "im_chat_convertToOpenConversationId/ok",
