@@ -136,6 +136,7 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonUnknownUser:   {40003, "无效的userid"},
 		ding.ReasonNotMember:     {60124, "用户不在对应的群内"},
 		ding.ReasonInvalidParam:  {400002, "参数错误"},
+		ding.ReasonMissingParam:  {400002, "参数错误"},
 	},
 	"chat/send": {
 		ding.ReasonChatNotFound:  {34001, "无效的会话id"},

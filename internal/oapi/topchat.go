@@ -60,9 +60,13 @@ func (a *API) topQRCode(r *http.Request, p *httpx.Params, c *service.Caller) (an
 
 func (a *API) topGroupNick(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
 	f := &fields{p: p}
-	chatID, userID, nick := f.str("chatid"), f.str("userid"), f.str("group_nick")
+	chatID, userID, nick := f.str("chatid"), f.str("userid"), f.optStr("group_nick")
 	if f.err != nil {
 		return nil, f.err
 	}
-	return nil, a.svc.SetGroupNick(r.Context(), c, chatID, userID, nick)
+	if nick == nil {
+		// required: without it the call would clear the nickname
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "group_nick is required")
+	}
+	return nil, a.svc.SetGroupNick(r.Context(), c, chatID, userID, *nick)
 }
