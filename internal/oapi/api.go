@@ -64,10 +64,13 @@ func (a *API) serve(rt route, h handler) http.Handler {
 		}
 		var c *service.Caller
 		if !rt.public {
-			tok, err := p.String("access_token")
-			if err != nil {
-				fail(err)
-				return
+			// the query's token wins: a body field must not hide it
+			tok := r.URL.Query().Get("access_token")
+			if tok == "" {
+				if tok, err = p.String("access_token"); err != nil {
+					fail(err)
+					return
+				}
 			}
 			if c, err = a.svc.Authenticate(r.Context(), tok); err != nil {
 				fail(err)
