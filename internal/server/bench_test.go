@@ -223,3 +223,36 @@ func BenchmarkGetToken(b *testing.B) {
 		reportOps(b)
 	})
 }
+
+// benchChatSend is POST /chat/send of a text into a group of n members,
+// serial and with concurrent callers. A message is one row in the group's
+// timeline whatever the group's size, so the sizes should cost the same.
+func benchChatSend(b *testing.B, n int) {
+	e := newBenchEnv(b)
+	chatID := e.createGroup(b, members(n))
+	path := "/chat/send?" + e.tokenQuery()
+	body := mustJSON(map[string]any{"chatid": chatID, "msg": map[string]any{
+		"msgtype": "text", "text": map[string]string{"content": "基准测试消息"},
+	}})
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			e.call(b, http.MethodPost, path, body, nil)
+		}
+		reportOps(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.call(b, http.MethodPost, path, body, nil)
+			}
+		})
+		reportOps(b)
+	})
+}
+
+// BenchmarkChatSend10 is chat/send into a 10-member group.
+func BenchmarkChatSend10(b *testing.B) { benchChatSend(b, 10) }
+
+// BenchmarkChatSend1000 is chat/send into a full group (1000 members).
+func BenchmarkChatSend1000(b *testing.B) { benchChatSend(b, 1000) }
