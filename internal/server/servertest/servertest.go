@@ -146,14 +146,15 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // New starts a server over a fresh copy of the fixture database; it stops
 // at cleanup. Ids are sequential, so a fresh Env answers the same bytes.
-func New(t testing.TB) *Env {
+// opts reach server.Handler (server.WithAdminToken, say).
+func New(t testing.TB, opts ...server.Option) *Env {
 	t.Helper()
 	st := OpenStore(t)
 	clock := dingtest.NewClock()
 	svc := service.New(st, clock, &service.SequentialIDs{})
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := &Env{T: t, Clock: clock, Store: st, Svc: svc, Vars: map[string]string{}}
-	h := server.Handler(svc, log)
+	h := server.Handler(svc, log, opts...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.last = Seen{ContentLength: r.ContentLength, TransferEncoding: append([]string(nil), r.TransferEncoding...)}
