@@ -24,4 +24,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /_dingchat/admin/apps/{appKey}/limits", a.admin(a.setAppLimits))
 	mux.Handle("PUT /_dingchat/admin/corps/{corpid}/quota", a.admin(a.setMonthlyQuota))
 
+	mux.Handle("POST /_dingchat/admin/robots", a.admin(a.saveRobot))
+	mux.Handle("GET /_dingchat/admin/robots", a.admin(a.robots))
+	mux.Handle("POST /_dingchat/admin/groups/{chatid}/robots", a.admin(a.addGroupRobot))
+	mux.Handle("GET /_dingchat/admin/groups/{chatid}/robots", a.admin(a.groupRobots))
+	mux.Handle("DELETE /_dingchat/admin/groups/{chatid}/robots/{robotCode}", a.admin(a.removeGroupRobot))
+	mux.Handle("POST /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.createWebhook))
+	mux.Handle("GET /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.webhooks))
+
 }

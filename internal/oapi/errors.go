@@ -144,6 +144,12 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonChatDisbanded: {34013, "找不到群会话对象"},
 		ding.ReasonMalformedBody: {34014, "会话消息的json结构无效或不完整"},
 	},
+	"robot/send": {
+		ding.ReasonMalformedBody: {40035, "缺少参数 json"}, // observed for a body that is not JSON
+		ding.ReasonMsgType:       {400105, "不支持的消息类型"},
+		ding.ReasonMsgMalformed:  {40035, "不合法的参数"}, // unconfirmed: observed answers name the field (400402 markdown->title, 400403 markdown->text)
+		ding.ReasonChatDisbanded: {400013, "群已被解散"},
+	},
 	"chat/update": {
 		ding.ReasonMalformedBody: {71010, "JSON解析失败"},
 		ding.ReasonNameEmpty:     {49015, "不合法的群名称"},

@@ -13,6 +13,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/chat/send", a.serve(route{endpoint: "chat/send", raw: true}, a.chatSend))
 	mux.Handle("/chat/getReadList", a.serve(route{endpoint: "chat/getReadList"}, a.chatReadList))
 
+	mux.Handle("/robot/send", a.serve(route{endpoint: "robot/send", public: true, raw: true}, a.robotSend))
+
 	mux.Handle("/media/upload", a.serve(route{endpoint: "media/upload", raw: true}, a.mediaUpload))
 	mux.Handle("/media/get", a.download(route{endpoint: "media/get", raw: true}, a.mediaGet))
 

@@ -20,6 +20,8 @@ var (
 	checkFailed  = wire{400, "permession.checkFailed", "权限校验失败"} // "permession" is DingTalk's spelling
 	notVisible   = wire{400, "permession.checkFailed", "群主不在应用可见性内"}
 	systemError  = wire{500, "system.error", "请重试，若始终失败请提交工单"}
+	// the robot message family's answer for an unknown or missing group
+	invalidOpenConv = wire{400, "invalid.openConversationId", "openConversationId不合法"}
 )
 
 // kinds answers errors that carry no reason of their own.
@@ -122,6 +124,19 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonOpenConvNotFound: {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},
 		ding.ReasonChatIDMissing:    {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},
 		ding.ReasonUnknownUser:      {400, "invalid.staffid", "不合法的员工id"},
+	},
+	"robot/groupMessages/send": {
+		ding.ReasonOpenConvNotFound: invalidOpenConv,
+		ding.ReasonChatIDMissing:    invalidOpenConv,
+		ding.ReasonChatDisbanded:    {400, "group.disbanded", "群已解散"},
+	},
+	"robot/groupMessages/query": {
+		ding.ReasonOpenConvNotFound: invalidOpenConv,
+	},
+	"robot/groupMessages/recall": {
+		ding.ReasonOpenConvNotFound: invalidOpenConv,
+		ding.ReasonChatIDMissing:    invalidOpenConv,
+		ding.ReasonTooManyIDs:       {400, "invalidParameter.processQueryKeys.tooMany", "processQueryKeys超过20个"}, // unconfirmed: no code is documented for >20 keys
 	},
 	"im/convertToOpenConversationId": {
 		ding.ReasonChatNotFound:  {400, "invalideChatId", "不合法的chatId"}, // "invalide" is DingTalk's spelling

@@ -1,0 +1,37 @@
+package oapi
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// robotSend is a custom robot's /robot/send. The access_token names the
+// robot, not an app, so the route is public; the body is kept as sent.
+func (a *API) robotSend(r *http.Request, p *httpx.Params, _ *service.Caller) (any, error) {
+	var in service.WebhookSendInput
+	for key, dst := range map[string]*string{"access_token": &in.Token, "timestamp": &in.Timestamp, "sign": &in.Sign} {
+		v, err := p.String(key)
+		if err != nil {
+			return nil, err
+		}
+		*dst = v
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, httpx.MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMsgTooLong, "body exceeds %d bytes", httpx.MaxBody)
+	}
+	if err != nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+	}
+	in.Body = body
+	if _, err := a.svc.SendWebhook(r.Context(), in); err != nil {
+		return nil, err
+	}
+	return okBody, nil
+}
