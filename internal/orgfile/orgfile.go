@@ -47,6 +47,7 @@ type Corp struct {
 	Apps             []App      `yaml:"apps"`
 	Users            []User     `yaml:"users"`
 	ExternalContacts []External `yaml:"externalContacts"`
+	Robots           []Robot    `yaml:"robots"`
 }
 
 // App is an internal app of the corp.
@@ -96,6 +97,12 @@ type User struct {
 	MemberToken string `yaml:"memberToken"`
 }
 
+// Robot is an org robot; it sends to a group once the admin API adds it there.
+type Robot struct {
+	RobotCode string `yaml:"robotCode"`
+	Name      string `yaml:"name"`
+}
+
 // External is an external contact.
 type External struct {
 	UnionID string `yaml:"unionId"`
@@ -131,7 +138,7 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 		return nil, err
 	}
 	var orgs []*ding.Org
-	seenCorp, seenApp, seenToken := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	seenCorp, seenApp, seenToken, seenRobot := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for ci, c := range doc.Corps {
 		where := fmt.Sprintf("corps[%d]", ci)
 		if c.CorpID == "" {
@@ -227,6 +234,21 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 			}
 			seenExt[e.UnionID] = true
 			org.Externals = append(org.Externals, ding.ExtContact{CorpID: c.CorpID, UnionID: e.UnionID, Name: e.Name, Mobile: e.Mobile})
+		}
+		for ri, r := range c.Robots {
+			w := fmt.Sprintf("%s.robots[%d]", where, ri)
+			if r.RobotCode == "" {
+				return nil, fmt.Errorf("%s: robotCode is required", w)
+			}
+			if seenRobot[r.RobotCode] { // robot codes are unique across corps
+				return nil, fmt.Errorf("%s: robotCode %s appears twice", w, r.RobotCode)
+			}
+			seenRobot[r.RobotCode] = true
+			name := r.Name
+			if name == "" {
+				name = r.RobotCode
+			}
+			org.Robots = append(org.Robots, ding.Robot{Code: r.RobotCode, CorpID: c.CorpID, Name: name, CreatedAt: now})
 		}
 		orgs = append(orgs, org)
 	}

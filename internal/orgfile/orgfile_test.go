@@ -33,6 +33,10 @@ corps:
     externalContacts:
       - unionId: ext-001
         name: 外部客户
+    robots:
+      - robotCode: dingrobot0001
+        name: 通知机器人
+      - robotCode: dingrobot0002
 `
 
 func TestParse(t *testing.T) {
@@ -65,6 +69,15 @@ func TestParse(t *testing.T) {
 	if got, want := o.Externals[0].UnionID, "ext-001"; got != want {
 		t.Fatalf("external = %q, want %q", got, want)
 	}
+	if got, want := len(o.Robots), 2; got != want {
+		t.Fatalf("robots = %d, want %d", got, want)
+	}
+	if r := o.Robots[0]; r.Code != "dingrobot0001" || r.Name != "通知机器人" || r.CorpID != "dingcorp0001" || r.CreatedAt != 42 {
+		t.Fatalf("robot = %+v", r)
+	}
+	if got, want := o.Robots[1].Name, "dingrobot0002"; got != want {
+		t.Fatalf("unnamed robot's name = %q, want its code %q", got, want)
+	}
 }
 
 func TestParseRejects(t *testing.T) {
@@ -80,6 +93,9 @@ func TestParseRejects(t *testing.T) {
 		{"visibility word", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, visibility: some}\n"},
 		{"visibility unknown user", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, visibility: [ghost]}\n"},
 		{"external without unionId", "corps:\n  - corpId: a\n    externalContacts:\n      - name: x\n"},
+		{"robot without robotCode", "corps:\n  - corpId: a\n    robots:\n      - name: x\n"},
+		{"duplicate robotCode across corps", "corps:\n  - corpId: a\n    robots:\n      - robotCode: r\n  - corpId: b\n    robots:\n      - robotCode: r\n"},
+		{"unknown robot key", "corps:\n  - corpId: a\n    robots:\n      - {robotCode: r, secret: s}\n"},
 		{"not yaml", "corps: [\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
