@@ -149,9 +149,41 @@ const (
 	ReasonWebhookRateLimited Reason = "webhook_rate_limited" // over the per-minute limit, or throttled
 )
 
+// ISV suites, their tokens, and chat/bind.
+const (
+	ReasonSuiteKeyMissing      Reason = "suite_key_missing"
+	ReasonSuiteSecretMissing   Reason = "suite_secret_missing"
+	ReasonSuiteTicketMissing   Reason = "suite_ticket_missing"
+	ReasonSuiteKeyUnknown      Reason = "suite_key_unknown" // no suite has that key
+	ReasonSuiteSecretWrong     Reason = "suite_secret_wrong"
+	ReasonSuiteTicketInvalid   Reason = "suite_ticket_invalid" // not the suite's current ticket
+	ReasonSuiteTokenMissing    Reason = "suite_token_missing"
+	ReasonSuiteTokenInvalid    Reason = "suite_token_invalid"
+	ReasonSuiteTokenExpired    Reason = "suite_token_expired"
+	ReasonAuthCorpMissing      Reason = "auth_corp_missing"
+	ReasonPermanentCodeMissing Reason = "permanent_code_missing"
+	ReasonPermanentCodeInvalid Reason = "permanent_code_invalid"
+	ReasonSuiteNotAuthorized   Reason = "suite_not_authorized" // the corp has not authorised the suite
+	ReasonTimestampFormat      Reason = "timestamp_format"     // signed call: timestamp is not Unix ms
+	ReasonTimestampSkew        Reason = "timestamp_skew"       // signed call: more than a minute off
+	ReasonAccessKeyInvalid     Reason = "access_key_invalid"   // signed call: no suite has that accessKey
+	ReasonSignatureInvalid     Reason = "signature_invalid"
+	ReasonISVOnly              Reason = "isv_only" // the caller is not an ISV suite's app
+	ReasonAgentIDMissing       Reason = "agentid_missing"
+	ReasonAgentIDInvalid       Reason = "agentid_invalid" // not a number, or not the caller's agentId
+	ReasonChatAppLimit         Reason = "chat_app_limit"  // the group has MaxChatApps apps bound
+	ReasonSuiteAlreadyBound    Reason = "suite_already_bound"
+	ReasonChatAppNotBound      Reason = "chat_app_not_bound"
+)
+
 // Reasons lists every reason so tests can check each surface maps it.
 var Reasons = []Reason{
 	ReasonNone,
+	ReasonSuiteKeyMissing, ReasonSuiteSecretMissing, ReasonSuiteTicketMissing, ReasonSuiteKeyUnknown, ReasonSuiteSecretWrong,
+	ReasonSuiteTicketInvalid, ReasonSuiteTokenMissing, ReasonSuiteTokenInvalid, ReasonSuiteTokenExpired, ReasonAuthCorpMissing,
+	ReasonPermanentCodeMissing, ReasonPermanentCodeInvalid, ReasonSuiteNotAuthorized, ReasonTimestampFormat, ReasonTimestampSkew,
+	ReasonAccessKeyInvalid, ReasonSignatureInvalid, ReasonISVOnly, ReasonAgentIDMissing, ReasonAgentIDInvalid,
+	ReasonChatAppLimit, ReasonSuiteAlreadyBound, ReasonChatAppNotBound,
 	ReasonMalformedBody, ReasonInvalidParam, ReasonMissingParam, ReasonUnknownPath, ReasonUnknownAPI,
 	ReasonTokenMissing, ReasonTokenInvalid, ReasonTokenExpired, ReasonAppKeyMissing, ReasonAppSecretMissing,
 	ReasonBadAppCredentials, ReasonBadCorpCredentials, ReasonPermissionDenied, ReasonOwnerNotVisible, ReasonOrdinaryNotAllowed,

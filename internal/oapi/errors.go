@@ -33,6 +33,31 @@ var kinds = map[ding.Kind]wire{
 // reasons is the legacy code of each reason. Where DingTalk's sources leave
 // the code open, the comment says so; this table is the one place to change it.
 var reasons = map[ding.Reason]wire{
+	// ISV suites and chat/bind (codes of the global table)
+	ding.ReasonSuiteKeyMissing:      {41021, "缺少suitekey"},
+	ding.ReasonSuiteSecretMissing:   {41024, "缺少suitesecret"},
+	ding.ReasonSuiteTicketMissing:   {41023, "缺少suiteticket"},
+	ding.ReasonSuiteKeyUnknown:      {40088, "不合法的套件key或secret"}, // unconfirmed: 40083 不合法的suiteid and 40090 套件已经不存在 are the other candidates
+	ding.ReasonSuiteSecretWrong:     {40088, "不合法的套件key或secret"}, // unconfirmed: 40080 不合法的suitesecret is the other candidate
+	ding.ReasonSuiteTicketInvalid:   {40085, "不存在的suiteticket"},
+	ding.ReasonSuiteTokenMissing:    {41022, "缺少suitetoken"},
+	ding.ReasonSuiteTokenInvalid:    {40082, "不合法的suitetoken"}, // unconfirmed: 48003 suitetoken无效 is the other candidate
+	ding.ReasonSuiteTokenExpired:    {42009, "suitetoken失效"},
+	ding.ReasonAuthCorpMissing:      {41027, "需要授权企业的corpid参数"},
+	ding.ReasonPermanentCodeMissing: {41025, "缺少permanent_code"},
+	ding.ReasonPermanentCodeInvalid: {40084, "不合法的永久授权码"}, // unconfirmed: 41031 auth_corpid和permanent_code不匹配 is the other candidate
+	ding.ReasonSuiteNotAuthorized:   {41030, "企业未对该套件授权"}, // unconfirmed: 40079 不存在的授权信息 is the other candidate
+	ding.ReasonTimestampFormat:      {853001, "timestamp参数格式不正确，必须是当前时间的毫秒数"},
+	ding.ReasonTimestampSkew:        {853002, "timestamp参数不合法，该参数值与钉钉服务器当前时间相差超过1分钟"},
+	ding.ReasonAccessKeyInvalid:     {853003, "accessKey参数不合法，必须是钉钉开放平台存在的appId"},
+	ding.ReasonSignatureInvalid:     {853004, "signature参数不正确，与钉钉服务端计算出来的签名不一致，注意该参数传递时必须urlEncode"},
+	ding.ReasonISVOnly:              {800001, "仅限ISV调用"}, // unconfirmed that chat/bind answers it to an internal app
+	ding.ReasonAgentIDMissing:       {41011, "缺少agentid"},
+	ding.ReasonAgentIDInvalid:       {40056, "不合法的agentid"}, // unconfirmed: 70003/70004 name an agentId with no app behind it
+	ding.ReasonChatAppLimit:         {49001, "绑定的微应用超过个数限制"},
+	ding.ReasonSuiteAlreadyBound:    {49002, "一个群只能被一个ISV套件绑定一次"},
+	ding.ReasonChatAppNotBound:      {40035, "不合法的参数"}, // unconfirmed: no code is documented for unbinding an app that is not bound
+
 	ding.ReasonMalformedBody:      {43009, "post参数需要json类型"},
 	ding.ReasonInvalidParam:       {40035, "不合法的参数"},
 	ding.ReasonMissingParam:       {40035, "缺少参数"},

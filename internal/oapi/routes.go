@@ -6,12 +6,16 @@ import "net/http"
 // GET and POST alike, reading parameters from the query and the body.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/gettoken", a.serve(route{endpoint: "gettoken", public: true}, a.getToken))
+	mux.Handle("/service/get_suite_token", a.serve(route{endpoint: "service/get_suite_token", public: true}, a.getSuiteToken))
+	mux.Handle("/service/get_corp_token", a.serve(route{endpoint: "service/get_corp_token", public: true}, a.getCorpToken))
 
 	mux.Handle("/chat/create", a.serve(route{endpoint: "chat/create"}, a.chatCreate))
 	mux.Handle("/chat/update", a.serve(route{endpoint: "chat/update"}, a.chatUpdate))
 	mux.Handle("/chat/get", a.serve(route{endpoint: "chat/get"}, a.chatGet))
 	mux.Handle("/chat/send", a.serve(route{endpoint: "chat/send", raw: true}, a.chatSend))
 	mux.Handle("/chat/getReadList", a.serve(route{endpoint: "chat/getReadList"}, a.chatReadList))
+	mux.Handle("/chat/bind", a.serve(route{endpoint: "chat/bind"}, a.chatBind))
+	mux.Handle("/chat/unbind", a.serve(route{endpoint: "chat/unbind"}, a.chatUnbind))
 
 	mux.Handle("/robot/send", a.serve(route{endpoint: "robot/send", public: true, raw: true}, a.robotSend))
 

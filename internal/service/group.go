@@ -322,6 +322,13 @@ func (s *Service) GetGroup(ctx context.Context, c *Caller, ref GroupRef) (*Group
 			v.Admins = append(v.Admins, m.ID)
 		}
 	}
+	apps, err := s.store.ChatApps(ctx, g.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range apps {
+		v.AgentIDs = append(v.AgentIDs, b.AgentIDText())
+	}
 	return v, nil
 }
 

@@ -44,7 +44,9 @@ func (s *Service) DisbandGroup(ctx context.Context, a Actor, chatID string) erro
 		return err
 	}
 	now := s.nowMs()
-	_, err = s.updateGroup(ctx, &Caller{App: &ding.App{CorpID: g.CorpID}}, g.ChatID, func(st *ding.GroupState) (*ding.GroupChange, error) {
+	// through the bound apps: each gets its chat_disband_microapp in the
+	// same transaction
+	return s.updateChatApps(ctx, g.CorpID, g.ChatID, func(st *ding.ChatAppState) (*ding.ChatAppChange, error) {
 		if err := notDisbanded(&st.Group); err != nil {
 			return nil, err
 		}
@@ -57,9 +59,9 @@ func (s *Service) DisbandGroup(ctx context.Context, a Actor, chatID string) erro
 		if a.UserID != "" {
 			ev = s.eventBy(&ng, ding.EventChatDisband, a.UserID, now, map[string]any{})
 		}
-		return &ding.GroupChange{Group: ng, Events: []ding.Event{ev}}, nil
+		events := append([]ding.Event{ev}, s.disbandAppEvents(&ng, ev.Operator, now, st.Apps)...)
+		return &ding.ChatAppChange{Status: ng.Status, UpdatedAt: ng.UpdatedAt, Events: events}, nil
 	})
-	return err
 }
 
 // QuitGroup lets a member leave; the owner must hand the group over first.

@@ -24,6 +24,13 @@ var (
 	invalidOpenConv = wire{400, "invalid.openConversationId", "openConversationId不合法"}
 )
 
+// the ISV token family's documented answers
+var (
+	invalidSuiteCreds  = wire{400, "invalidClientIdOrSecret", "clientId或者clientSecret错误"}
+	invalidSuiteTicket = wire{400, "invalidSuiteTicket", "suiteTicket无效"}
+	invalidAuthInfo    = wire{400, "invalidAuthInfo", "授权关系不存在"}
+)
+
 // kinds answers errors that carry no reason of their own.
 var kinds = map[ding.Kind]wire{
 	ding.Internal:        systemError,
@@ -40,6 +47,32 @@ var kinds = map[ding.Kind]wire{
 // reasons is the v1.0 answer for each reason. The group family documents
 // only parameter.invalid for bad input, so most reasons share it.
 var reasons = map[ding.Reason]wire{
+	// ISV suites; the Missing<param> codes are the gateway's form (unconfirmed)
+	ding.ReasonSuiteKeyMissing:      {400, "MissingsuiteKey", "suiteKey is mandatory for this action."},
+	ding.ReasonSuiteSecretMissing:   {400, "MissingsuiteSecret", "suiteSecret is mandatory for this action."},
+	ding.ReasonSuiteTicketMissing:   {400, "MissingsuiteTicket", "suiteTicket is mandatory for this action."},
+	ding.ReasonAuthCorpMissing:      {400, "MissingauthCorpId", "authCorpId is mandatory for this action."},
+	ding.ReasonSuiteKeyUnknown:      invalidSuiteCreds, // corpAccessToken answers invalidSuiteKey, below
+	ding.ReasonSuiteSecretWrong:     invalidSuiteCreds, // unconfirmed for corpAccessToken, whose page lists no secret error
+	ding.ReasonSuiteTicketInvalid:   invalidSuiteTicket,
+	ding.ReasonSuiteNotAuthorized:   invalidAuthInfo,
+	ding.ReasonPermanentCodeInvalid: invalidAuthInfo,
+	// legacy-only reasons: no v1.0 route raises them
+	ding.ReasonSuiteTokenMissing:    {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonSuiteTokenInvalid:    {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonSuiteTokenExpired:    {400, "InvalidAuthentication", "不合法的access_token"},
+	ding.ReasonPermanentCodeMissing: paramInvalid,
+	ding.ReasonTimestampFormat:      paramInvalid,
+	ding.ReasonTimestampSkew:        paramInvalid,
+	ding.ReasonAccessKeyInvalid:     paramInvalid,
+	ding.ReasonSignatureInvalid:     paramInvalid,
+	ding.ReasonISVOnly:              {403, "Forbidden.AccessDenied.AccessTokenPermissionDenied", "没有调用该接口的权限"},
+	ding.ReasonAgentIDMissing:       paramInvalid,
+	ding.ReasonAgentIDInvalid:       paramInvalid,
+	ding.ReasonChatAppLimit:         paramInvalid,
+	ding.ReasonSuiteAlreadyBound:    paramInvalid,
+	ding.ReasonChatAppNotBound:      paramInvalid,
+
 	ding.ReasonMalformedBody:      paramInvalid,
 	ding.ReasonInvalidParam:       paramInvalid,
 	ding.ReasonMissingParam:       paramInvalid,
@@ -120,6 +153,9 @@ var reasons = map[ding.Reason]wire{
 
 // endpoints overrides reasons where one endpoint answers differently.
 var endpoints = map[string]map[ding.Reason]wire{
+	"oauth2/corpAccessToken": {
+		ding.ReasonSuiteKeyUnknown: {400, "invalidSuiteKey", "suitekey不合法"},
+	},
 	"im/subAdministrators": {
 		ding.ReasonOpenConvNotFound: {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},
 		ding.ReasonChatIDMissing:    {400, "invalidParameter.openConversationId.invalid", "openConversationId不合法"},

@@ -5,6 +5,8 @@ import "net/http"
 // Register mounts every v1.0 route.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1.0/oauth2/accessToken", a.serve(route{endpoint: "oauth2/accessToken", public: true}, a.accessToken))
+	mux.Handle("POST /v1.0/oauth2/suiteAccessToken", a.serve(route{endpoint: "oauth2/suiteAccessToken", public: true}, a.suiteAccessToken))
+	mux.Handle("POST /v1.0/oauth2/corpAccessToken", a.serve(route{endpoint: "oauth2/corpAccessToken", public: true}, a.corpAccessToken))
 
 	mux.Handle("POST /v1.0/im/group/create", a.serve(route{endpoint: "im/group/create"}, a.groupCreate))
 	mux.Handle("POST /v1.0/im/group/update", a.serve(route{endpoint: "im/group/update"}, a.groupUpdate))

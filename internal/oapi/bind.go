@@ -1,0 +1,35 @@
+package oapi
+
+import (
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// chatBind is /chat/bind: an ISV suite's corp token binds its own micro-app
+// (agentid) to a group.
+func (a *API) chatBind(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+	f := fields{p: p}
+	chatID, agentID := f.str("chatid"), f.str("agentid")
+	if f.err != nil {
+		return nil, f.err
+	}
+	if err := a.svc.BindApp(r.Context(), c, chatID, agentID); err != nil {
+		return nil, err
+	}
+	return okBody, nil
+}
+
+// chatUnbind is /chat/unbind, the other way round.
+func (a *API) chatUnbind(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+	f := fields{p: p}
+	chatID, agentID := f.str("chatid"), f.str("agentid")
+	if f.err != nil {
+		return nil, f.err
+	}
+	if err := a.svc.UnbindApp(r.Context(), c, chatID, agentID); err != nil {
+		return nil, err
+	}
+	return okBody, nil
+}
