@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -249,8 +250,8 @@ func (s *Service) SendWebhook(ctx context.Context, in WebhookSendInput) (*ding.M
 		}
 	}
 	obj, ok := decodeObject(in.Body)
-	if !ok {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
+	if !ok || !utf8.Valid(in.Body) { // the body is stored and shown as sent: it must be text
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object in UTF-8")
 	}
 	typ, text, err := checkWebhookMessage(obj)
 	if err != nil {

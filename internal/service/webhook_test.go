@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,6 +192,41 @@ func TestWebhookRateLimit(t *testing.T) {
 	}
 }
 
+// TestWebhookRateLimitConcurrent: sends racing each other still get
+// exactly the per-minute allowance.
+func TestWebhookRateLimitConcurrent(t *testing.T) {
+	e := newEnv(t)
+	g := e.group("zhangsan")
+	w := e.webhook(service.CreateWebhookInput{ChatID: g.ChatID, Name: "并发"})
+	const n = 2 * ding.WebhookPerWindow
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.SendWebhook(bg, service.WebhookSendInput{Token: w.Token, Body: []byte(textBody)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	sent, refused := 0, 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case ding.ErrorReason(err) == ding.ReasonWebhookRateLimited:
+			refused++
+		default:
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if sent != ding.WebhookPerWindow || refused != n-ding.WebhookPerWindow {
+		t.Fatalf("%d sent, %d refused; want %d and %d", sent, refused, ding.WebhookPerWindow, n-ding.WebhookPerWindow)
+	}
+}
+
 func TestWebhookMessages(t *testing.T) {
 	e := newEnv(t)
 	g := e.group("zhangsan")
@@ -229,6 +265,7 @@ func TestWebhookMessages(t *testing.T) {
 		{`not json`, ding.ReasonMalformedBody},
 		{``, ding.ReasonMalformedBody},
 		{`[]`, ding.ReasonMalformedBody},
+		{"{\"msgtype\":\"text\",\"text\":{\"content\":\"\xff\"}}", ding.ReasonMalformedBody},
 	} {
 		m, err := e.svc.SendWebhook(bg, service.WebhookSendInput{Token: w.Token, Body: []byte(tc.body)})
 		if tc.reason != "" {
