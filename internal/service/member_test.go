@@ -268,6 +268,7 @@ func TestMemberSend(t *testing.T) {
 		{"text empty", `{"msgtype":"text","text":{"content":""}}`, ding.Invalid, ding.ReasonMsgMalformed},
 		{"not JSON", `{"msgtype":"text"`, ding.Invalid, ding.ReasonMsgMalformed},
 		{"trailing bracket", okBodies[0] + `]`, ding.Invalid, ding.ReasonMsgMalformed},
+		{"invalid UTF-8", "{\"msgtype\":\"text\",\"text\":{\"content\":\"\xff\xfe\"}}", ding.Invalid, ding.ReasonMsgMalformed},
 		{"too long", exactBytes(ding.MaxMsgBytes + 1), ding.Invalid, ding.ReasonMsgTooLong},
 	} {
 		_, err := e.svc.MemberSend(bg, zs, g.ChatID, []byte(c.body))

@@ -17,8 +17,9 @@ type msgObject map[string]any
 
 func decodeObject(b []byte) (msgObject, bool) {
 	// The decoder stops after one value and More misses a stray "]" or "}"
-	// after it; the stored body must stay exactly one JSON object.
-	if !json.Valid(b) {
+	// after it; the stored body must stay exactly one JSON object, in UTF-8
+	// (encoding/json would quietly replace invalid bytes when reading back).
+	if !json.Valid(b) || !utf8.Valid(b) {
 		return nil, false
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
