@@ -31,48 +31,6 @@ func options(p *httpx.Params) (service.OptionsPatch, error) {
 	return o, nil
 }
 
-// fields reads several parameters, stopping at the first bad one.
-type fields struct {
-	p   *httpx.Params
-	err error
-}
-
-func (f *fields) str(key string) string {
-	if f.err != nil {
-		return ""
-	}
-	s, err := f.p.String(key)
-	f.err = err
-	return s
-}
-
-func (f *fields) optStr(key string) *string {
-	if f.err != nil {
-		return nil
-	}
-	s, err := f.p.OptString(key)
-	f.err = err
-	return s
-}
-
-func (f *fields) list(key string) []string {
-	if f.err != nil {
-		return nil
-	}
-	l, err := f.p.Strings(key)
-	f.err = err
-	return l
-}
-
-func (f *fields) int(key string) *int {
-	if f.err != nil {
-		return nil
-	}
-	i, err := f.p.Int(key)
-	f.err = err
-	return i
-}
-
 type createResponse struct {
 	ok
 	ChatID             string `json:"chatid"`
@@ -81,14 +39,14 @@ type createResponse struct {
 }
 
 func (a *API) chatCreate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
+	f := &httpx.Fields{P: p}
 	in := service.CreateGroupInput{
-		Name: f.str("name"), Owner: f.str("owner"), OwnerType: f.str("ownerType"),
-		UserIDs: f.list("useridlist"), ExtIDs: f.list("extidlist"),
-		ConversationTag: f.int("conversationTag"), Icon: f.str("icon"),
+		Name: f.Str("name"), Owner: f.Str("owner"), OwnerType: f.Str("ownerType"),
+		UserIDs: f.List("useridlist"), ExtIDs: f.List("extidlist"),
+		ConversationTag: f.Int("conversationTag"), Icon: f.Str("icon"),
 	}
-	if f.err != nil {
-		return nil, f.err
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	opts, err := options(p)
 	if err != nil {
@@ -103,15 +61,15 @@ func (a *API) chatCreate(r *http.Request, p *httpx.Params, c *service.Caller) (a
 }
 
 func (a *API) chatUpdate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
+	f := &httpx.Fields{P: p}
 	in := service.UpdateGroupInput{
-		ChatID: f.str("chatid"), Name: f.optStr("name"), Owner: f.optStr("owner"), OwnerType: f.optStr("ownerType"),
-		AddUserIDs: f.list("add_useridlist"), DelUserIDs: f.list("del_useridlist"),
-		AddExtIDs: f.list("add_extidlist"), DelExtIDs: f.list("del_extidlist"),
-		Icon: f.optStr("icon"),
+		ChatID: f.Str("chatid"), Name: f.OptStr("name"), Owner: f.OptStr("owner"), OwnerType: f.OptStr("ownerType"),
+		AddUserIDs: f.List("add_useridlist"), DelUserIDs: f.List("del_useridlist"),
+		AddExtIDs: f.List("add_extidlist"), DelExtIDs: f.List("del_extidlist"),
+		Icon: f.OptStr("icon"),
 	}
-	if f.err != nil {
-		return nil, f.err
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	opts, err := options(p)
 	if err != nil {

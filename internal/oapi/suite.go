@@ -18,10 +18,10 @@ type suiteTokenResponse struct {
 // getSuiteToken is /service/get_suite_token: suite_key, suite_secret and
 // suite_ticket to a suite access token.
 func (a *API) getSuiteToken(r *http.Request, p *httpx.Params, _ *service.Caller) (any, error) {
-	f := fields{p: p}
-	in := service.SuiteCredentials{Key: f.str("suite_key"), Secret: f.str("suite_secret"), Ticket: f.str("suite_ticket")}
-	if f.err != nil {
-		return nil, f.err
+	f := httpx.Fields{P: p}
+	in := service.SuiteCredentials{Key: f.Str("suite_key"), Secret: f.Str("suite_secret"), Ticket: f.Str("suite_ticket")}
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	t, err := a.svc.IssueSuiteToken(r.Context(), in)
 	if err != nil {
@@ -35,20 +35,20 @@ func (a *API) getSuiteToken(r *http.Request, p *httpx.Params, _ *service.Caller)
 // parameters is sent, otherwise the 2016 form with suite_access_token on the
 // query and permanent_code in the body. Either way auth_corpid names the corp.
 func (a *API) getCorpToken(r *http.Request, p *httpx.Params, _ *service.Caller) (any, error) {
-	f := fields{p: p}
-	corp := f.str("auth_corpid")
+	f := httpx.Fields{P: p}
+	corp := f.Str("auth_corpid")
 	var t *ding.Token
 	var err error
 	if p.Has("accessKey") || p.Has("timestamp") || p.Has("signature") {
-		q := service.SignedQuery{AccessKey: f.str("accessKey"), Timestamp: f.str("timestamp"), SuiteTicket: f.str("suiteTicket"), Signature: f.str("signature")}
-		if f.err != nil {
-			return nil, f.err
+		q := service.SignedQuery{AccessKey: f.Str("accessKey"), Timestamp: f.Str("timestamp"), SuiteTicket: f.Str("suiteTicket"), Signature: f.Str("signature")}
+		if f.Err != nil {
+			return nil, f.Err
 		}
 		t, err = a.svc.IssueCorpTokenSigned(r.Context(), q, corp)
 	} else {
-		suiteToken, code := f.str("suite_access_token"), f.str("permanent_code")
-		if f.err != nil {
-			return nil, f.err
+		suiteToken, code := f.Str("suite_access_token"), f.Str("permanent_code")
+		if f.Err != nil {
+			return nil, f.Err
 		}
 		t, err = a.svc.IssueCorpTokenBySuiteToken(r.Context(), suiteToken, corp, code)
 	}

@@ -11,10 +11,10 @@ import (
 // topSubAdmin is /topapi/chat/subadmin/update: userids may be one id, a
 // comma-separated list or a JSON list.
 func (a *API) topSubAdmin(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	chatID, ids, role := f.str("chatid"), f.list("userids"), f.int("role")
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	chatID, ids, role := f.Str("chatid"), f.List("userids"), f.Int("role")
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	if chatID == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonChatIDMissing, "missing chatid")
@@ -50,19 +50,19 @@ func baseURL(r *http.Request) string {
 }
 
 func (a *API) topQRCode(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	chatID, userID := f.str("chatid"), f.str("userid")
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	chatID, userID := f.Str("chatid"), f.Str("userid")
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	return a.svc.JoinLink(r.Context(), c, chatID, userID, baseURL(r))
 }
 
 func (a *API) topGroupNick(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	chatID, userID, nick := f.str("chatid"), f.str("userid"), f.optStr("group_nick")
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	chatID, userID, nick := f.Str("chatid"), f.Str("userid"), f.OptStr("group_nick")
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	if nick == nil {
 		// required: without it the call would clear the nickname

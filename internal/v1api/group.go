@@ -8,48 +8,6 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 )
 
-// fields reads several parameters, stopping at the first bad one.
-type fields struct {
-	p   *httpx.Params
-	err error
-}
-
-func (f *fields) str(key string) string {
-	if f.err != nil {
-		return ""
-	}
-	s, err := f.p.String(key)
-	f.err = err
-	return s
-}
-
-func (f *fields) optStr(key string) *string {
-	if f.err != nil {
-		return nil
-	}
-	s, err := f.p.OptString(key)
-	f.err = err
-	return s
-}
-
-func (f *fields) list(key string) []string {
-	if f.err != nil {
-		return nil
-	}
-	l, err := f.p.Strings(key)
-	f.err = err
-	return l
-}
-
-func (f *fields) int(key string) *int {
-	if f.err != nil {
-		return nil
-	}
-	i, err := f.p.Int(key)
-	f.err = err
-	return i
-}
-
 // managementOptions reads the nested managementOptions object.
 func managementOptions(p *httpx.Params) (service.OptionsPatch, error) {
 	var o service.OptionsPatch
@@ -57,14 +15,14 @@ func managementOptions(p *httpx.Params) (service.OptionsPatch, error) {
 	if err != nil || m == nil {
 		return o, err
 	}
-	f := &fields{p: m}
-	o.ShowHistoryType = f.int("showHistoryType")
-	o.Searchable = f.int("searchable")
-	o.ValidationType = f.int("validationType")
-	o.MentionAllAuthority = f.int("mentionAllAuthority")
-	o.ManagementType = f.int("managementType")
-	o.ChatBannedType = f.int("chatBannedType")
-	return o, f.err
+	f := &httpx.Fields{P: m}
+	o.ShowHistoryType = f.Int("showHistoryType")
+	o.Searchable = f.Int("searchable")
+	o.ValidationType = f.Int("validationType")
+	o.MentionAllAuthority = f.Int("mentionAllAuthority")
+	o.ManagementType = f.Int("managementType")
+	o.ChatBannedType = f.Int("chatBannedType")
+	return o, f.Err
 }
 
 type createResponse struct {
@@ -74,14 +32,14 @@ type createResponse struct {
 }
 
 func (a *API) groupCreate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
+	f := &httpx.Fields{P: p}
 	in := service.CreateGroupInput{
-		Name: f.str("name"), Owner: f.str("owner"), OwnerType: f.str("ownerType"),
-		UserIDs: f.list("useridlist"), ExtIDs: f.list("extidlist"),
-		ConversationTag: f.int("conversationTag"), Icon: f.str("icon"),
+		Name: f.Str("name"), Owner: f.Str("owner"), OwnerType: f.Str("ownerType"),
+		UserIDs: f.List("useridlist"), ExtIDs: f.List("extidlist"),
+		ConversationTag: f.Int("conversationTag"), Icon: f.Str("icon"),
 	}
-	if f.err != nil {
-		return nil, f.err
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	opts, err := managementOptions(p)
 	if err != nil {
@@ -100,15 +58,15 @@ type successBool struct {
 }
 
 func (a *API) groupUpdate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
+	f := &httpx.Fields{P: p}
 	in := service.UpdateGroupInput{
-		ChatID: f.str("chatid"), Name: f.optStr("name"), Owner: f.optStr("owner"), OwnerType: f.optStr("ownerType"),
-		AddUserIDs: f.list("add_useridlist"), DelUserIDs: f.list("del_useridlist"),
-		AddExtIDs: f.list("add_extidlist"), DelExtIDs: f.list("del_extidlist"),
-		Icon: f.optStr("icon"),
+		ChatID: f.Str("chatid"), Name: f.OptStr("name"), Owner: f.OptStr("owner"), OwnerType: f.OptStr("ownerType"),
+		AddUserIDs: f.List("add_useridlist"), DelUserIDs: f.List("del_useridlist"),
+		AddExtIDs: f.List("add_extidlist"), DelExtIDs: f.List("del_extidlist"),
+		Icon: f.OptStr("icon"),
 	}
-	if f.err != nil {
-		return nil, f.err
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	opts, err := managementOptions(p)
 	if err != nil {
@@ -127,12 +85,12 @@ type successString struct {
 }
 
 func (a *API) subAdministrators(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	open := f.str("openConversationId")
-	ids := f.list("userIds")
-	role := f.int("role")
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	open := f.Str("openConversationId")
+	ids := f.List("userIds")
+	role := f.Int("role")
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	if role == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonRole, "role is required")

@@ -13,10 +13,10 @@ type robotSendResponse struct {
 }
 
 func (a *API) robotSend(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	in := service.RobotSendInput{OpenID: f.str("openConversationId"), RobotCode: f.str("robotCode"), MsgKey: f.str("msgKey")}
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	in := service.RobotSendInput{OpenID: f.Str("openConversationId"), RobotCode: f.Str("robotCode"), MsgKey: f.Str("msgKey")}
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	// msgParam is JSON text inside a string; anything else is not a msgParam
 	if s, ok := p.Raw("msgParam").(string); ok {
@@ -37,11 +37,11 @@ type robotQueryResponse struct {
 }
 
 func (a *API) robotQuery(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	in := service.RobotQueryInput{ProcessQueryKey: f.str("processQueryKey"), OpenID: f.str("openConversationId"),
-		RobotCode: f.str("robotCode"), MaxResults: f.int("maxResults"), NextToken: f.str("nextToken")}
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	in := service.RobotQueryInput{ProcessQueryKey: f.Str("processQueryKey"), OpenID: f.Str("openConversationId"),
+		RobotCode: f.Str("robotCode"), MaxResults: f.Int("maxResults"), NextToken: f.Str("nextToken")}
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	res, err := a.svc.QueryRobotMessage(r.Context(), c, in)
 	if err != nil {
@@ -56,11 +56,11 @@ type robotRecallResponse struct {
 }
 
 func (a *API) robotRecall(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &fields{p: p}
-	open, code := f.str("openConversationId"), f.str("robotCode")
-	keys := f.list("processQueryKeys")
-	if f.err != nil {
-		return nil, f.err
+	f := &httpx.Fields{P: p}
+	open, code := f.Str("openConversationId"), f.Str("robotCode")
+	keys := f.List("processQueryKeys")
+	if f.Err != nil {
+		return nil, f.Err
 	}
 	if keys == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "processQueryKeys is required")
