@@ -30,8 +30,9 @@ func New(svc *service.Service, log *slog.Logger, adminToken string) *API {
 }
 
 func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+	// the scheme is case-insensitive (RFC 9110)
+	scheme, t, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(t)
 	}
 	return ""

@@ -266,7 +266,7 @@ func (s *Service) checkMedia(ctx context.Context, corpID string, refs []mediaRef
 	for _, r := range refs {
 		m, err := s.store.Media(ctx, corpID, r.id)
 		if ding.IsKind(err, ding.NotFound) || (err == nil && m.Type != r.typ) {
-			return ding.Errorf(ding.Invalid, ding.ReasonMediaID, "media %s is not a %s of this corp", r.id, r.typ)
+			return ding.Errorf(ding.Invalid, ding.ReasonMediaID, "media %s is no %s media of this corp", r.id, r.typ)
 		}
 		if err != nil {
 			return err
