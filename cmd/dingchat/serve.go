@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,25 +133,43 @@ func (m *Main) banner(ctx context.Context) {
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
-		for _, a := range s.Apps {
+		var first *ding.App
+		for i, a := range s.Apps {
+			if a.SuiteKey != "" {
+				fmt.Fprintf(w, "  ISV app of suite %s  agentId %d (tokens via /service/get_corp_token)\n", a.SuiteKey, a.AgentID)
+				continue
+			}
 			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+			if first == nil {
+				first = &s.Apps[i]
+			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
-		if len(s.Apps) > 0 {
-			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, s.Apps[0].Key, s.Apps[0].Secret)
+		if first != nil {
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
 		}
 	}
 }
 
 // sampleUsers names a few users, the ones DingTalk's docs use first.
 func sampleUsers(us []ding.User, n int) string {
+	docs := []string{"manager4220", "zhangsan", "lisi", "wangwu"}
+	have := make(map[string]bool, len(us))
+	for _, u := range us {
+		have[u.UserID] = true
+	}
 	var ids []string
-	for _, pass := range []bool{true, false} {
-		for _, u := range us {
-			named := u.UserID == "manager4220" || u.UserID == "zhangsan" || u.UserID == "lisi" || u.UserID == "wangwu"
-			if named == pass && len(ids) < n {
-				ids = append(ids, u.UserID)
-			}
+	for _, id := range docs {
+		if have[id] {
+			ids = append(ids, id)
+		}
+	}
+	for _, u := range us {
+		if len(ids) >= n {
+			break
+		}
+		if !slices.Contains(docs, u.UserID) {
+			ids = append(ids, u.UserID)
 		}
 	}
 	if len(us) > len(ids) {

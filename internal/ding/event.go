@@ -60,8 +60,8 @@ type Store interface {
 	MediaStore
 	MemberTokenStore
 	SuiteStore
-	RobotStore
 	JoinStore
+	RobotStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -32,5 +32,4 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /_dingchat/admin/groups/{chatid}/robots/{robotCode}", a.admin(a.removeGroupRobot))
 	mux.Handle("POST /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.createWebhook))
 	mux.Handle("GET /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.webhooks))
-
 }
