@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -48,6 +49,8 @@ type Corp struct {
 	Users            []User     `yaml:"users"`
 	ExternalContacts []External `yaml:"externalContacts"`
 	Robots           []Robot    `yaml:"robots"`
+	// MonthlyQuota switches on the emulated monthly call quota (0 = off).
+	MonthlyQuota int `yaml:"monthlyQuota"`
 }
 
 // App is an internal app of the corp.
@@ -59,6 +62,14 @@ type App struct {
 	Scopes         []string   `yaml:"scopes"`     // absent: every chat and contact scope
 	Visibility     Visibility `yaml:"visibility"` // "all" (default) or a list of userids
 	OrdinaryGroups bool       `yaml:"ordinaryGroups"`
+	Limits         Limits     `yaml:"limits"`
+}
+
+// Limits switch on an app's emulated platform limits; absent ones are off.
+type Limits struct {
+	QPS         int      `yaml:"qps"`
+	PerMinute   int      `yaml:"perMinute"`
+	IPAllowList []string `yaml:"ipAllowList"`
 }
 
 // Visibility is "all" or a list of userids.
@@ -152,11 +163,25 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 		if name == "" {
 			name = c.CorpID
 		}
-		org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: now}}
+		if c.MonthlyQuota < 0 {
+			return nil, fmt.Errorf("%s: monthlyQuota must not be negative", where)
+		}
+		org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: now, MonthlyQuota: c.MonthlyQuota}}
 		for ai, a := range c.Apps {
 			w := fmt.Sprintf("%s.apps[%d]", where, ai)
 			if a.AppKey == "" || a.AppSecret == "" {
 				return nil, fmt.Errorf("%s: appKey and appSecret are required", w)
+			}
+			if a.Limits.QPS < 0 || a.Limits.PerMinute < 0 {
+				return nil, fmt.Errorf("%s: limits must not be negative", w)
+			}
+			for _, e := range a.Limits.IPAllowList {
+				if _, perr := netip.ParsePrefix(e); perr == nil {
+					continue
+				}
+				if _, perr := netip.ParseAddr(e); perr != nil {
+					return nil, fmt.Errorf("%s: ipAllowList entry %q is neither an IP nor a CIDR", w, e)
+				}
 			}
 			if seenApp[a.AppKey] {
 				return nil, fmt.Errorf("%s: appKey %s appears twice", w, a.AppKey)
@@ -176,7 +201,8 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 			}
 			all := a.Visibility.All || a.Visibility.Users == nil
 			org.Apps = append(org.Apps, ding.App{Key: a.AppKey, CorpID: c.CorpID, Secret: a.AppSecret, AgentID: agent, Name: appName,
-				Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: now})
+				Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: now,
+				Limits: ding.Limits{QPS: a.Limits.QPS, PerMinute: a.Limits.PerMinute, IPAllowList: a.Limits.IPAllowList}})
 		}
 		seenUser, seenMobile := map[string]bool{}, map[string]bool{}
 		for ui, u := range c.Users {

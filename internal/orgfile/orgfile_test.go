@@ -2,6 +2,7 @@ package orgfile
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ const sample = `
 corps:
   - corpId: dingcorp0001
     name: 示例企业
+    monthlyQuota: 5000
     apps:
       - appKey: dingappkey0001
         appSecret: s3cret
@@ -21,6 +23,7 @@ corps:
         scopes: [qyapi_chat_manage, qyapi_chat_read]
         visibility: [manager4220, zhangsan]
         ordinaryGroups: true
+        limits: {qps: 20, ipAllowList: [10.0.0.0/8, 127.0.0.1]}
       - appKey: dingappkey0002
         appSecret: other
     users:
@@ -66,6 +69,12 @@ func TestParse(t *testing.T) {
 	if derived == "" || derived != DeriveUnionID("dingcorp0001", "zhangsan") {
 		t.Fatalf("derived unionId = %q, want a stable one", derived)
 	}
+	if got, want := a.Limits, (ding.Limits{QPS: 20, IPAllowList: []string{"10.0.0.0/8", "127.0.0.1"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("limits = %+v, want %+v", got, want)
+	}
+	if got, want := o.Corp.MonthlyQuota, 5000; got != want {
+		t.Fatalf("monthlyQuota = %d, want %d", got, want)
+	}
 	if got, want := o.Externals[0].UnionID, "ext-001"; got != want {
 		t.Fatalf("external = %q, want %q", got, want)
 	}
@@ -97,6 +106,9 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate robotCode across corps", "corps:\n  - corpId: a\n    robots:\n      - robotCode: r\n  - corpId: b\n    robots:\n      - robotCode: r\n"},
 		{"unknown robot key", "corps:\n  - corpId: a\n    robots:\n      - {robotCode: r, secret: s}\n"},
 		{"not yaml", "corps: [\n"},
+		{"negative qps", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, limits: {qps: -1}}\n"},
+		{"bad allow-list entry", "corps:\n  - corpId: a\n    apps:\n      - {appKey: k, appSecret: s, limits: {ipAllowList: [not-an-ip]}}\n"},
+		{"negative quota", "corps:\n  - corpId: a\n    monthlyQuota: -5\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Parse(strings.NewReader(tc.doc), 0); err == nil {
