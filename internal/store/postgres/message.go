@@ -1,0 +1,283 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ ding.MessageStore = (*Store)(nil)
+
+// maxSendAttempts bounds how often a send re-reads a group that an update
+// changed between the send's check and its write.
+const maxSendAttempts = 20
+
+// insertMessageSQL numbers the message from the group's counter and inserts
+// it in one statement. The counter's UPDATE locks the group's row until the
+// commit, so sends to one group are numbered in commit order, across nodes,
+// without gaps; $3 is the row version the caller's check judged, or NULL
+// when the row is locked already.
+const insertMessageSQL = `WITH s AS (
+		UPDATE chats SET last_seq = last_seq + 1
+		WHERE chat_id = $1 AND corp_id = $2 AND ($3::bigint IS NULL OR version = $3) RETURNING last_seq)
+	INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
+	SELECT $1, s.last_seq, $4, $2, $5, $6, $7, $8, 0, $9 FROM s RETURNING seq`
+
+func messageArgs(m *ding.Message, version *int64) []any {
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return []any{m.ChatID, m.CorpID, version, m.ID, m.SenderType, m.Sender, m.MsgType, body, m.CreatedAt}
+}
+
+// AppendMessage gives m its group's next Seq and stores it with events.
+//
+// Without events (every chat/send) it reads the group, runs check, and then
+// writes in one statement that succeeds only if the group's row still has
+// the version check saw; if an update came between, it reads again. The
+// group's row is thus locked only for the statement and its commit, not
+// while Go code runs, which is what a busy group's send rate depends on.
+// With events it locks the row first and writes in the same transaction.
+func (s *Store) AppendMessage(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
+	if len(events) > 0 {
+		return s.appendLocked(ctx, m, events, check)
+	}
+	for attempt := 0; attempt < maxSendAttempts; attempt++ {
+		var g *ding.Group
+		var version int64
+		err := s.q().QueryRow(ctx, `SELECT `+chatCols+`, version FROM chats WHERE chat_id = $1 AND corp_id = $2`, m.ChatID, m.CorpID).
+			Scan(scanInto(&g, &version)...)
+		if err != nil {
+			return translate(err, "group")
+		}
+		if check != nil {
+			if err := check(g); err != nil {
+				return err
+			}
+		}
+		var seq int64
+		err = s.batch(ctx, "message", func(b *pgx.Batch) {
+			seq = 0
+			b.Queue(insertMessageSQL, messageArgs(m, &version)...).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					if err := rows.Scan(&seq); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if seq != 0 {
+			m.Seq = seq
+			return nil
+		}
+		// the group changed after check saw it: judge it again
+	}
+	return ding.Errorf(ding.Unavailable, ding.ReasonNone, "group %s kept changing; try again", m.ChatID)
+}
+
+// scanInto lays out the destinations of chatCols followed by version.
+func scanInto(g **ding.Group, version *int64) []any {
+	*g = &ding.Group{}
+	x, o := *g, &(*g).Options
+	return []any{&x.ChatID, &x.OpenConversationID, &x.CorpID, &x.Name, &x.Owner, &x.OwnerType, &x.ConversationTag, &x.Icon,
+		&o.ShowHistoryType, &o.Searchable, &o.ValidationType, &o.MentionAllAuthority, &o.ManagementType, &o.ChatBannedType,
+		&x.Status, &x.CreatorApp, &x.MemberCount, &x.CreatedAt, &x.UpdatedAt, &x.FriendForbidden, version}
+}
+
+func (s *Store) appendLocked(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
+	var seq int64
+	err := s.tx(ctx, "message", func(t *txn) error {
+		var g *ding.Group
+		b := &pgx.Batch{}
+		b.Queue(`SELECT `+chatCols+` FROM chats WHERE chat_id = $1 AND corp_id = $2 FOR NO KEY UPDATE`, m.ChatID, m.CorpID).
+			QueryRow(func(row pgx.Row) (err error) {
+				g, err = scanGroup(row)
+				return err
+			})
+		if err := t.read(ctx, b); err != nil {
+			return translateGroup(err)
+		}
+		if check != nil {
+			if err := check(g); err != nil {
+				return verdict{err}
+			}
+		}
+		w := &pgx.Batch{}
+		w.Queue(insertMessageSQL, messageArgs(m, nil)...).QueryRow(func(r pgx.Row) error { return r.Scan(&seq) })
+		queueEvents(w, events)
+		return t.commit(ctx, w)
+	})
+	if err != nil {
+		return err
+	}
+	m.Seq = seq
+	return nil
+}
+
+// translateGroup names a missing row a missing group.
+func translateGroup(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return translate(err, "group")
+	}
+	return err
+}
+
+const msgCols = `chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at`
+
+func scanMessage(row pgx.Row) (*ding.Message, error) {
+	var m ding.Message
+	if err := row.Scan(&m.ChatID, &m.Seq, &m.ID, &m.CorpID, &m.SenderType, &m.Sender, &m.MsgType, &m.Body, &m.RecalledAt, &m.CreatedAt); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Message returns NotFound when the corp has no message id.
+func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, error) {
+	m, err := scanMessage(s.q().QueryRow(ctx, `SELECT `+msgCols+` FROM messages WHERE id = $1 AND corp_id = $2`, id, corpID))
+	if err != nil {
+		return nil, translate(err, "message")
+	}
+	return m, nil
+}
+
+// Messages pages a group's timeline by sequence number.
+func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery) ([]ding.Message, error) {
+	var rows pgx.Rows
+	var err error
+	if q.Desc {
+		before := q.Before
+		if before <= 0 {
+			before = 1<<63 - 1
+		}
+		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
+	} else {
+		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
+	}
+	return collect(rows, err, "messages", func(r pgx.Rows) (ding.Message, error) {
+		m, err := scanMessage(r)
+		if err != nil {
+			return ding.Message{}, err
+		}
+		return *m, nil
+	})
+}
+
+// LastSeq is the Seq of the group's newest message, 0 when none.
+func (s *Store) LastSeq(ctx context.Context, chatID string) (int64, error) {
+	var n int64
+	err := s.q().QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = $1`, chatID).Scan(&n)
+	return n, translate(err, "messages")
+}
+
+// RecallMessage marks a message recalled, locking its row so that two
+// recalls of one message cannot both succeed.
+func (s *Store) RecallMessage(ctx context.Context, corpID, id string, at int64, events []ding.Event) error {
+	return s.tx(ctx, "message", func(t *txn) error {
+		var recalled int64
+		b := &pgx.Batch{}
+		b.Queue(`SELECT recalled_at FROM messages WHERE id = $1 AND corp_id = $2 FOR UPDATE`, id, corpID).
+			QueryRow(func(r pgx.Row) error { return r.Scan(&recalled) })
+		if err := t.read(ctx, b); err != nil {
+			return err
+		}
+		if recalled != 0 {
+			return ding.Errorf(ding.Conflict, ding.ReasonNone, "message already recalled")
+		}
+		w := &pgx.Batch{}
+		w.Queue(`UPDATE messages SET recalled_at = $1 WHERE id = $2 AND corp_id = $3`, at, id, corpID)
+		queueEvents(w, events)
+		return t.commit(ctx, w)
+	})
+}
+
+// MarkRead moves a member's read mark up to seq, never down, and never past
+// the newest message, in one statement.
+func (s *Store) MarkRead(ctx context.Context, chatID, userID string, seq int64) (int64, error) {
+	var mark int64
+	err := s.batch(ctx, "read mark", func(b *pgx.Batch) {
+		b.Queue(`INSERT INTO read_marks (chat_id, userid, seq)
+			VALUES ($1, $2, LEAST($3::bigint, (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = $1)))
+			ON CONFLICT (chat_id, userid) DO UPDATE SET seq = GREATEST(read_marks.seq, excluded.seq) RETURNING seq`, chatID, userID, seq).
+			QueryRow(func(r pgx.Row) error { return r.Scan(&mark) })
+	})
+	return mark, err
+}
+
+// ReadMark is a member's read mark, 0 when none.
+func (s *Store) ReadMark(ctx context.Context, chatID, userID string) (int64, error) {
+	var mark int64
+	err := s.q().QueryRow(ctx, `SELECT seq FROM read_marks WHERE chat_id = $1 AND userid = $2`, chatID, userID).Scan(&mark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return mark, translate(err, "read mark")
+}
+
+// Readers lists staff members whose read mark reaches seq, in member order.
+func (s *Store) Readers(ctx context.Context, chatID string, seq int64, except string, cursor int64, limit int) ([]string, int64, error) {
+	rows, err := s.q().Query(ctx, `SELECT m.member_id, m.pos FROM chat_members m
+		JOIN read_marks r ON r.chat_id = m.chat_id AND r.userid = m.member_id
+		WHERE m.chat_id = $1 AND m.kind = 'emp' AND r.seq >= $2 AND m.member_id <> $3 AND m.pos >= $4
+		ORDER BY m.pos LIMIT $5`, chatID, seq, except, cursor, limit+1)
+	if err != nil {
+		return nil, 0, translate(err, "readers")
+	}
+	defer rows.Close()
+	ids := []string{}
+	var next int64
+	for rows.Next() {
+		var id string
+		var pos int64
+		if err := rows.Scan(&id, &pos); err != nil {
+			return nil, 0, translate(err, "readers")
+		}
+		if len(ids) == limit {
+			next = pos
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids, next, translate(rows.Err(), "readers")
+}
+
+// Member returns NotFound when id of kind is not a member of chatID.
+func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Member, error) {
+	m := ding.Member{ID: id, Kind: kind}
+	err := s.q().QueryRow(ctx, `SELECT role, joined_at, nick FROM chat_members WHERE chat_id = $1 AND kind = $2 AND member_id = $3`, chatID, kind, id).
+		Scan(&m.Role, &m.JoinedAt, &m.Nick)
+	if err != nil {
+		return nil, translate(err, "member")
+	}
+	return &m, nil
+}
+
+// GroupsOf lists the groups a staff member belongs to, newest first.
+func (s *Store) GroupsOf(ctx context.Context, corpID, userID string) ([]ding.Group, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
+		WHERE m.kind = 'emp' AND m.member_id = $1 AND c.corp_id = $2 ORDER BY c.created_at DESC, c.chat_id`, userID, corpID)
+	return collect(rows, err, "groups", func(r pgx.Rows) (ding.Group, error) {
+		g, err := scanGroup(r)
+		if err != nil {
+			return ding.Group{}, err
+		}
+		return *g, nil
+	})
+}
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
