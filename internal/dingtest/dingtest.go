@@ -1,5 +1,6 @@
-// Package dingtest is test wiring: a real store in a temp dir, a clock tests
-// can move, and a fixed organisation with known keys and users.
+// Package dingtest is test wiring: a real store (a SQLite file in a temp dir,
+// or a throwaway PostgreSQL schema), a clock tests can move, and a fixed
+// organisation with known keys and users.
 package dingtest
 
 import (
@@ -11,13 +12,37 @@ import (
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
-// OpenStore opens a fresh SQLite store in a temp dir, closed at cleanup.
+// OpenStore opens a fresh store, closed at cleanup: SQLite in a temp dir, or
+// PostgreSQL in a throwaway schema when DINGCHAT_TEST_STORE=postgres.
 func OpenStore(t testing.TB) ding.Store {
 	t.Helper()
+	if Postgres(t) {
+		return OpenPostgres(t)
+	}
+	return OpenSQLite(t)
+}
+
+// OpenSQLite opens a fresh SQLite store in a temp dir, closed at cleanup.
+func OpenSQLite(t testing.TB) ding.Store {
+	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dingchat.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// OpenPostgres opens a fresh PostgreSQL store in a throwaway schema, closed
+// and dropped at cleanup. It skips t when DINGCHAT_TEST_POSTGRES is not set.
+func OpenPostgres(t testing.TB) ding.Store {
+	t.Helper()
+	url := PostgresSchema(t, 4)
+	st, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
