@@ -37,11 +37,23 @@ func OpenSQLite(t testing.TB) ding.Store {
 	return st
 }
 
-// OpenPostgres opens a fresh PostgreSQL store in a throwaway schema, closed
-// and dropped at cleanup. It skips t when DINGCHAT_TEST_POSTGRES is not set.
+// OpenPostgres opens an empty PostgreSQL store in a schema of its own, from
+// the pool of reusable schemas (see ClaimSchema); closed at cleanup. It
+// skips t when DINGCHAT_TEST_POSTGRES is not set.
 func OpenPostgres(t testing.TB) ding.Store {
 	t.Helper()
-	url := PostgresSchema(t, 4)
+	return openPostgres(t, ClaimSchema(t, 4))
+}
+
+// OpenPostgresThrowaway opens a PostgreSQL store in a schema created for t
+// and dropped at cleanup: slower than OpenPostgres, but nothing is reused.
+func OpenPostgresThrowaway(t testing.TB) ding.Store {
+	t.Helper()
+	return openPostgres(t, PostgresSchema(t, 4))
+}
+
+func openPostgres(t testing.TB, url string) ding.Store {
+	t.Helper()
 	st, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open store: %v", err)

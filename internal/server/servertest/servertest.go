@@ -91,9 +91,16 @@ func tempDir(t testing.TB) string {
 }
 
 // OpenStore opens a private copy of the seeded fixture database (both
-// dingtest corps), closed at cleanup.
+// dingtest corps), closed at cleanup; on PostgreSQL when
+// DINGCHAT_TEST_STORE=postgres.
 func OpenStore(t testing.TB) ding.Store {
 	t.Helper()
+	if dingtest.Postgres(t) {
+		// a throwaway schema, seeded through the store: one round trip
+		st := dingtest.OpenPostgres(t)
+		dingtest.Seed(t, st)
+		return st
+	}
 	path := filepath.Join(tempDir(t), "dingchat.db")
 	if err := os.WriteFile(path, seeded(t), 0o600); err != nil {
 		t.Fatalf("copy fixture database: %v", err)

@@ -10,7 +10,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -324,4 +326,19 @@ func collect[T any](rows pgx.Rows, err error, what string, scan func(pgx.Rows) (
 		out = append(out, v)
 	}
 	return out, translate(rows.Err(), what)
+}
+
+// MigrationsDigest is a short hash of the embedded migrations: schemas
+// migrated by the same set share it. Test wiring names reusable schemas
+// after it.
+func MigrationsDigest() string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		body, _ := migrations.ReadFile(name)
+		fmt.Fprintf(h, "%s %d\n", name, len(body))
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:10]
 }

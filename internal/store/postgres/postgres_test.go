@@ -10,5 +10,5 @@ import (
 
 func TestContract(t *testing.T) {
 	dingtest.PostgresURL(t)
-	storetest.Run(t, func(t testing.TB) ding.Store { return dingtest.OpenPostgres(t) })
+	storetest.Run(t, func(t testing.TB) ding.Store { return dingtest.OpenPostgresThrowaway(t) })
 }

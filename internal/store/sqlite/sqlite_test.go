@@ -12,7 +12,7 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t testing.TB) ding.Store { return dingtest.OpenStore(t) })
+	storetest.Run(t, func(t testing.TB) ding.Store { return dingtest.OpenSQLite(t) })
 }
 
 func open(t *testing.T, path string) *sqlite.Store {
