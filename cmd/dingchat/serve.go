@@ -19,6 +19,7 @@ import (
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
@@ -52,7 +53,7 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := sqlite.Open(cfg.DBPath())
+	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +77,16 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	return m, nil
+}
+
+// openStore opens the PostgreSQL database DB names, or else the SQLite file.
+func openStore(cfg config.Config) (ding.Store, error) {
+	if cfg.Postgres() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return postgres.Open(ctx, cfg.DB)
+	}
+	return sqlite.Open(cfg.DBPath())
 }
 
 func (m *Main) applyOrg(ctx context.Context) error {
@@ -123,7 +134,7 @@ func (m *Main) banner(ctx context.Context) {
 	base := "http://" + m.Server.Addr().String()
 	w := m.stdout
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
-	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBPath())
+	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
 	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
 	sums, err := m.Service.Summarize(ctx, 1000)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 type Config struct {
 	Addr            string        // listen address
 	DataDir         string        // where the SQLite file and blobs live
-	DB              string        // database URL; "" = the SQLite file in DataDir
+	DB              string        // "sqlite:PATH" or a postgres:// URL; "" = the SQLite file in DataDir
 	OrgFile         string        // optional organisation file applied at start
 	Demo            bool          // create the demo organisation when the store is empty
 	LogLevel        slog.Level    // debug logs every request
@@ -39,6 +40,24 @@ func Default() Config {
 	}
 }
 
+// Postgres reports whether DB names a PostgreSQL database (postgres://… or
+// postgresql://…).
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// DBName describes the database for people: the SQLite file, or the
+// PostgreSQL URL without its password.
+func (c Config) DBName() string {
+	if !c.Postgres() {
+		return c.DBPath()
+	}
+	if u, err := url.Parse(c.DB); err == nil {
+		return u.Redacted()
+	}
+	return "postgres://…"
+}
+
 // DBPath is the SQLite file: DB's path when it names one ("sqlite:PATH"),
 // else dingchat.db in DataDir.
 func (c Config) DBPath() string {
@@ -57,7 +76,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var level string
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env DINGCHAT_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory for the SQLite file (env DINGCHAT_DATA)")
-	fs.StringVar(&c.DB, "db", c.DB, "database URL; empty means the SQLite file in the data directory (env DINGCHAT_DB)")
+	fs.StringVar(&c.DB, "db", c.DB, "sqlite:PATH or postgres://…; empty means the SQLite file in the data directory (env DINGCHAT_DB)")
 	fs.StringVar(&c.OrgFile, "org", c.OrgFile, "organisation file (YAML) applied at start (env DINGCHAT_ORG)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create the demo organisation when the store holds none (env DINGCHAT_DEMO)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
@@ -94,8 +113,8 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("data directory must not be empty")
 	}
-	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
-		return fmt.Errorf("db %q: want sqlite:PATH; PostgreSQL is not supported yet", c.DB)
+	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
+		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", c.DBName())
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)

@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,6 +59,28 @@ func TestFlagBeatsEnv(t *testing.T) {
 	}
 	if got, want := c.Addr, "127.0.0.1:7000"; got != want {
 		t.Fatalf("Addr = %q, want %q", got, want)
+	}
+}
+
+func TestPostgresURL(t *testing.T) {
+	for _, db := range []string{"postgres://dc:secret@db.example:5432/dingchat?sslmode=disable", "postgresql://dc:secret@db.example/dingchat"} {
+		c, err := Load([]string{"--db", db}, env(nil), io.Discard)
+		if err != nil {
+			t.Fatalf("Load(--db %s): %v", db, err)
+		}
+		if !c.Postgres() {
+			t.Fatalf("Postgres() = false for %s", db)
+		}
+		if name := c.DBName(); strings.Contains(name, "secret") || !strings.Contains(name, "db.example") {
+			t.Fatalf("DBName() = %q, want the URL without its password", name)
+		}
+	}
+	c, err := Load(nil, env(map[string]string{"DINGCHAT_DB": "postgres://dc@127.0.0.1/dingchat"}), io.Discard)
+	if err != nil || !c.Postgres() {
+		t.Fatalf("DINGCHAT_DB=postgres://…: Postgres() = %v, err %v", c.Postgres(), err)
+	}
+	if c, _ := Load(nil, env(nil), io.Discard); c.Postgres() {
+		t.Fatal("the default is PostgreSQL, want the SQLite file")
 	}
 }
 
