@@ -28,7 +28,7 @@ func TestServeStopsCleanlyOnSIGTERM(t *testing.T) {
 	p, data := startOrg(t)
 	out := p.waitStdout("try:")
 	for _, want := range []string{
-		"  data:   " + filepath.Join(data, "dingchat.db"),
+		bannerData(t, data),
 		"  health: " + p.Base + "/_dingchat/health",
 		"corp " + corpID + " (端到端测试企业)",
 		"appKey    " + appKey,
@@ -225,7 +225,7 @@ func TestServeFromEnvironment(t *testing.T) {
 		"DINGCHAT_LOG_FORMAT=json",
 	}, "--log-format", "text")
 	out := p.waitStdout("try:")
-	if !strings.Contains(out, "  data:   "+filepath.Join(data, "dingchat.db")) || strings.Count(out, "\ncorp ") != 1 {
+	if !strings.Contains(out, bannerData(t, data)) || strings.Count(out, "\ncorp ") != 1 {
 		t.Errorf("banner does not show the environment's data dir and org alone:\n%s", out)
 	}
 	getToken(t, p.Base, appKey, appSecret)

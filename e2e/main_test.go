@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dingchat/dingchat/internal/dingtest"
 )
 
 // binary is the dingchat program built once by TestMain.
@@ -146,9 +148,14 @@ func start(t *testing.T, args ...string) *proc {
 }
 
 // startEnv runs `dingchat serve` with args and the DINGCHAT_* settings in env.
+// On PostgreSQL (DINGCHAT_TEST_STORE=postgres) a run that names no database
+// gets the schema standing in for its data directory.
 func startEnv(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	needBinary(t)
+	if dingtest.Postgres(t) && setting(args, env, "db") == "" {
+		args = append(args, "--db", database(t, setting(args, env, "data")))
+	}
 	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
 	cmd.Env = append(serverEnv(), env...)
 	p := &proc{t: t, cmd: cmd, out: &lockedBuffer{}, errb: &lockedBuffer{}, done: make(chan struct{})}
@@ -261,6 +268,60 @@ func (p *proc) waitStdout(s string) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// setting is the value args (--name v or --name=v) or env (DINGCHAT_NAME=v)
+// give a flag, "" when neither does.
+func setting(args, env []string, name string) string {
+	for i, a := range args {
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "DINGCHAT_"+strings.ToUpper(name)+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// databases maps a data directory to the PostgreSQL schema standing in for
+// it, so that a restart on the same directory finds the same data.
+var (
+	databasesMu sync.Mutex
+	databases   = map[string]string{}
+)
+
+// database is the PostgreSQL URL (with its search_path) for the data
+// directory data, borrowed for the rest of t.
+func database(t *testing.T, data string) string {
+	t.Helper()
+	databasesMu.Lock()
+	defer databasesMu.Unlock()
+	if url, ok := databases[data]; ok {
+		return url
+	}
+	url := dingtest.ClaimSchema(t, 8)
+	databases[data] = url
+	t.Cleanup(func() {
+		databasesMu.Lock()
+		delete(databases, data)
+		databasesMu.Unlock()
+	})
+	return url
+}
+
+// bannerData is what the banner's data line shows for the data directory.
+func bannerData(t *testing.T, data string) string {
+	t.Helper()
+	if dingtest.Postgres(t) {
+		return "  data:   " + database(t, data)
+	}
+	return "  data:   " + filepath.Join(data, "dingchat.db")
 }
 
 // startOrg starts dingchat on a fresh data dir with the fixed organisation
