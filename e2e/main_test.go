@@ -108,6 +108,7 @@ type proc struct {
 	out    *lockedBuffer
 	errb   *lockedBuffer
 	done   chan struct{}
+	first  chan string // the first stdout line
 	waitEr error
 }
 
@@ -156,9 +157,17 @@ func startEnv(t *testing.T, env []string, args ...string) *proc {
 	if dingtest.Postgres(t) && setting(args, env, "db") == "" {
 		args = append(args, "--db", database(t, setting(args, env, "data")))
 	}
+	p := launch(t, env, args...)
+	p.ready()
+	return p
+}
+
+// launch starts `dingchat serve` and returns at once; ready waits for it.
+func launch(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
 	cmd.Env = append(serverEnv(), env...)
-	p := &proc{t: t, cmd: cmd, out: &lockedBuffer{}, errb: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, out: &lockedBuffer{}, errb: &lockedBuffer{}, done: make(chan struct{}), first: make(chan string, 1)}
 	cmd.Stderr = p.errb
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -178,21 +187,26 @@ func startEnv(t *testing.T, env []string, args ...string) *proc {
 			t.Logf("dingchat stdout:\n%s\ndingchat stderr:\n%s", p.out, p.errb)
 		}
 	})
-
-	first := make(chan string, 1)
 	go func() {
 		r := bufio.NewReader(stdout)
 		line, _ := r.ReadString('\n')
 		p.out.Write([]byte(line))
-		first <- line
+		p.first <- line
 		io.Copy(p.out, r)
 		p.waitEr = cmd.Wait()
 		close(p.done)
 	}()
+	return p
+}
 
+// ready reads the address from the first stdout line and waits until the
+// server is healthy.
+func (p *proc) ready() {
+	t := p.t
+	t.Helper()
 	var line string
 	select {
-	case line = <-first:
+	case line = <-p.first:
 	case <-time.After(15 * time.Second):
 		t.Fatalf("dingchat printed nothing within 15s; stderr:\n%s", p.errb)
 	}
@@ -207,7 +221,6 @@ func startEnv(t *testing.T, env []string, args ...string) *proc {
 		t.Fatalf("banner names port 0, not the bound port: %q", line)
 	}
 	p.waitHealthy()
-	return p
 }
 
 func (p *proc) waitHealthy() {
