@@ -60,7 +60,12 @@ func intArray(ids []int64) string {
 // statement per kind of row (per app for apps, which are few), however many
 // users the corp has.
 func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
-	return s.batch(ctx, "organisation", func(b *pgx.Batch) {
+	return s.tx(ctx, "organisation", func(t *txn) error {
+		names, err := suiteNames(ctx, t, org)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
 		c := org.Corp
 		b.Queue(`INSERT INTO corps (id, name, created_at, monthly_quota) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, monthly_quota = excluded.monthly_quota`, c.ID, c.Name, c.CreatedAt, c.MonthlyQuota)
@@ -107,6 +112,8 @@ func (s *Store) ApplyOrg(ctx context.Context, org *ding.Org) error {
 			r.CorpID = c.ID
 			queueRobot(b, &r)
 		}
+		queueSuites(b, org, names)
+		return t.commit(ctx, b)
 	})
 }
 
@@ -138,12 +145,12 @@ func (s *Store) Corp(ctx context.Context, id string) (*ding.Corp, error) {
 	return &c, nil
 }
 
-const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits`
+const appCols = `app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at, limits, suite_key`
 
 func scanApp(row pgx.Row) (*ding.App, error) {
 	var a ding.App
 	var limits string
-	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &a.Scopes, &a.VisibleAll, &a.VisibleUsers, &a.OrdinaryGroups, &a.CreatedAt, &limits); err != nil {
+	if err := row.Scan(&a.Key, &a.CorpID, &a.Secret, &a.AgentID, &a.Name, &a.Scopes, &a.VisibleAll, &a.VisibleUsers, &a.OrdinaryGroups, &a.CreatedAt, &limits, &a.SuiteKey); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(limits), &a.Limits); err != nil {
