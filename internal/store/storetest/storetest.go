@@ -40,6 +40,13 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"EventPaging", testEventPaging},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ThousandMembers", testThousandMembers},
+		{"MessageOrderConcurrent", testMessageOrderConcurrent},
+		{"MessageCheck", testMessageCheck},
+		{"MessageRoundTrip", testMessageRoundTrip},
+		{"MessagePaging", testMessagePaging},
+		{"Recall", testRecall},
+		{"ReadMarks", testReadMarks},
+		{"MembersAndGroupsOf", testMembersAndGroupsOf},
 		{"WriteAfterClose", testWriteAfterClose},
 	}
 	for _, tc := range tests {
