@@ -8,7 +8,7 @@ import (
 
 // Events returns a corp's events with Seq > after, oldest first.
 func (s *Store) Events(ctx context.Context, corpID string, after int64, limit int) ([]ding.Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT corp_id, seq, type, chat_id, open_conversation_id, operator, data, created_at
+	rows, err := s.readRows(ctx, `SELECT corp_id, seq, type, chat_id, open_conversation_id, operator, data, created_at
 		FROM events WHERE corp_id = ? AND seq > ? ORDER BY seq LIMIT ?`, corpID, after, limit)
 	if err != nil {
 		return nil, translate(err, "events")

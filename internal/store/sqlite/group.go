@@ -88,7 +88,7 @@ func appendEvents(tx *sql.Tx, events []ding.Event) error {
 
 // Group returns NotFound when the corp has no group chatID.
 func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, error) {
-	g, err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID))
+	g, err := scanGroup(s.readRow(ctx, `SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID))
 	if err != nil {
 		return nil, translate(err, "group")
 	}
@@ -97,7 +97,7 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 
 // GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
 func (s *Store) GroupByOpenID(ctx context.Context, corpID, openID string) (*ding.Group, error) {
-	g, err := scanGroup(s.read.QueryRowContext(ctx, `SELECT `+chatCols+` FROM chats WHERE open_conversation_id = ? AND corp_id = ?`, openID, corpID))
+	g, err := scanGroup(s.readRow(ctx, `SELECT `+chatCols+` FROM chats WHERE open_conversation_id = ? AND corp_id = ?`, openID, corpID))
 	if err != nil {
 		return nil, translate(err, "group")
 	}

@@ -20,7 +20,7 @@ func (s *Store) SaveJoinCode(ctx context.Context, c ding.JoinCode) error {
 // JoinCode returns NotFound for an unknown code.
 func (s *Store) JoinCode(ctx context.Context, code string) (*ding.JoinCode, error) {
 	var c ding.JoinCode
-	err := s.read.QueryRowContext(ctx, `SELECT code, corp_id, chat_id, sharer, created_at FROM join_codes WHERE code = ?`, code).
+	err := s.readRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at FROM join_codes WHERE code = ?`, code).
 		Scan(&c.Code, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt)
 	if err != nil {
 		return nil, translate(err, "join code")
@@ -39,7 +39,7 @@ func (s *Store) SaveJoinRequest(ctx context.Context, r ding.JoinRequest) error {
 
 // JoinRequests lists a group's pending requests, oldest first.
 func (s *Store) JoinRequests(ctx context.Context, chatID string) ([]ding.JoinRequest, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT chat_id, userid, code, created_at FROM join_requests WHERE chat_id = ? ORDER BY created_at, userid`, chatID)
+	rows, err := s.readRows(ctx, `SELECT chat_id, userid, code, created_at FROM join_requests WHERE chat_id = ? ORDER BY created_at, userid`, chatID)
 	if err != nil {
 		return nil, translate(err, "join requests")
 	}

@@ -21,7 +21,7 @@ func (s *Store) CreateMedia(ctx context.Context, m *ding.Media) error {
 // Media returns NotFound when the corp has no media id.
 func (s *Store) Media(ctx context.Context, corpID, id string) (*ding.Media, error) {
 	var m ding.Media
-	err := s.read.QueryRowContext(ctx, `SELECT id, corp_id, type, digest, size, file_name, content_type, created_at FROM media WHERE id = ? AND corp_id = ?`, id, corpID).
+	err := s.readRow(ctx, `SELECT id, corp_id, type, digest, size, file_name, content_type, created_at FROM media WHERE id = ? AND corp_id = ?`, id, corpID).
 		Scan(&m.ID, &m.CorpID, &m.Type, &m.Digest, &m.Size, &m.FileName, &m.ContentType, &m.CreatedAt)
 	if err != nil {
 		return nil, translate(err, "media")

@@ -23,7 +23,7 @@ func (s *Store) SaveMemberToken(ctx context.Context, t ding.MemberToken) error {
 // MemberToken returns NotFound when value was never issued.
 func (s *Store) MemberToken(ctx context.Context, value string) (*ding.MemberToken, error) {
 	var t ding.MemberToken
-	err := s.read.QueryRowContext(ctx, `SELECT token, corp_id, userid, created_at FROM member_tokens WHERE token = ?`, value).
+	err := s.readRow(ctx, `SELECT token, corp_id, userid, created_at FROM member_tokens WHERE token = ?`, value).
 		Scan(&t.Value, &t.CorpID, &t.UserID, &t.CreatedAt)
 	if err != nil {
 		return nil, translate(err, "member token")

@@ -54,7 +54,7 @@ func scanMessage(row interface{ Scan(...any) error }) (*ding.Message, error) {
 
 // Message returns NotFound when the corp has no message id.
 func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, error) {
-	m, err := scanMessage(s.read.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ? AND corp_id = ?`, id, corpID))
+	m, err := scanMessage(s.readRow(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ? AND corp_id = ?`, id, corpID))
 	if err != nil {
 		return nil, translate(err, "message")
 	}
@@ -70,9 +70,9 @@ func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err = s.read.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, chatID, before, q.Limit)
+		rows, err = s.readRows(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, chatID, before, q.Limit)
 	} else {
-		rows, err = s.read.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?`, chatID, q.After, q.Limit)
+		rows, err = s.readRows(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = ? AND seq > ? ORDER BY seq LIMIT ?`, chatID, q.After, q.Limit)
 	}
 	if err != nil {
 		return nil, translate(err, "messages")
@@ -92,7 +92,7 @@ func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery
 // LastSeq is the Seq of the group's newest message, 0 when none.
 func (s *Store) LastSeq(ctx context.Context, chatID string) (int64, error) {
 	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = ?`, chatID).Scan(&n)
+	err := s.readRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = ?`, chatID).Scan(&n)
 	return n, translate(err, "messages")
 }
 
@@ -137,7 +137,7 @@ func (s *Store) MarkRead(ctx context.Context, chatID, userID string, seq int64) 
 // ReadMark is a member's read mark, 0 when none.
 func (s *Store) ReadMark(ctx context.Context, chatID, userID string) (int64, error) {
 	var mark int64
-	err := s.read.QueryRowContext(ctx, `SELECT seq FROM read_marks WHERE chat_id = ? AND userid = ?`, chatID, userID).Scan(&mark)
+	err := s.readRow(ctx, `SELECT seq FROM read_marks WHERE chat_id = ? AND userid = ?`, chatID, userID).Scan(&mark)
 	if err == sql.ErrNoRows {
 		return 0, nil
 	}
@@ -146,7 +146,7 @@ func (s *Store) ReadMark(ctx context.Context, chatID, userID string) (int64, err
 
 // Readers lists staff members whose read mark reaches seq, in member order.
 func (s *Store) Readers(ctx context.Context, chatID string, seq int64, except string, cursor int64, limit int) ([]string, int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT m.member_id, m.pos FROM chat_members m
+	rows, err := s.readRows(ctx, `SELECT m.member_id, m.pos FROM chat_members m
 		JOIN read_marks r ON r.chat_id = m.chat_id AND r.userid = m.member_id
 		WHERE m.chat_id = ? AND m.kind = 'emp' AND r.seq >= ? AND m.member_id <> ? AND m.pos >= ?
 		ORDER BY m.pos LIMIT ?`, chatID, seq, except, cursor, limit+1)
@@ -174,7 +174,7 @@ func (s *Store) Readers(ctx context.Context, chatID string, seq int64, except st
 // Member returns NotFound when id of kind is not a member of chatID.
 func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Member, error) {
 	m := ding.Member{ID: id, Kind: kind}
-	err := s.read.QueryRowContext(ctx, `SELECT role, joined_at, nick FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, kind, id).
+	err := s.readRow(ctx, `SELECT role, joined_at, nick FROM chat_members WHERE chat_id = ? AND kind = ? AND member_id = ?`, chatID, kind, id).
 		Scan(&m.Role, &m.JoinedAt, &m.Nick)
 	if err != nil {
 		return nil, translate(err, "member")
@@ -184,7 +184,7 @@ func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Memb
 
 // GroupsOf lists the groups a staff member belongs to, newest first.
 func (s *Store) GroupsOf(ctx context.Context, corpID, userID string) ([]ding.Group, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
+	rows, err := s.readRows(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
 		WHERE m.kind = 'emp' AND m.member_id = ? AND c.corp_id = ? ORDER BY c.created_at DESC, c.chat_id`, userID, corpID)
 	if err != nil {
 		return nil, translate(err, "groups")

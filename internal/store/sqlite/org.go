@@ -91,13 +91,13 @@ func nonNilInt(s []int64) []int64 {
 // CountCorps returns how many corps exist.
 func (s *Store) CountCorps(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM corps`).Scan(&n)
+	err := s.readRow(ctx, `SELECT COUNT(*) FROM corps`).Scan(&n)
 	return n, translate(err, "corps")
 }
 
 // Corps lists corps, oldest first.
 func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, created_at, monthly_quota FROM corps ORDER BY created_at, id`)
+	rows, err := s.readRows(ctx, `SELECT id, name, created_at, monthly_quota FROM corps ORDER BY created_at, id`)
 	if err != nil {
 		return nil, translate(err, "corps")
 	}
@@ -116,7 +116,7 @@ func (s *Store) Corps(ctx context.Context) ([]ding.Corp, error) {
 // Corp returns NotFound when id is unknown.
 func (s *Store) Corp(ctx context.Context, id string) (*ding.Corp, error) {
 	var c ding.Corp
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at, monthly_quota FROM corps WHERE id = ?`, id).Scan(&c.ID, &c.Name, &c.CreatedAt, &c.MonthlyQuota)
+	err := s.readRow(ctx, `SELECT id, name, created_at, monthly_quota FROM corps WHERE id = ?`, id).Scan(&c.ID, &c.Name, &c.CreatedAt, &c.MonthlyQuota)
 	if err != nil {
 		return nil, translate(err, "corp")
 	}
@@ -145,7 +145,7 @@ func scanApp(row interface{ Scan(...any) error }) (*ding.App, error) {
 
 // App returns NotFound when key is unknown.
 func (s *Store) App(ctx context.Context, key string) (*ding.App, error) {
-	a, err := scanApp(s.read.QueryRowContext(ctx, `SELECT `+appCols+` FROM apps WHERE app_key = ?`, key))
+	a, err := scanApp(s.readRow(ctx, `SELECT `+appCols+` FROM apps WHERE app_key = ?`, key))
 	if err != nil {
 		return nil, translate(err, "app")
 	}
@@ -183,7 +183,7 @@ func (s *Store) SetMonthlyQuota(ctx context.Context, corpID string, quota int) e
 
 // AppsByCorp lists a corp's apps ordered by key.
 func (s *Store) AppsByCorp(ctx context.Context, corpID string) ([]ding.App, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+appCols+` FROM apps WHERE corp_id = ? ORDER BY app_key`, corpID)
+	rows, err := s.readRows(ctx, `SELECT `+appCols+` FROM apps WHERE corp_id = ? ORDER BY app_key`, corpID)
 	if err != nil {
 		return nil, translate(err, "apps")
 	}
@@ -214,7 +214,7 @@ func scanUser(row interface{ Scan(...any) error }) (*ding.User, error) {
 }
 
 func (s *Store) userBy(ctx context.Context, col, corpID, v string) (*ding.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE corp_id = ? AND `+col+` = ?`, corpID, v))
+	u, err := scanUser(s.readRow(ctx, `SELECT `+userCols+` FROM users WHERE corp_id = ? AND `+col+` = ?`, corpID, v))
 	if err != nil {
 		return nil, translate(err, "user")
 	}
@@ -241,7 +241,7 @@ func (s *Store) UserByUnionID(ctx context.Context, corpID, unionID string) (*din
 
 // UsersByCorp lists a corp's users ordered by userid, at most limit.
 func (s *Store) UsersByCorp(ctx context.Context, corpID string, limit int) ([]ding.User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE corp_id = ? ORDER BY userid LIMIT ?`, corpID, limit)
+	rows, err := s.readRows(ctx, `SELECT `+userCols+` FROM users WHERE corp_id = ? ORDER BY userid LIMIT ?`, corpID, limit)
 	if err != nil {
 		return nil, translate(err, "users")
 	}

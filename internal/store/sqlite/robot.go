@@ -42,7 +42,7 @@ func scanRobots(rows *sql.Rows, err error) ([]ding.Robot, error) {
 // Robot returns NotFound when no robot has the code.
 func (s *Store) Robot(ctx context.Context, code string) (*ding.Robot, error) {
 	var r ding.Robot
-	err := s.read.QueryRowContext(ctx, `SELECT `+robotCols+` FROM robots WHERE robot_code = ?`, code).
+	err := s.readRow(ctx, `SELECT `+robotCols+` FROM robots WHERE robot_code = ?`, code).
 		Scan(&r.Code, &r.CorpID, &r.Name, &r.CreatedAt)
 	if err != nil {
 		return nil, translate(err, "robot")
@@ -52,7 +52,7 @@ func (s *Store) Robot(ctx context.Context, code string) (*ding.Robot, error) {
 
 // RobotsByCorp lists a corp's robots ordered by code.
 func (s *Store) RobotsByCorp(ctx context.Context, corpID string) ([]ding.Robot, error) {
-	return scanRobots(s.read.QueryContext(ctx, `SELECT `+robotCols+` FROM robots WHERE corp_id = ? ORDER BY robot_code`, corpID))
+	return scanRobots(s.readRows(ctx, `SELECT `+robotCols+` FROM robots WHERE corp_id = ? ORDER BY robot_code`, corpID))
 }
 
 // AddGroupRobot puts a robot in a group with its events.
@@ -81,14 +81,14 @@ func (s *Store) RemoveGroupRobot(ctx context.Context, chatID, code string, event
 
 // GroupRobots lists a group's robots in the order they were added.
 func (s *Store) GroupRobots(ctx context.Context, chatID string) ([]ding.Robot, error) {
-	return scanRobots(s.read.QueryContext(ctx, `SELECT `+prefixed("r.", robotCols)+` FROM chat_robots g
+	return scanRobots(s.readRows(ctx, `SELECT `+prefixed("r.", robotCols)+` FROM chat_robots g
 		JOIN robots r ON r.robot_code = g.robot_code WHERE g.chat_id = ? ORDER BY g.added_at, g.robot_code`, chatID))
 }
 
 // InGroup reports whether a robot is in a group.
 func (s *Store) InGroup(ctx context.Context, chatID, code string) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM chat_robots WHERE chat_id = ? AND robot_code = ?`, chatID, code).Scan(&n)
+	err := s.readRow(ctx, `SELECT COUNT(*) FROM chat_robots WHERE chat_id = ? AND robot_code = ?`, chatID, code).Scan(&n)
 	return n > 0, translate(err, "group robot")
 }
 
@@ -117,7 +117,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (*ding.Webhook, error) {
 
 // Webhook returns NotFound when no custom robot has the token.
 func (s *Store) Webhook(ctx context.Context, token string) (*ding.Webhook, error) {
-	w, err := scanWebhook(s.read.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE token = ?`, token))
+	w, err := scanWebhook(s.readRow(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE token = ?`, token))
 	if err != nil {
 		return nil, translate(err, "webhook")
 	}
@@ -126,7 +126,7 @@ func (s *Store) Webhook(ctx context.Context, token string) (*ding.Webhook, error
 
 // Webhooks lists a group's custom robots, oldest first.
 func (s *Store) Webhooks(ctx context.Context, chatID string) ([]ding.Webhook, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE chat_id = ? ORDER BY created_at, rowid`, chatID)
+	rows, err := s.readRows(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE chat_id = ? ORDER BY created_at, rowid`, chatID)
 	if err != nil {
 		return nil, translate(err, "webhooks")
 	}

@@ -32,6 +32,7 @@ type Store struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	stmts sync.Map // query text → *sql.Stmt on read
 
 	reqs   chan *writeReq
 	stop   chan struct{}
@@ -84,6 +85,7 @@ func Open(path string) (*Store, error) {
 func (s *Store) Close() error {
 	s.closed.Do(func() { close(s.stop) })
 	<-s.done
+	s.closeStatements()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 

@@ -50,7 +50,7 @@ func applySuites(tx *sql.Tx, org *ding.Org) error {
 // Suite returns NotFound when key is unknown.
 func (s *Store) Suite(ctx context.Context, key string) (*ding.Suite, error) {
 	var st ding.Suite
-	err := s.read.QueryRowContext(ctx, `SELECT suite_key, secret, ticket, custom, name, created_at FROM suites WHERE suite_key = ?`, key).
+	err := s.readRow(ctx, `SELECT suite_key, secret, ticket, custom, name, created_at FROM suites WHERE suite_key = ?`, key).
 		Scan(&st.Key, &st.Secret, &st.Ticket, &st.Custom, &st.Name, &st.CreatedAt)
 	if err != nil {
 		return nil, translate(err, "suite")
@@ -82,7 +82,7 @@ func (s *Store) EnsureSuiteTicket(ctx context.Context, key, fresh string) (strin
 func (s *Store) SuiteAuth(ctx context.Context, suiteKey, corpID string) (*ding.SuiteAuth, error) {
 	var a ding.SuiteAuth
 	var scopes string
-	err := s.read.QueryRowContext(ctx, `SELECT sa.suite_key, sa.corp_id, sa.permanent_code, a.agent_id, a.scopes, sa.created_at
+	err := s.readRow(ctx, `SELECT sa.suite_key, sa.corp_id, sa.permanent_code, a.agent_id, a.scopes, sa.created_at
 		FROM suite_auths sa JOIN apps a ON a.app_key = sa.app_key WHERE sa.suite_key = ? AND sa.corp_id = ?`, suiteKey, corpID).
 		Scan(&a.SuiteKey, &a.CorpID, &a.PermanentCode, &a.AgentID, &scopes, &a.CreatedAt)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 // SuiteToken returns NotFound when value was never issued.
 func (s *Store) SuiteToken(ctx context.Context, value string) (*ding.SuiteToken, error) {
 	var t ding.SuiteToken
-	err := s.read.QueryRowContext(ctx, `SELECT token, suite_key, created_at, expires_at FROM suite_tokens WHERE token = ?`, value).
+	err := s.readRow(ctx, `SELECT token, suite_key, created_at, expires_at FROM suite_tokens WHERE token = ?`, value).
 		Scan(&t.Value, &t.SuiteKey, &t.CreatedAt, &t.ExpiresAt)
 	if err != nil {
 		return nil, translate(err, "suite token")

@@ -48,7 +48,7 @@ func (s *Store) IssueToken(ctx context.Context, fresh ding.Token, now int64) (*d
 // Token returns NotFound when value was never issued.
 func (s *Store) Token(ctx context.Context, value string) (*ding.Token, error) {
 	var t ding.Token
-	err := s.read.QueryRowContext(ctx, `SELECT token, app_key, corp_id, created_at, expires_at FROM tokens WHERE token = ?`, value).
+	err := s.readRow(ctx, `SELECT token, app_key, corp_id, created_at, expires_at FROM tokens WHERE token = ?`, value).
 		Scan(&t.Value, &t.AppKey, &t.CorpID, &t.CreatedAt, &t.ExpiresAt)
 	if err != nil {
 		return nil, translate(err, "token")
