@@ -102,6 +102,7 @@ const (
 	ReasonSubAdminLimit      Reason = "subadmin_limit"
 	ReasonNotMember          Reason = "not_member"
 	ReasonNotOwner           Reason = "not_owner"
+	ReasonOwnerMustTransfer  Reason = "owner_must_transfer" // the owner leaves only after handing the group over
 
 	// emulated platform limits
 	ReasonIPNotAllowed Reason = "ip_not_allowed"
@@ -192,7 +193,7 @@ var Reasons = []Reason{
 	ReasonMembersEmpty, ReasonTooManyIDs, ReasonTooManyExtIDs, ReasonMemberLimit, ReasonUnknownUser,
 	ReasonUnknownExternal, ReasonAddDelOverlap, ReasonExtAddDelOverlap, ReasonConversationTag,
 	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
-	ReasonNotMember, ReasonNotOwner, ReasonIPNotAllowed, ReasonQPSLimit, ReasonQPMLimit, ReasonMonthlyQuota,
+	ReasonNotMember, ReasonNotOwner, ReasonOwnerMustTransfer, ReasonIPNotAllowed, ReasonQPSLimit, ReasonQPMLimit, ReasonMonthlyQuota,
 	ReasonUserNotFound, ReasonMobileNotFound,
 	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
 	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,

@@ -19,7 +19,6 @@ const (
 	EventChatUpdateSettings = "chat_update_settings"
 	EventChatUpdateSubAdmin = "chat_update_subadmin"
 	EventChatUpdateNick     = "chat_update_nick"
-	EventChatJoinRequest    = "chat_join_request"
 )
 
 // Events of micro-apps bound with chat/bind. DingTalk pushes

@@ -7,6 +7,7 @@ package dingchatapi
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -93,7 +94,11 @@ func decode(r *http.Request, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not the expected JSON: %v", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "field %s must not be a JSON %s", te.Field, te.Value)
+		}
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not the expected JSON object")
 	}
 	return nil
 }

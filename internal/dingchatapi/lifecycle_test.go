@@ -272,7 +272,7 @@ func TestMemberQuit(t *testing.T) {
 	e := newEnv(t)
 	path := "/_dingchat/member/groups/{{chatid}}/quit"
 	same := frozen(t, e)
-	wantAnswer(t, staff(e, "manager4220", post, path, ""), http.StatusConflict, "owner_not_member")
+	wantAnswer(t, staff(e, "manager4220", post, path, ""), http.StatusConflict, "owner_must_transfer")
 	same("the owner quits")
 	wantAnswer(t, staff(e, "wangwu", post, path, ""), http.StatusNotFound, "chat_not_found")
 	same("a stranger quits")

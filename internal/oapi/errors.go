@@ -99,6 +99,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonSubAdminLimit:      {49026, "设置为管理员的人数过多"},
 	ding.ReasonNotMember:          {60124, "用户不在此群中"},
 	ding.ReasonNotOwner:           {49003, "操作者必须为群主"},
+	ding.ReasonOwnerMustTransfer:  {40035, "不合法的参数"},              // only DingChat's member API refuses a quitting owner
 	ding.ReasonIPNotAllowed:       {60020, "访问ip不在白名单之中"},         // the caller's IP is appended
 	ding.ReasonQPSLimit:           {90018, "当前应用调用该接口的QPS超过限制"},   // unconfirmed errmsg: DingTalk publishes only the code
 	ding.ReasonQPMLimit:           {90006, "当前应用调用该接口的次数超过每分钟限制"}, // unconfirmed errmsg, as above

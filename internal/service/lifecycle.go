@@ -76,7 +76,7 @@ func (s *Service) QuitGroup(ctx context.Context, mc *MemberCaller, chatID string
 			return nil, err
 		}
 		if st.Group.Owner == mc.UserID && st.Group.OwnerType == ding.OwnerEmp {
-			return nil, ding.Errorf(ding.Conflict, ding.ReasonOwnerNotMember, "the owner cannot quit; transfer the group first")
+			return nil, ding.Errorf(ding.Conflict, ding.ReasonOwnerMustTransfer, "the owner cannot quit; transfer the group first")
 		}
 		ng := st.Group
 		ng.UpdatedAt = now

@@ -182,7 +182,7 @@ func TestQuitGroup(t *testing.T) {
 	e.clock.Advance(time.Second)
 
 	s := e.snapshot(g.ChatID)
-	e.refused(s, e.svc.QuitGroup(bg, memberCaller("manager4220"), g.ChatID), ding.Conflict, ding.ReasonOwnerNotMember, "the owner quits")
+	e.refused(s, e.svc.QuitGroup(bg, memberCaller("manager4220"), g.ChatID), ding.Conflict, ding.ReasonOwnerMustTransfer, "the owner quits")
 	e.refused(s, e.svc.QuitGroup(bg, memberCaller("wangwu"), g.ChatID), ding.NotFound, ding.ReasonChatNotFound, "a stranger quits")
 	e.refused(s, e.svc.QuitGroup(bg, &service.MemberCaller{CorpID: dingtest.OtherCorpID, UserID: "zhangsan"}, g.ChatID),
 		ding.NotFound, ding.ReasonChatNotFound, "the same userid in another corp")

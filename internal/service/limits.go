@@ -40,7 +40,12 @@ func (l *limiter) take(k limitKey, start int64, max int) bool {
 	w := l.windows[k]
 	if w == nil || w.start != start {
 		if len(l.windows) > 100000 {
-			l.windows = map[limitKey]*window{} // old windows are dead weight
+			// drop windows of this kind that have ended; live ones keep counting
+			for ok, ow := range l.windows {
+				if ok.scope == k.scope && ow.start < start {
+					delete(l.windows, ok)
+				}
+			}
 		}
 		w = &window{start: start}
 		l.windows[k] = w

@@ -114,6 +114,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonSubAdminLimit:      {400, "subadmin.exceed", "管理员超限"},
 	ding.ReasonNotMember:          {400, "staff.not.found", "员工不在群中"},
 	ding.ReasonNotOwner:           checkFailed,
+	ding.ReasonOwnerMustTransfer:  paramInvalid,                                                    // only DingChat's member API refuses a quitting owner
 	ding.ReasonIPNotAllowed:       {403, "Forbidden.AccessDenied.IpNotInWhiteList", "访问ip不在白名单之中"}, // the caller's IP is appended
 	ding.ReasonQPSLimit:           {403, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "应用调用该接口的QPS超过限制"},
 	ding.ReasonQPMLimit:           {403, "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi", "应用调用该接口的每分钟次数超过限制"},
