@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -20,19 +22,24 @@ var demoNames = []string{
 	"苏醒", "潘越", "葛优", "奚梦", "范冰", "彭博",
 }
 
-// DemoOrg builds a fresh demo organisation: one corp, one internal app with
-// random key and secret, and 50 users led by the ones DingTalk's docs use.
-func (s *Service) DemoOrg() *ding.Org {
+// DemoOrg builds the demo organisation from seed: one corp, one internal
+// app, and 50 users led by the ones DingTalk's docs use. The same seed gives
+// the same organisation, so nodes starting together agree on it.
+func (s *Service) DemoOrg(seed string) *ding.Org {
 	now := s.nowMs()
-	corpID := "ding" + s.ids.Token()[:16]
+	derive := func(label string, n int) string {
+		sum := sha256.Sum256([]byte(seed + "/" + label))
+		return hex.EncodeToString(sum[:])[:n]
+	}
+	corpID := "ding" + derive("corp", 16)
 	org := &ding.Org{Corp: ding.Corp{ID: corpID, Name: "DingChat 演示企业", CreatedAt: now}}
 	org.Apps = []ding.App{{
-		Key: "ding" + s.ids.Token()[:16], CorpID: corpID, Secret: s.ids.Token() + s.ids.Token(), AgentID: 2000000001,
+		Key: "ding" + derive("appkey", 16), CorpID: corpID, Secret: derive("secret", 64), AgentID: 2000000001,
 		Name: "演示应用", Scopes: ding.DefaultScopes, VisibleAll: true, OrdinaryGroups: true, CreatedAt: now,
 	}}
 	add := func(id, name string) {
 		n := len(org.Users)
-		org.Users = append(org.Users, ding.User{CorpID: corpID, UserID: id, UnionID: s.ids.Token()[:22] + "iE", Name: name,
+		org.Users = append(org.Users, ding.User{CorpID: corpID, UserID: id, UnionID: derive("union/"+id, 22) + "iE", Name: name,
 			Mobile: fmt.Sprintf("138%08d", n), Title: "员工", JobNo: fmt.Sprintf("%04d", n+1), Active: true,
 			Admin: id == "manager4220", DeptIDs: []int64{1}, Created: now})
 	}
@@ -44,8 +51,8 @@ func (s *Service) DemoOrg() *ding.Org {
 		add(fmt.Sprintf("user%03d", i+1), name)
 	}
 	org.Externals = []ding.ExtContact{
-		{CorpID: corpID, UnionID: s.ids.Token()[:22] + "iE", Name: "外部客户甲"},
-		{CorpID: corpID, UnionID: s.ids.Token()[:22] + "iE", Name: "外部客户乙"},
+		{CorpID: corpID, UnionID: derive("ext/1", 22) + "iE", Name: "外部客户甲"},
+		{CorpID: corpID, UnionID: derive("ext/2", 22) + "iE", Name: "外部客户乙"},
 	}
 	return org
 }
@@ -64,7 +71,13 @@ func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
 	if err != nil || n > 0 {
 		return false, err
 	}
-	return true, s.store.ApplyOrg(ctx, s.DemoOrg())
+	// the first node to store a seed wins; every node then applies the same
+	// organisation, which applying twice leaves unchanged
+	seed, err := s.store.Setting(ctx, "demo_seed", s.ids.Token())
+	if err != nil {
+		return false, err
+	}
+	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
 }
 
 // Summarize describes each corp for the banner, with up to users users.
