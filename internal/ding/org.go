@@ -108,6 +108,9 @@ type Org struct {
 	Externals []ExtContact
 	// MemberTokens are fixed member-API tokens declared for users.
 	MemberTokens []MemberToken
+	// Groups are groups declared with the org; the service creates the
+	// missing ones and leaves existing ones as they are.
+	Groups []OrgGroup
 	// Robots are the corp's org robots.
 	Robots []Robot
 	// Suites are ISV suites declared with the corp. A suite belongs to no
@@ -166,4 +169,15 @@ type MemberTokenStore interface {
 	// Setting returns the stored value of key, storing def first when the
 	// key is unset; it lets one secret survive restarts.
 	Setting(ctx context.Context, key, def string) (string, error)
+}
+
+// OrgGroup is a group declared in an org file, so that a test suite gets a
+// fixed chatid and fixed custom-robot tokens.
+type OrgGroup struct {
+	ChatID   string // "" = derived from the corp and the name
+	Name     string
+	Owner    string
+	Members  []string
+	Robots   []string  // robot codes put in the group
+	Webhooks []Webhook // custom robots; Token and Name are required
 }

@@ -49,6 +49,7 @@ type Corp struct {
 	Users            []User     `yaml:"users"`
 	ExternalContacts []External `yaml:"externalContacts"`
 	Robots           []Robot    `yaml:"robots"`
+	Groups           []Group    `yaml:"groups"`
 	// MonthlyQuota switches on the emulated monthly call quota (0 = off).
 	MonthlyQuota int `yaml:"monthlyQuota"`
 }
@@ -114,6 +115,25 @@ type Robot struct {
 	Name      string `yaml:"name"`
 }
 
+// Group is a group created at start when missing, so tests get a fixed
+// chatid and fixed custom-robot tokens.
+type Group struct {
+	ChatID   string    `yaml:"chatid"` // absent: derived from corpId and name, stable
+	Name     string    `yaml:"name"`
+	Owner    string    `yaml:"owner"`
+	Members  []string  `yaml:"members"`
+	Robots   []string  `yaml:"robots"`
+	Webhooks []Webhook `yaml:"webhooks"`
+}
+
+// Webhook is a custom robot of a declared group.
+type Webhook struct {
+	Name        string   `yaml:"name"`
+	AccessToken string   `yaml:"accessToken"`
+	Secret      string   `yaml:"secret"` // set: signed (加签)
+	Keywords    []string `yaml:"keywords"`
+}
+
 // External is an external contact.
 type External struct {
 	UnionID string `yaml:"unionId"`
@@ -150,6 +170,7 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 	}
 	var orgs []*ding.Org
 	seenCorp, seenApp, seenToken, seenRobot := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	seenHook := map[string]bool{}
 	for ci, c := range doc.Corps {
 		where := fmt.Sprintf("corps[%d]", ci)
 		if c.CorpID == "" {
@@ -261,6 +282,7 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 			seenExt[e.UnionID] = true
 			org.Externals = append(org.Externals, ding.ExtContact{CorpID: c.CorpID, UnionID: e.UnionID, Name: e.Name, Mobile: e.Mobile})
 		}
+		corpRobots := map[string]bool{}
 		for ri, r := range c.Robots {
 			w := fmt.Sprintf("%s.robots[%d]", where, ri)
 			if r.RobotCode == "" {
@@ -270,11 +292,40 @@ func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 				return nil, fmt.Errorf("%s: robotCode %s appears twice", w, r.RobotCode)
 			}
 			seenRobot[r.RobotCode] = true
+			corpRobots[r.RobotCode] = true
 			name := r.Name
 			if name == "" {
 				name = r.RobotCode
 			}
 			org.Robots = append(org.Robots, ding.Robot{Code: r.RobotCode, CorpID: c.CorpID, Name: name, CreatedAt: now})
+		}
+		for gi, g := range c.Groups {
+			w := fmt.Sprintf("%s.groups[%d]", where, gi)
+			if g.Name == "" || g.Owner == "" {
+				return nil, fmt.Errorf("%s: name and owner are required", w)
+			}
+			for _, id := range append([]string{g.Owner}, g.Members...) {
+				if !seenUser[id] {
+					return nil, fmt.Errorf("%s: %s is not a user of the corp", w, id)
+				}
+			}
+			for _, code := range g.Robots {
+				if !corpRobots[code] {
+					return nil, fmt.Errorf("%s: robot %s is not declared in this corp", w, code)
+				}
+			}
+			og := ding.OrgGroup{ChatID: g.ChatID, Name: g.Name, Owner: g.Owner, Members: g.Members, Robots: g.Robots}
+			for hi, h := range g.Webhooks {
+				if h.Name == "" || h.AccessToken == "" {
+					return nil, fmt.Errorf("%s.webhooks[%d]: name and accessToken are required", w, hi)
+				}
+				if seenHook[h.AccessToken] {
+					return nil, fmt.Errorf("%s.webhooks[%d]: accessToken appears twice", w, hi)
+				}
+				seenHook[h.AccessToken] = true
+				og.Webhooks = append(og.Webhooks, ding.Webhook{Token: h.AccessToken, Name: h.Name, Secret: h.Secret, Keywords: h.Keywords})
+			}
+			org.Groups = append(org.Groups, og)
 		}
 		orgs = append(orgs, org)
 	}

@@ -143,3 +143,37 @@ func TestReadmeExample(t *testing.T) {
 		t.Fatalf("README example declares no corp, app or user: %+v", orgs)
 	}
 }
+
+func TestParseGroups(t *testing.T) {
+	doc := `
+corps:
+  - corpId: c1
+    users: [{userid: u1}, {userid: u2}]
+    robots: [{robotCode: r1}]
+    groups:
+      - name: 告警群
+        owner: u1
+        members: [u2]
+        robots: [r1]
+        webhooks: [{name: ci, accessToken: tok1, secret: SEC1, keywords: [告警]}]
+`
+	orgs, err := Parse(strings.NewReader(doc), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := orgs[0].Groups[0]
+	if g.Name != "告警群" || g.Owner != "u1" || len(g.Members) != 1 || g.Robots[0] != "r1" || g.Webhooks[0].Token != "tok1" || g.Webhooks[0].Secret != "SEC1" {
+		t.Fatalf("group = %+v", g)
+	}
+	for _, tc := range []struct{ name, doc string }{
+		{"group without owner", "corps:\n  - corpId: c\n    users: [{userid: u}]\n    groups: [{name: g}]\n"},
+		{"unknown member", "corps:\n  - corpId: c\n    users: [{userid: u}]\n    groups: [{name: g, owner: u, members: [ghost]}]\n"},
+		{"robot of no corp", "corps:\n  - corpId: c\n    users: [{userid: u}]\n    groups: [{name: g, owner: u, robots: [r]}]\n"},
+		{"webhook without token", "corps:\n  - corpId: c\n    users: [{userid: u}]\n    groups: [{name: g, owner: u, webhooks: [{name: w}]}]\n"},
+		{"webhook token twice", "corps:\n  - corpId: c\n    users: [{userid: u}]\n    groups: [{name: g, owner: u, webhooks: [{name: a, accessToken: t}, {name: b, accessToken: t}]}]\n"},
+	} {
+		if _, err := Parse(strings.NewReader(tc.doc), 0); err == nil {
+			t.Errorf("%s: Parse succeeded, want an error", tc.name)
+		}
+	}
+}

@@ -9,9 +9,18 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 )
 
-// ApplyOrg declares an organisation; applying the same one twice changes nothing.
+// ApplyOrg declares an organisation; applying the same one twice changes
+// nothing. Declared groups are created when missing.
 func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
-	return s.store.ApplyOrg(ctx, org)
+	if err := s.store.ApplyOrg(ctx, org); err != nil {
+		return err
+	}
+	for _, g := range org.Groups {
+		if err := s.ensureGroup(ctx, org.Corp.ID, g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var demoNames = []string{
