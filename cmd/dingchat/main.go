@@ -14,6 +14,7 @@ const usage = `dingchat serves DingTalk's group conversation API.
 
 Usage:
   dingchat serve [flags]   start the server (dingchat serve -h lists the flags)
+  dingchat bench [flags]   drive a running server and report throughput and latency
   dingchat version         print the version
 `
 
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dingchat", version)
 		return 0

@@ -36,7 +36,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code == "" {
 		code = kind.String()
 	}
-	if kind == ding.Internal || kind == ding.Unavailable {
+	if (kind == ding.Internal || kind == ding.Unavailable) && r.Context().Err() == nil { // a caller that hung up is no server fault
 		log.Error("request failed", "request_id", rid, "path", r.URL.Path, "err", err)
 		msg = "internal error; see the server log for request " + rid
 	}

@@ -229,7 +229,7 @@ func topRequestID(ctx context.Context) string {
 // writeError is the one place a legacy error reaches the wire.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoint string, topapi bool, err error) {
 	kind := ding.ErrorKind(err)
-	if kind == ding.Internal || kind == ding.Unavailable {
+	if (kind == ding.Internal || kind == ding.Unavailable) && r.Context().Err() == nil { // a caller that hung up is no server fault
 		log.Error("request failed", "request_id", httpx.RequestID(r.Context()), "endpoint", endpoint, "err", err)
 	}
 	if topapi {

@@ -209,7 +209,7 @@ type accessDenied struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoint string, err error) {
 	rid := httpx.RequestID(r.Context())
 	kind := ding.ErrorKind(err)
-	if kind == ding.Internal || kind == ding.Unavailable {
+	if (kind == ding.Internal || kind == ding.Unavailable) && r.Context().Err() == nil { // a caller that hung up is no server fault
 		log.Error("request failed", "request_id", rid, "endpoint", endpoint, "err", err)
 	}
 	e := lookup(endpoint, err)
