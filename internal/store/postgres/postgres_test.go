@@ -56,3 +56,24 @@ func TestOpenWithoutSchema(t *testing.T) {
 		t.Fatal("Open succeeded on a search_path that names no schema")
 	}
 }
+
+// Statements are planned for their arguments: a generic plan cached while
+// the tables were small slowed every request tenfold once they grew. A URL
+// may still choose otherwise.
+func TestPlansAreCustom(t *testing.T) {
+	url := dingtest.PostgresSchema(t, 2)
+	for _, tc := range []struct{ url, want string }{
+		{url, "force_custom_plan"},
+		{dingtest.WithParams(url, map[string]string{"plan_cache_mode": "auto"}), "auto"},
+	} {
+		st, err := postgres.Open(context.Background(), tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := postgres.ShowSetting(st, "plan_cache_mode")
+		st.Close()
+		if err != nil || got != tc.want {
+			t.Fatalf("plan_cache_mode = %q, %v; want %q", got, err, tc.want)
+		}
+	}
+}
