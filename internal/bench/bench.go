@@ -215,12 +215,18 @@ func drive(ctx context.Context, cfg Config, op func(context.Context, int64) erro
 			}
 		}(w)
 	}
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	if cfg.Progress != nil {
-		go progress(cfg.Progress, start, &seq, &errs, stop)
+		go func() {
+			defer close(stopped)
+			progress(cfg.Progress, start, &seq, &errs, stop)
+		}()
+	} else {
+		close(stopped)
 	}
 	wg.Wait()
 	close(stop)
+	<-stopped // the progress line is finished before the caller reads it
 	elapsed := time.Since(start)
 	var all []time.Duration
 	for _, l := range lat {
