@@ -416,6 +416,15 @@ func TestUserGolden(t *testing.T) {
 		{Name: "getbyunionid token missing", Method: post, Path: "/topapi/user/getbyunionid", Body: `{"unionid":"union-lisi"}`, Status: ok, Golden: "topapi_user_getbyunionid/token_missing"},
 		{Name: "getbyunionid token invalid", Method: post, Path: "/topapi/user/getbyunionid?access_token=bad", Body: `{"unionid":"union-lisi"}`, Status: ok, Golden: "topapi_user_getbyunionid/token_invalid"},
 		{Name: "getbyunionid token expired", Setup: expired, Method: post, Path: "/topapi/user/getbyunionid?access_token={{token}}", Body: `{"unionid":"union-lisi"}`, Status: ok, Golden: "topapi_user_getbyunionid/token_expired"},
+
+		// the pre-topapi spellings godingtalk calls
+		{Name: "get_by_mobile", Method: get, Path: "/user/get_by_mobile?access_token={{token}}&mobile=13800000002", Status: ok, Golden: "user_get_by_mobile/ok"},
+		{Name: "get_by_mobile unknown", Method: get, Path: "/user/get_by_mobile?access_token={{token}}&mobile=10000000000", Status: ok, Golden: "user_get_by_mobile/unknown"},
+		{Name: "get_by_mobile missing", Method: get, Path: "/user/get_by_mobile?access_token={{token}}", Status: ok, Golden: "user_get_by_mobile/missing_mobile"},
+		{Name: "get_by_mobile token invalid", Method: get, Path: "/user/get_by_mobile?access_token=bad&mobile=13800000002", Status: ok, Golden: "user_get_by_mobile/token_invalid"},
+		{Name: "getUseridByUnionid staff", Method: get, Path: "/user/getUseridByUnionid?access_token={{token}}&unionid=union-lisi", Status: ok, Golden: "user_getUseridByUnionid/staff"},
+		{Name: "getUseridByUnionid external", Method: get, Path: "/user/getUseridByUnionid?access_token={{token}}&unionid=ext001", Status: ok, Golden: "user_getUseridByUnionid/external"},
+		{Name: "getUseridByUnionid unknown", Method: get, Path: "/user/getUseridByUnionid?access_token={{token}}&unionid=union-nobody", Status: ok, Golden: "user_getUseridByUnionid/unknown"},
 	}, *update)
 }
 

@@ -87,16 +87,41 @@ type userIDResult struct {
 	UserID string `json:"userid"`
 }
 
-func (a *API) topUserByMobile(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+// byMobile and byUnionID serve both generations of each lookup: topapi's
+// result object and the older flat answer.
+func (a *API) byMobile(r *http.Request, p *httpx.Params, c *service.Caller) (string, error) {
 	m, err := p.String("mobile")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	u, err := a.svc.UserByMobile(r.Context(), c, m)
 	if err != nil {
+		return "", err
+	}
+	return u.UserID, nil
+}
+
+func (a *API) byUnionID(r *http.Request, p *httpx.Params, c *service.Caller) (userID string, contactType int, err error) {
+	id, err := p.String("unionid")
+	if err != nil {
+		return "", 0, err
+	}
+	ct, err := a.svc.ContactByUnionID(r.Context(), c, id)
+	if err != nil {
+		return "", 0, err
+	}
+	if ct.External {
+		contactType = 1
+	}
+	return ct.UserID, contactType, nil
+}
+
+func (a *API) topUserByMobile(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
+	id, err := a.byMobile(r, p, c)
+	if err != nil {
 		return nil, err
 	}
-	return userIDResult{UserID: u.UserID}, nil
+	return userIDResult{UserID: id}, nil
 }
 
 type unionResult struct {
@@ -105,19 +130,11 @@ type unionResult struct {
 }
 
 func (a *API) topUserByUnionID(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	id, err := p.String("unionid")
+	id, ct, err := a.byUnionID(r, p, c)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := a.svc.ContactByUnionID(r.Context(), c, id)
-	if err != nil {
-		return nil, err
-	}
-	res := unionResult{UserID: ct.UserID}
-	if ct.External {
-		res.ContactType = 1
-	}
-	return res, nil
+	return unionResult{ContactType: ct, UserID: id}, nil
 }
 
 type legacyUserID struct {
@@ -127,15 +144,11 @@ type legacyUserID struct {
 
 // userByMobile is the pre-topapi GET /user/get_by_mobile.
 func (a *API) userByMobile(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	m, err := p.String("mobile")
+	id, err := a.byMobile(r, p, c)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.svc.UserByMobile(r.Context(), c, m)
-	if err != nil {
-		return nil, err
-	}
-	return legacyUserID{ok: okBody, UserID: u.UserID}, nil
+	return legacyUserID{ok: okBody, UserID: id}, nil
 }
 
 type legacyUnionResult struct {
@@ -146,17 +159,9 @@ type legacyUnionResult struct {
 
 // userByUnionID is the pre-topapi GET /user/getUseridByUnionid.
 func (a *API) userByUnionID(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	id, err := p.String("unionid")
+	id, ct, err := a.byUnionID(r, p, c)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := a.svc.ContactByUnionID(r.Context(), c, id)
-	if err != nil {
-		return nil, err
-	}
-	res := legacyUnionResult{ok: okBody, UserID: ct.UserID}
-	if ct.External {
-		res.ContactType = 1
-	}
-	return res, nil
+	return legacyUnionResult{ok: okBody, ContactType: ct, UserID: id}, nil
 }
