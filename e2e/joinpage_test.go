@@ -57,33 +57,11 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// Member tokens of the organisation the join page test runs against.
+// Member tokens of the fixed organisation, for the join page test.
 const (
 	ownerToken  = "mt-e2e-join-manager4220"
 	wangwuToken = "mt-e2e-join-wangwu"
 )
-
-const joinOrgYAML = `corps:
-  - corpId: ` + corpID + `
-    name: 端到端测试企业
-    apps:
-      - appKey: ` + appKey + `
-        appSecret: ` + appSecret + `
-        agentId: 300001
-        name: 端到端应用
-    users:
-      - userid: manager4220
-        name: 管理员
-        mobile: "13800000000"
-        memberToken: ` + ownerToken + `
-      - userid: zhangsan
-        name: 张三
-        mobile: "13800000001"
-      - userid: wangwu
-        name: 王五
-        mobile: "13800000003"
-        memberToken: ` + wangwuToken + `
-`
 
 // post sends body as JSON and decodes the JSON answer into out; it
 // requires want as the status.
@@ -200,11 +178,7 @@ func hasTokenField(t *testing.T, ctx context.Context) bool {
 func TestJoinPageInBrowser(t *testing.T) {
 	needBrowser(t)
 	dir := t.TempDir()
-	org := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(org, []byte(joinOrgYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := start(t, "--data", filepath.Join(dir, "data"), "--org", org, "--demo=false")
+	p := start(t, "--data", filepath.Join(dir, "data"), "--org", writeOrg(t, dir), "--demo=false")
 	token := getToken(t, p.Base, appKey, appSecret)
 	chatID, link := joinLink(t, p.Base, token, "浏览器入群", 0)
 	ctx := browser(t)

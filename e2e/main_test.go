@@ -77,6 +77,7 @@ const orgYAML = `corps:
         name: 管理员
         mobile: "13800000000"
         admin: true
+        memberToken: ` + ownerToken + `
       - userid: zhangsan
         name: 张三
         mobile: "13800000001"
@@ -87,6 +88,7 @@ const orgYAML = `corps:
       - userid: wangwu
         name: 王五
         mobile: "13800000003"
+        memberToken: ` + wangwuToken + `
 `
 
 // writeOrg writes the fixed organisation file into dir and returns its path.

@@ -3,40 +3,21 @@ package oapi_test
 import (
 	"encoding/json"
 	"flag"
-	"strings"
 	"testing"
 
-	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// users is a JSON array of numbered users from..from+n-1.
-func users(from, n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = dingtest.UserID(from + i)
-	}
-	return jsonText(ids)
-}
-
-// exts is a JSON array of numbered external contacts from..from+n-1.
-func exts(from, n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = dingtest.ExtID(from + i)
-	}
-	return jsonText(ids)
-}
-
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
+// shared with the other surface's tests
+var (
+	users    = servertest.Users
+	exts     = servertest.Exts
+	jsonText = servertest.JSONText
+	cjk      = servertest.CJK
+	emoji    = servertest.Emoji
+)
 
 // canonical re-encodes JSON text with sorted keys, as jsonText does for maps.
 func canonical(t testing.TB, s string) string {
@@ -47,12 +28,6 @@ func canonical(t testing.TB, s string) string {
 	}
 	return jsonText(v)
 }
-
-// cjk is a name of n CJK characters (3 bytes each in UTF-8).
-func cjk(n int) string { return strings.Repeat("群", n) }
-
-// emoji is a name of n emoji (4 bytes in UTF-8, 2 UTF-16 units each).
-func emoji(n int) string { return strings.Repeat("🎉", n) }
 
 // errcode reads a legacy response's errcode.
 func errcode(t testing.TB, r *servertest.Response) string {

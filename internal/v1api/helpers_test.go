@@ -1,48 +1,22 @@
 package v1api_test
 
 import (
-	"encoding/json"
 	"flag"
-	"strings"
 	"testing"
 
-	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// users is a JSON array of numbered users from..from+n-1.
-func users(from, n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = dingtest.UserID(from + i)
-	}
-	return jsonText(ids)
-}
-
-// exts is a JSON array of numbered external contacts from..from+n-1.
-func exts(from, n int) string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = dingtest.ExtID(from + i)
-	}
-	return jsonText(ids)
-}
-
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// cjk is a name of n CJK characters.
-func cjk(n int) string { return strings.Repeat("群", n) }
-
-// emoji is a name of n emoji (2 UTF-16 units each).
-func emoji(n int) string { return strings.Repeat("🎉", n) }
+// shared with the other surface's tests
+var (
+	users    = servertest.Users
+	exts     = servertest.Exts
+	jsonText = servertest.JSONText
+	cjk      = servertest.CJK
+	emoji    = servertest.Emoji
+)
 
 // hdr carries the token variable tok in the v1.0 header.
 func hdr(tok string) map[string]string {
