@@ -1,6 +1,11 @@
 package ding
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
 
 // Kinds of HTTP event subscriptions. Each signs with its own trailing key
 // and speaks its own payload dialect, as DingTalk's do.
@@ -237,3 +242,10 @@ type Pusher interface {
 
 // MaxFailedPage is how many failed results one get_call_back_failed_result returns.
 const MaxFailedPage = 200
+
+// EventID is the stable id of a corp's event (eventId in pushes and Stream
+// frames): every redelivery carries the same.
+func EventID(corpID string, seq int64) string {
+	h := sha256.Sum256([]byte(corpID + ":" + strconv.FormatInt(seq, 10)))
+	return hex.EncodeToString(h[:16])
+}

@@ -7,10 +7,8 @@ package events
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -126,11 +124,8 @@ func (d *Dispatcher) Refresh() {
 	}
 }
 
-// EventID is the stable id of a corp's event: redeliveries carry the same.
-func EventID(corpID string, seq int64) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s:%d", corpID, seq)))
-	return hex.EncodeToString(h[:16])
-}
+// EventID is ding.EventID, kept here for the package's readers.
+func EventID(corpID string, seq int64) string { return ding.EventID(corpID, seq) }
 
 // Run delivers until ctx ends, then saves every worker's progress and
 // gives up its leases.

@@ -16,6 +16,7 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/server/servertest"
 )
 
@@ -418,5 +419,89 @@ func TestFailedResultPages(t *testing.T) {
 	r = e.Get("/call_back/get_call_back_failed_result?access_token={{token}}").JSON(t)
 	if l, _ := r["failed_list"].([]any); len(l) != 50 || r["has_more"] != false {
 		t.Fatalf("second page: %d items, has_more %v", len(l), r["has_more"])
+	}
+}
+
+func TestAdminPushDialectAndSurfaces(t *testing.T) {
+	e := servertest.New(t, server.WithAdminToken("admin-token-for-tests"))
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond})
+	admin := map[string]string{"Authorization": "Bearer admin-token-for-tests"}
+	rc := newReceiver(t, dingtest.AppKey) // console pushes sign with the AppKey
+	put := func(body string) *servertest.Response {
+		return e.Do(servertest.Request{Method: "PUT", Path: "/_dingchat/admin/apps/" + dingtest.AppKey + "/callback", Header: admin, Body: body})
+	}
+	if r := put(fmt.Sprintf(`{"url":%q,"token":%q,"aesKey":%q,"eventTypes":["no_such"]}`, rc.srv.URL, cbToken, cbAESKey)); r.Status < 400 {
+		t.Fatalf("an unknown event type was accepted: %s", r.Body)
+	}
+	if r := put(fmt.Sprintf(`{"url":%q,"token":%q,"aesKey":%q}`, rc.srv.URL, cbToken, cbAESKey)); r.Status != 200 {
+		t.Fatalf("set push = %d %s", r.Status, r.Body)
+	}
+	if got := rc.waitFor(1); got[0]["EventType"] != "check_url" || rc.keys[0] != dingtest.AppKey {
+		t.Fatalf("verify push = %v with key %q", got[0], rc.keys[0])
+	}
+	if r := e.Do(servertest.Request{Path: "/_dingchat/admin/apps/" + dingtest.AppKey + "/callback", Header: admin}).JSON(t); r["url"] != rc.srv.URL || r["ownerKey"] != dingtest.AppKey {
+		t.Fatalf("get push = %v", r)
+	}
+	// a change through the member API: a member quits
+	g := e.Group("退群", "manager4220", "zhangsan", "lisi")
+	tok, err := e.Svc.IssueMemberToken(t.Context(), dingtest.CorpID, "lisi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/member/groups/" + g.ChatID + "/quit", Header: map[string]string{"Authorization": "Bearer " + tok.Value}}); r.Status != 200 {
+		t.Fatalf("quit = %d %s", r.Status, r.Body)
+	}
+	// and one through the admin API: disband
+	if r := e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/admin/corps/" + dingtest.CorpID + "/groups/" + g.ChatID + "/disband", Header: admin}); r.Status != 200 {
+		t.Fatalf("disband = %d %s", r.Status, r.Body)
+	}
+	got := rc.waitFor(4) // check_url, add (create), quit, disband
+	add, quit, disband := got[1], got[2], got[3]
+	if add["EventType"] != "chat_add_member" || quit["EventType"] != "chat_quit" || disband["EventType"] != "chat_disband" {
+		t.Fatalf("pushed %v, %v, %v", add["EventType"], quit["EventType"], disband["EventType"])
+	}
+	for k, want := range map[string]any{"CorpId": dingtest.CorpID, "corpId": dingtest.CorpID, "chatId": g.ChatID, "BizId": g.ChatID, "operator": "lisi"} {
+		if quit[k] != want {
+			t.Errorf("chat_quit %s = %v, want %v (%v)", k, quit[k], want, quit)
+		}
+	}
+	for _, k := range []string{"EventTime", "eventId", "timeStamp", "openConversationId", "operatorUnionId"} {
+		if quit[k] == nil || quit[k] == "" {
+			t.Errorf("chat_quit lacks %s: %v", k, quit)
+		}
+	}
+	if u, _ := add["unionId"].([]any); len(u) != 3 {
+		t.Errorf("chat_add_member unionId = %v, want one per user", add["unionId"])
+	}
+	// the event log lists each event with its attempts, saved within the
+	// dispatcher's flush interval
+	var r map[string]any
+	var delivered int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		r = e.Do(servertest.Request{Path: "/_dingchat/admin/corps/" + dingtest.CorpID + "/events?limit=200", Header: admin}).JSON(t)
+		if strings.Count(fmt.Sprint(r), "outcome:ok") >= 3 {
+			break
+		}
+	}
+	evs, _ := r["events"].([]any)
+	for _, x := range evs {
+		ev := x.(map[string]any)
+		ds, _ := ev["deliveries"].([]any)
+		for _, d := range ds {
+			dm := d.(map[string]any)
+			if dm["outcome"] != "ok" || dm["consumer"] != "http:app:"+dingtest.AppKey {
+				t.Errorf("delivery %v", dm)
+			}
+			if p, _ := dm["payload"].(map[string]any); p["EventType"] != ev["type"] {
+				t.Errorf("delivery payload %v for event %v", dm["payload"], ev["type"])
+			}
+			delivered++
+		}
+	}
+	if delivered < 3 {
+		t.Fatalf("event log shows %d deliveries: %v", delivered, r)
+	}
+	if r := e.Do(servertest.Request{Path: "/_dingchat/admin/deliveries?limit=2", Header: admin}).JSON(t); len(r["deliveries"].([]any)) != 2 {
+		t.Fatalf("deliveries page = %v", r)
 	}
 }
