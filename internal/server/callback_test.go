@@ -327,8 +327,13 @@ func TestCallbackDeliversEvents(t *testing.T) {
 	if owner["EventType"] != "chat_update_owner" || owner["Owner"] != "zhangsan" {
 		t.Errorf("owner event = %v", owner)
 	}
-	// attempts are listed with their payloads
-	ds, err := e.Store.Deliveries(t.Context(), ding.DeliveryFilter{CorpID: dingtest.CorpID, Limit: 10})
+	// attempts are listed with their payloads once the dispatcher saved them
+	var ds []ding.Delivery
+	var err error
+	eventually(t, func() bool {
+		ds, err = e.Store.Deliveries(t.Context(), ding.DeliveryFilter{CorpID: dingtest.CorpID, Limit: 10})
+		return err != nil || len(ds) >= 5
+	})
 	if err != nil || len(ds) < 5 {
 		t.Fatalf("deliveries = %d, %v", len(ds), err)
 	}
@@ -376,8 +381,13 @@ func TestCallbackRetriesThenFails(t *testing.T) {
 	if got[6]["Title"] != "第二" {
 		t.Fatalf("push 6 = %v, want 第二", got[6])
 	}
-	r := e.Get("/call_back/get_call_back_failed_result?access_token={{token}}").JSON(t)
-	list, _ := r["failed_list"].([]any)
+	var r map[string]any
+	var list []any
+	eventually(t, func() bool {
+		r = e.Get("/call_back/get_call_back_failed_result?access_token={{token}}").JSON(t)
+		list, _ = r["failed_list"].([]any)
+		return len(list) > 0
+	})
 	if len(list) != 1 || r["has_more"] != false {
 		t.Fatalf("failed result = %v", r)
 	}
@@ -503,5 +513,15 @@ func TestAdminPushDialectAndSurfaces(t *testing.T) {
 	}
 	if r := e.Do(servertest.Request{Path: "/_dingchat/admin/deliveries?limit=2", Header: admin}).JSON(t); len(r["deliveries"].([]any)) != 2 {
 		t.Fatalf("deliveries page = %v", r)
+	}
+}
+
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
 	}
 }
