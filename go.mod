@@ -12,6 +12,7 @@ require (
 	github.com/fastwego/dingding v1.0.0-beta.4
 	github.com/hugozhu/godingtalk v1.0.6
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/zhaoyunxing92/dingtalk/v2 v2.1.1
 	go.yaml.in/yaml/v3 v3.0.4
 	modernc.org/sqlite v1.62.0
 )
@@ -44,7 +45,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	github.com/tjfoc/gmsm v1.4.1 // indirect
-	github.com/zhaoyunxing92/dingtalk/v2 v2.1.1 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.6.0 // indirect
 	go.uber.org/zap v1.19.1 // indirect

@@ -73,7 +73,7 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 				m.Dispatcher.Refresh()
 			}
 		}))
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log})
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
