@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/zhaoyunxing92/dingtalk/v2"
 	"github.com/zhaoyunxing92/dingtalk/v2/cache"
 	zcrypto "github.com/zhaoyunxing92/dingtalk/v2/crypto"
@@ -275,5 +276,56 @@ func TestCallbackSurvivesKill(t *testing.T) {
 	ts := rc.titles()
 	if len(ts) < 2 || ts[len(ts)-1] != "杀前改名" {
 		t.Fatalf("after restart the receiver got %v, want 杀前改名 again", ts)
+	}
+}
+
+// On PostgreSQL, two nodes deliver one subscription's events: each event
+// reaches the receiver whichever node committed it, in order, and when the
+// node holding the delivery dies the other takes over and loses nothing.
+func TestCallbackTwoNodes(t *testing.T) {
+	needBinary(t)
+	if !dingtest.Postgres(t) {
+		t.Skip("several nodes share a database on PostgreSQL only (DINGCHAT_TEST_STORE=postgres)")
+	}
+	db := dingtest.ClaimSchema(t, 8)
+	dir := t.TempDir()
+	orgPath := writeOrg(t, dir)
+	var nodes [2]*proc
+	for i := range nodes {
+		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
+			"--org", orgPath, "--demo=false", "--db", db)
+	}
+	for _, p := range nodes {
+		p.ready()
+	}
+	rc := newSDKReceiver(t, corpID)
+	token := getToken(t, nodes[0].Base, appKey, appSecret)
+	var reg struct{ Errcode int }
+	legacy(t, "POST", nodes[0].Base+"/call_back/register_call_back?access_token="+token, map[string]any{
+		"call_back_tag": []string{"chat_update_title"}, "token": e2eCbToken, "aes_key": e2eCbAESKey, "url": rc.srv.URL}, &reg)
+	if reg.Errcode != 0 {
+		t.Fatalf("register errcode %d", reg.Errcode)
+	}
+	chat := createGroup(t, nodes[1].Base, token)
+	var want []string
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("双节点%d", i)
+		rename(t, nodes[i%2].Base, token, chat, name)
+		want = append(want, name)
+	}
+	if got := distinct(rc.waitTitles(10, 15*time.Second)); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("titles = %v, want %v in order", got, want)
+	}
+	// kill both in turn of who might hold the lease: kill node 0, rename
+	// through node 1; the lease of a dead node runs out within 15 s
+	nodes[0].cmd.Process.Signal(syscall.SIGKILL)
+	<-nodes[0].done
+	for i := 10; i < 15; i++ {
+		name := fmt.Sprintf("双节点%d", i)
+		rename(t, nodes[1].Base, token, chat, name)
+		want = append(want, name)
+	}
+	if got := distinct(rc.waitTitles(15, 30*time.Second)); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("after node 0 died titles = %v, want %v", got, want)
 	}
 }
