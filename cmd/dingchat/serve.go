@@ -37,7 +37,11 @@ type Main struct {
 // Open loads the configuration, opens the store, applies the organisation
 // and binds the listener; nothing is served until Run.
 func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
-	cfg, err := config.Load(args, getenv, stderr)
+	usageOut := stderr
+	if wantsHelp(args) {
+		usageOut = stdout // asked for: it is the answer, not a complaint
+	}
+	cfg, err := config.Load(args, getenv, usageOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
