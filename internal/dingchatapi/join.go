@@ -33,7 +33,8 @@ button{margin-top:1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;backgroun
 <form method="post" action="/_dingchat/joingroup">
 <input type="hidden" name="code" value="{{.Code}}">
 {{if not .SignedIn}}<label for="token">成员令牌（member token）</label>
-<input type="password" id="token" name="token" autocomplete="off" required>{{end}}
+<input type="password" id="token" name="token" autocomplete="off" required>
+<p class="muted" id="token-hint">成员令牌由管理员签发（<code>POST /_dingchat/admin/member-tokens</code>），或在组织文件中以 <code>memberToken</code> 声明；新建的演示组织在启动信息中打印一个。</p>{{end}}
 <button type="submit" id="join">{{if .Info.NeedsApproval}}申请加入{{else}}加入群聊{{end}}</button>
 </form>
 {{end}}

@@ -95,6 +95,19 @@ func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
 	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
 }
 
+// DemoMemberUser is the demo user whose member token a fresh demo prints.
+const DemoMemberUser = "manager4220"
+
+// IssueDemoMemberToken mints a member token for the demo organisation's
+// first user, so a new user can sign in to the join page straight away.
+func (s *Service) IssueDemoMemberToken(ctx context.Context) (*ding.MemberToken, error) {
+	seed, err := s.store.Setting(ctx, "demo_seed", "")
+	if err != nil {
+		return nil, err
+	}
+	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser)
+}
+
 // Summarize describes each corp for the banner, with up to users users.
 func (s *Service) Summarize(ctx context.Context, users int) ([]OrgSummary, error) {
 	corps, err := s.store.Corps(ctx)
