@@ -58,7 +58,7 @@ var commandWord = regexp.MustCompile(`^(curl|dingchat|go|\./test|DINGCHAT_\w+=\S
 var notRun = map[string]string{
 	"go install github.com/dingchat/dingchat/cmd/dingchat@latest": "fetches the published module from the network",
 	"./test": "is the command running this test",
-	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test": "is the command running this test",
+	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test":     "is the command running this test",
 	"dingchat serve --db 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?sslmode=require'": "names a server the README invents; the PostgreSQL pass runs the binary on a real one",
 	"docker compose up --build": "needs a container engine; TestContainerFiles checks the files and builds the image where one runs",
 }
