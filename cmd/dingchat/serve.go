@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -29,6 +31,7 @@ type Main struct {
 	Store      ding.Store
 	Service    *service.Service
 	Server     *server.Server
+	Dispatcher *events.Dispatcher
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
@@ -70,7 +73,14 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs))
+	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
+	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+		service.OnSubscriptionsChanged(func() {
+			if m.Dispatcher != nil {
+				m.Dispatcher.Refresh()
+			}
+		}))
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log})
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -128,6 +138,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.banner(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Server.Serve() }()
+	dctx, stopEvents := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		m.Dispatcher.Run(dctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
@@ -137,6 +153,10 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
+	// deliveries stop after the last request: they save their place and
+	// give up their leases before the store closes
+	stopEvents()
+	<-dispatched
 	return errors.Join(err, m.Store.Close())
 }
 

@@ -31,6 +31,19 @@ type Suite struct {
 	Name        string     `yaml:"name"`
 	Custom      bool       `yaml:"custom"` // a custom (定制) app: any suiteTicket is accepted
 	AuthCorps   []AuthCorp `yaml:"authCorps"`
+	Callback    *Callback  `yaml:"callback"` // HTTP push of every authorising corp's events, signed with the SuiteKey
+}
+
+// Callback is an HTTP event push as DingTalk's developer console sets it.
+type Callback struct {
+	URL        string   `yaml:"url"`
+	Token      string   `yaml:"token"`
+	AESKey     string   `yaml:"aesKey"`
+	EventTypes []string `yaml:"eventTypes"` // absent: every event DingChat pushes
+}
+
+func (c *Callback) push(kind, key string) ding.OrgPush {
+	return ding.OrgPush{Kind: kind, Key: key, URL: c.URL, Token: c.Token, AESKey: c.AESKey, Types: c.EventTypes}
 }
 
 // AuthCorp is a corp's authorisation of a suite: the suite's app in that corp.
@@ -64,6 +77,7 @@ type App struct {
 	Visibility     Visibility `yaml:"visibility"` // "all" (default) or a list of userids
 	OrdinaryGroups bool       `yaml:"ordinaryGroups"`
 	Limits         Limits     `yaml:"limits"`
+	Callback       *Callback  `yaml:"callback"` // HTTP push of the corp's events, signed with the AppKey
 }
 
 // Limits switch on an app's emulated platform limits; absent ones are off.
@@ -238,6 +252,9 @@ func (b *builder) corp(where string, c Corp) (*ding.Org, error) {
 			if !users[id] {
 				return nil, fmt.Errorf("%s.apps[%d].visibility: names unknown userid %s", where, ai, id)
 			}
+		}
+		if a.Callback != nil {
+			org.Pushes = append(org.Pushes, a.Callback.push(ding.SubAppPush, a.AppKey))
 		}
 	}
 	if err := b.externals(org, where, c.ExternalContacts); err != nil {
@@ -481,6 +498,10 @@ func addSuites(suites []Suite, orgs []*ding.Org, now int64) ([]*ding.Org, error)
 		}
 		for _, o := range holders {
 			o.Suites = append(o.Suites, suite)
+		}
+		if s.Callback != nil {
+			// declared with the first corp: the suite is stored by then
+			orgs[0].Pushes = append(orgs[0].Pushes, s.Callback.push(ding.SubSuitePush, s.SuiteKey))
 		}
 	}
 	return orgs, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -20,7 +21,29 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 			return err
 		}
 	}
+	for _, p := range org.Pushes {
+		if err := s.applyPush(ctx, p); err != nil {
+			return fmt.Errorf("%s push of %s: %w", p.Kind, p.Key, err)
+		}
+	}
 	return nil
+}
+
+// applyPush saves a declared push unless it is saved as declared already:
+// the receiver may not be up yet at start, so it is not verified.
+func (s *Service) applyPush(ctx context.Context, p ding.OrgPush) error {
+	in := PushInput{URL: p.URL, Token: p.Token, AESKey: p.AESKey, Types: p.Types}
+	if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil &&
+		cur.URL == p.URL && cur.Token == p.Token && cur.AESKey == p.AESKey && slices.Equal(cur.Types, dedupe(p.Types)) {
+		return nil
+	}
+	var err error
+	if p.Kind == ding.SubSuitePush {
+		_, err = s.SetSuitePush(ctx, p.Key, in, false)
+	} else {
+		_, err = s.SetAppPush(ctx, p.Key, in, false)
+	}
+	return err
 }
 
 var demoNames = []string{

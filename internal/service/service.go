@@ -14,6 +14,9 @@ type Service struct {
 	ids   ding.IDs
 	blobs ding.Blobs
 
+	pusher      ding.Pusher
+	subsChanged func()
+
 	limits limiter
 }
 
