@@ -35,12 +35,19 @@ type Main struct {
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
+	// demoMember is a member token minted with the demo organisation at
+	// this start; printed once, never again (a later start cannot read it back)
+	demoMember *ding.MemberToken
 }
 
 // Open loads the configuration, opens the store, applies the organisation
 // and binds the listener; nothing is served until Run.
 func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
-	cfg, err := config.Load(args, getenv, stderr)
+	usageOut := stderr
+	if wantsHelp(args) {
+		usageOut = stdout // asked for: it is the answer, not a complaint
+	}
+	cfg, err := config.Load(args, getenv, usageOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
@@ -118,6 +125,9 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		}
 		if created {
 			m.log.Info("created the demo organisation")
+			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -176,6 +186,12 @@ func (m *Main) banner(ctx context.Context) {
 			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
+		if t := m.demoMember; t != nil && t.CorpID == s.Corp.ID {
+			fmt.Fprintf(w, "  member token of %s (minted now, shown once): %s\n", t.UserID, t.Value)
+		}
+		fmt.Fprintf(w, "  member tokens (the join page and /_dingchat/member/ ask for one):\n"+
+			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
+			s.Corp.ID, base)
 		if first != nil {
 			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
 		}

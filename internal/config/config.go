@@ -118,13 +118,23 @@ func (c Config) Validate() error {
 		return errors.New("data directory must not be empty")
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
-		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", c.DBName())
+		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", typed(c.DB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
 	if c.ShutdownTimeout <= 0 {
-		return errors.New("shutdown timeout must be positive")
+		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)
 	}
 	return nil
+}
+
+// typed is a value as the user typed it, with any password in it hidden.
+func typed(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return v
 }

@@ -252,6 +252,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 		rid := topRequestID(r.Context())
 		if sub, ok := topAuth[ding.ErrorReason(err)]; ok {
 			sub = withIP(sub, err)
+			httpx.ExplainCode(w, r, 88, err)
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topAuthError{
 				Errcode: 88, SubCode: fmt.Sprint(sub.code), SubMsg: sub.msg,
 				Errmsg:    fmt.Sprintf("ding talk error[subcode=%d,submsg=%s]", sub.code, sub.msg),
@@ -262,16 +263,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 		if ding.ErrorReason(err) == ding.ReasonUnknownAPI {
 			name := "dingtalk.oapi." + strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/topapi/"), "/", ".")
 			sub := "不合法ApiName，ApiName = " + name
+			httpx.ExplainCode(w, r, 22, err)
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topMethodError{
 				Errcode: 22, SubMsg: sub, Errmsg: "Invalid method[submsg=" + sub + "]", RequestID: rid,
 			})
 			return
 		}
 		e := lookup(endpoint, err)
+		httpx.ExplainCode(w, r, e.code, err)
 		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topError{Errcode: e.code, Errmsg: e.msg, RequestID: rid})
 		return
 	}
 	e := lookup(endpoint, err)
+	httpx.ExplainCode(w, r, e.code, err)
 	httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, errorBody{Errcode: e.code, Errmsg: e.msg})
 }
 

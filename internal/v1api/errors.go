@@ -230,6 +230,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 	if ding.ErrorReason(err) == ding.ReasonIPNotAllowed {
 		e.msg += ",request ip=" + ding.ErrorDetail(err)
 	}
+	httpx.Explain(w, r, e.code, err)
 	body := errorBody{Code: e.code, RequestID: rid, Message: e.msg}
 	if scopes := ding.ErrorScopes(err); len(scopes) > 0 && e.status == http.StatusForbidden {
 		body.AccessDeniedDetail = &accessDenied{RequiredScopes: scopes}
