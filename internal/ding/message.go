@@ -85,4 +85,9 @@ type MessageStore interface {
 	Member(ctx context.Context, chatID, kind, id string) (*Member, error)
 	// GroupsOf lists the groups a staff member belongs to, newest first.
 	GroupsOf(ctx context.Context, corpID, userID string) ([]Group, error)
+	// LastSeqs is LastSeq of many groups in one read; groups without
+	// messages, and unknown ones, are left out.
+	LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error)
+	// CorpGroups lists a corp's groups, newest first, at most limit.
+	CorpGroups(ctx context.Context, corpID string, limit int) ([]Group, error)
 }

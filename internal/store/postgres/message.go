@@ -283,3 +283,38 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// LastSeqs reads each group's message counter: one indexed read for any
+// number of groups, which is what live delivery polls.
+func (s *Store) LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(chatIDs))
+	if len(chatIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.q().Query(ctx, `SELECT chat_id, last_seq FROM chats WHERE chat_id = ANY($1) AND last_seq > 0`, chatIDs)
+	if err != nil {
+		return nil, translate(err, "messages")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, translate(err, "messages")
+		}
+		out[id] = seq
+	}
+	return out, translate(rows.Err(), "messages")
+}
+
+// CorpGroups lists a corp's groups, newest first.
+func (s *Store) CorpGroups(ctx context.Context, corpID string, limit int) ([]ding.Group, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = $1 ORDER BY created_at DESC, chat_id LIMIT $2`, corpID, limit)
+	return collect(rows, err, "groups", func(r pgx.Rows) (ding.Group, error) {
+		g, err := scanGroup(r)
+		if err != nil {
+			return ding.Group{}, err
+		}
+		return *g, nil
+	})
+}

@@ -209,3 +209,54 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// LastSeqs reads the newest Seq of each group.
+func (s *Store) LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(chatIDs))
+	for len(chatIDs) > 0 {
+		n := min(len(chatIDs), 500) // under SQLite's bound-parameter limit
+		part := chatIDs[:n]
+		chatIDs = chatIDs[n:]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := s.readRows(ctx, `SELECT chat_id, MAX(seq) FROM messages WHERE chat_id IN (?`+strings.Repeat(",?", n-1)+`) GROUP BY chat_id`, args...)
+		if err != nil {
+			return nil, translate(err, "messages")
+		}
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return nil, translate(err, "messages")
+			}
+			out[id] = seq
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, translate(err, "messages")
+		}
+	}
+	return out, nil
+}
+
+// CorpGroups lists a corp's groups, newest first.
+func (s *Store) CorpGroups(ctx context.Context, corpID string, limit int) ([]ding.Group, error) {
+	rows, err := s.readRows(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = ? ORDER BY created_at DESC, chat_id LIMIT ?`, corpID, limit)
+	if err != nil {
+		return nil, translate(err, "groups")
+	}
+	defer rows.Close()
+	var out []ding.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, translate(err, "groups")
+		}
+		out = append(out, *g)
+	}
+	return out, translate(rows.Err(), "groups")
+}

@@ -333,3 +333,38 @@ func testMembersAndGroupsOf(t *testing.T, st ding.Store) {
 		t.Fatalf("GroupsOf(nobody) = %d groups, want none", len(gs))
 	}
 }
+
+// testLastSeqsAndCorpGroups: many groups' newest Seq in one read, groups
+// without messages left out; a corp's groups newest first, bounded.
+func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
+	seed(t, st)
+	g1 := msgGroup(t, st, "chatlastseqs1")
+	g2 := testGroup(corpA, "chatlastseqs2", "cidlastseqs2", "空群")
+	g2.CreatedAt = g1.CreatedAt + 1000
+	createGroup(t, st, g2, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
+	gb := testGroup(corpB, "chatlastseqsb", "cidlastseqsb", "他司群")
+	createGroup(t, st, gb, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
+	for i := range 3 {
+		appendMsg(t, st, message(g1, fmt.Sprintf("msglastseqs%d", i), t0+int64(i), `{"content":"x"}`))
+	}
+	got, err := st.LastSeqs(ctx(), []string{g1.ChatID, g2.ChatID, "chatnosuch"})
+	noErr(t, err, "LastSeqs")
+	if len(got) != 1 || got[g1.ChatID] != 3 {
+		t.Fatalf("LastSeqs = %v, want only %s at 3", got, g1.ChatID)
+	}
+	got, err = st.LastSeqs(ctx(), nil)
+	noErr(t, err, "LastSeqs(none)")
+	if len(got) != 0 {
+		t.Fatalf("LastSeqs(none) = %v", got)
+	}
+	gs, err := st.CorpGroups(ctx(), corpA, 10)
+	noErr(t, err, "CorpGroups")
+	if len(gs) != 2 || gs[0].ChatID != g2.ChatID || gs[1].ChatID != g1.ChatID || gs[1].Name != g1.Name {
+		t.Fatalf("CorpGroups = %+v, want %s then %s", gs, g2.ChatID, g1.ChatID)
+	}
+	gs, err = st.CorpGroups(ctx(), corpA, 1)
+	noErr(t, err, "CorpGroups(1)")
+	if len(gs) != 1 || gs[0].ChatID != g2.ChatID {
+		t.Fatalf("CorpGroups(limit 1) = %+v", gs)
+	}
+}

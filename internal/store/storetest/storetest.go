@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"Recall", testRecall},
 		{"ReadMarks", testReadMarks},
 		{"MembersAndGroupsOf", testMembersAndGroupsOf},
+		{"LastSeqsAndCorpGroups", testLastSeqsAndCorpGroups},
 		{"WriteAfterClose", testWriteAfterClose},
 	}
 	for _, tc := range tests {
