@@ -15,8 +15,10 @@ import (
 
 	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/config"
+	"github.com/dingchat/dingchat/internal/console"
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/live"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -32,6 +34,7 @@ type Main struct {
 	Service    *service.Service
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
+	Live       *live.Hub
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
@@ -74,7 +77,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+	m.Live = live.New(st, live.Config{})
+	m.Service = service.New(live.Observe(st, m.Live), nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
 		service.OnSubscriptionsChanged(func() {
 			if m.Dispatcher != nil {
 				m.Dispatcher.Refresh()
@@ -89,7 +93,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken),
+		server.WithLive(m.Live), server.WithConsole(console.Handler())), log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -144,6 +149,12 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(dispatched)
 		m.Dispatcher.Run(dctx)
 	}()
+	lctx, stopLive := context.WithCancel(context.Background())
+	lived := make(chan struct{})
+	go func() {
+		defer close(lived)
+		m.Live.Run(lctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
@@ -157,6 +168,8 @@ func (m *Main) Run(ctx context.Context) error {
 	// give up their leases before the store closes
 	stopEvents()
 	<-dispatched
+	stopLive()
+	<-lived
 	return errors.Join(err, m.Store.Close())
 }
 

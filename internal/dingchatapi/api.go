@@ -15,6 +15,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/live"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
@@ -23,11 +24,27 @@ type API struct {
 	svc        *service.Service
 	log        *slog.Logger
 	adminToken string
+	live       *live.Hub
+	streams    StreamLister
 }
 
+// Option adjusts the surface.
+type Option func(*API)
+
+// WithLive serves live delivery from h; without it /_dingchat/member/live
+// answers 404.
+func WithLive(h *live.Hub) Option { return func(a *API) { a.live = h } }
+
+// WithStreams lists open Stream connections in the console.
+func WithStreams(s StreamLister) Option { return func(a *API) { a.streams = s } }
+
 // New returns the surface; adminToken guards /_dingchat/admin/.
-func New(svc *service.Service, log *slog.Logger, adminToken string) *API {
-	return &API{svc: svc, log: log, adminToken: adminToken}
+func New(svc *service.Service, log *slog.Logger, adminToken string, opts ...Option) *API {
+	a := &API{svc: svc, log: log, adminToken: adminToken}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 func bearer(r *http.Request) string {

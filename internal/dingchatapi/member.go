@@ -1,11 +1,11 @@
 package dingchatapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/live"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
@@ -55,27 +55,9 @@ func (a *API) groups(r *http.Request, mc *service.MemberCaller) (any, error) {
 	return out, nil
 }
 
-type messageJSON struct {
-	MessageID  string          `json:"messageId"`
-	Seq        int64           `json:"seq"`
-	ChatID     string          `json:"chatid"`
-	SenderType string          `json:"senderType"`
-	Sender     string          `json:"sender"`
-	MsgType    string          `json:"msgtype"`
-	Msg        json.RawMessage `json:"msg"` // null once recalled
-	Recalled   bool            `json:"recalled"`
-	RecalledAt int64           `json:"recalledAt,omitempty"`
-	CreatedAt  int64           `json:"createdAt"`
-}
+type messageJSON = live.MessageJSON
 
-func messageView(m ding.Message) messageJSON {
-	v := messageJSON{MessageID: m.ID, Seq: m.Seq, ChatID: m.ChatID, SenderType: m.SenderType, Sender: m.Sender,
-		MsgType: m.MsgType, Msg: m.Body, CreatedAt: m.CreatedAt}
-	if m.RecalledAt != 0 {
-		v.Msg, v.Recalled, v.RecalledAt = json.RawMessage("null"), true, m.RecalledAt
-	}
-	return v
-}
+func messageView(m ding.Message) messageJSON { return live.MessageView(&m) }
 
 type messagesResponse struct {
 	Messages   []messageJSON `json:"messages"`
@@ -95,16 +77,17 @@ func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
 	return n, nil
 }
 
-// messages pages a timeline: order=desc (default) walks back from cursor
-// (exclusive; 0 = newest), order=asc walks forward from cursor (exclusive).
-func (a *API) messages(r *http.Request, mc *service.MemberCaller) (any, error) {
+// pageQuery reads a timeline page: order=desc (default) walks back from
+// cursor (exclusive; 0 = newest), order=asc walks forward from cursor
+// (exclusive).
+func pageQuery(r *http.Request) (ding.MessageQuery, error) {
 	cursor, err := queryInt(r, "cursor", ding.ReasonBadCursor)
 	if err != nil {
-		return nil, err
+		return ding.MessageQuery{}, err
 	}
 	limit, err := queryInt(r, "limit", ding.ReasonBadSize)
 	if err != nil {
-		return nil, err
+		return ding.MessageQuery{}, err
 	}
 	q := ding.MessageQuery{Limit: int(limit)}
 	switch r.URL.Query().Get("order") {
@@ -113,12 +96,12 @@ func (a *API) messages(r *http.Request, mc *service.MemberCaller) (any, error) {
 	case "asc":
 		q.After = cursor
 	default:
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "order is asc or desc")
+		return q, ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "order is asc or desc")
 	}
-	ms, more, err := a.svc.MemberMessages(r.Context(), mc, r.PathValue("chatid"), q)
-	if err != nil {
-		return nil, err
-	}
+	return q, nil
+}
+
+func messagesPage(ms []ding.Message, more bool) messagesResponse {
 	out := messagesResponse{Messages: make([]messageJSON, 0, len(ms)), HasMore: more}
 	for _, m := range ms {
 		out.Messages = append(out.Messages, messageView(m))
@@ -126,7 +109,19 @@ func (a *API) messages(r *http.Request, mc *service.MemberCaller) (any, error) {
 	if len(ms) > 0 {
 		out.NextCursor = ms[len(ms)-1].Seq
 	}
-	return out, nil
+	return out
+}
+
+func (a *API) messages(r *http.Request, mc *service.MemberCaller) (any, error) {
+	q, err := pageQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	ms, more, err := a.svc.MemberMessages(r.Context(), mc, r.PathValue("chatid"), q)
+	if err != nil {
+		return nil, err
+	}
+	return messagesPage(ms, more), nil
 }
 
 type sendResponse struct {

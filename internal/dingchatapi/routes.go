@@ -48,4 +48,19 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /_dingchat/admin/subscriptions", a.admin(a.subscriptions))
 	mux.Handle("GET /_dingchat/admin/corps/{corpid}/events", a.admin(a.eventLog))
 	mux.Handle("GET /_dingchat/admin/deliveries", a.admin(a.deliveries))
+
+	// live delivery, and what the console reads
+	mux.HandleFunc("GET /_dingchat/member/live", a.liveSocket)
+	mux.HandleFunc("GET /_dingchat/admin/live", a.adminLiveSocket)
+	mux.Handle("GET /_dingchat/admin/org", a.admin(a.org))
+	mux.Handle("GET /_dingchat/admin/apps/{key}/secret", a.admin(a.appSecret))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/groups", a.admin(a.corpGroups))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/groups/{chatid}", a.admin(a.corpGroup))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/groups/{chatid}/messages", a.admin(a.corpGroupMessages))
+	mux.Handle("GET /_dingchat/admin/streams", a.admin(a.streamConns))
+	mux.HandleFunc("GET /_dingchat/admin/corps/{corpid}/media/{mediaid}", a.adminMedia)
+	mux.HandleFunc("GET /_dingchat/member/media/{mediaid}", a.memberMedia)
+	mux.Handle("POST /_dingchat/member/media", a.member(a.memberUpload))
+	mux.Handle("GET /_dingchat/member/groups/{chatid}/members", a.member(a.memberDirectory))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/groups/{chatid}/members", a.admin(a.corpDirectory))
 }

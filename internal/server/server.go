@@ -12,6 +12,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/live"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/v1api"
@@ -20,7 +21,22 @@ import (
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct {
+	adminToken string
+	live       *live.Hub
+	streams    dingchatapi.StreamLister
+	console    http.Handler
+}
+
+// WithLive serves live delivery (/_dingchat/member/live and the console's
+// socket) from h.
+func WithLive(h *live.Hub) Option { return func(o *options) { o.live = h } }
+
+// WithStreams lets the console list open Stream connections.
+func WithStreams(s dingchatapi.StreamLister) Option { return func(o *options) { o.streams = s } }
+
+// WithConsole serves the console's pages under /_dingchat/console/.
+func WithConsole(h http.Handler) Option { return func(o *options) { o.console = h } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -41,8 +57,19 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
-	own := dingchatapi.New(svc, log, o.adminToken)
+	var apiOpts []dingchatapi.Option
+	if o.live != nil {
+		apiOpts = append(apiOpts, dingchatapi.WithLive(o.live))
+	}
+	if o.streams != nil {
+		apiOpts = append(apiOpts, dingchatapi.WithStreams(o.streams))
+	}
+	own := dingchatapi.New(svc, log, o.adminToken, apiOpts...)
 	own.Register(mux)
+	if o.console != nil {
+		mux.Handle("GET /_dingchat/console/", o.console)
+		mux.Handle("GET /_dingchat/console", http.RedirectHandler("/_dingchat/console/", http.StatusMovedPermanently))
+	}
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {

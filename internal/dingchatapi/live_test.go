@@ -1,0 +1,399 @@
+package dingchatapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/live"
+	"github.com/dingchat/dingchat/internal/server"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+const liveAdmin = "adm-live-test"
+
+// liveEnv is a server with live delivery over the fixture store (SQLite,
+// or PostgreSQL when DINGCHAT_TEST_STORE=postgres). Other is a second
+// service over the same store whose commits the hub does not observe: what
+// another node's commits look like to this one.
+type liveEnv struct {
+	t     *testing.T
+	URL   string
+	Svc   *service.Service
+	Other *service.Service
+	Hub   *live.Hub
+	app   *service.Caller
+}
+
+func newLive(t *testing.T, cfg live.Config) *liveEnv {
+	t.Helper()
+	st := servertest.OpenStore(t)
+	hub := live.New(st, cfg)
+	svc := service.New(live.Observe(st, hub), nil, nil)
+	other := service.New(st, nil, nil)
+	log := slog.New(slog.DiscardHandler)
+	srv := httptest.NewServer(server.Handler(svc, log, server.WithAdminToken(liveAdmin), server.WithLive(hub)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	tok, err := svc.IssueToken(context.Background(), dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.Authenticate(context.Background(), tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &liveEnv{t: t, URL: srv.URL, Svc: svc, Other: other, Hub: hub, app: app}
+}
+
+func (e *liveEnv) token(user string) string {
+	e.t.Helper()
+	mt, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return mt.Value
+}
+
+func (e *liveEnv) group(name string, users ...string) *ding.Group {
+	e.t.Helper()
+	g, err := e.Svc.CreateGroup(context.Background(), e.app, service.CreateGroupInput{Name: name, Owner: users[0], UserIDs: users})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return g
+}
+
+func (e *liveEnv) send(svc *service.Service, chatID, text string) *ding.Message {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
+	m, err := svc.SendMessage(context.Background(), e.app, service.SendInput{ChatID: chatID, Body: body})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+type frame struct {
+	Type    string           `json:"type"`
+	ChatID  string           `json:"chatid"`
+	Seq     int64            `json:"seq"`
+	UserID  string           `json:"userid"`
+	Events  int64            `json:"events"`
+	Groups  []live.GroupHead `json:"groups"`
+	Message live.MessageJSON `json:"message"`
+	Event   live.EventJSON   `json:"event"`
+}
+
+type sock struct {
+	t *testing.T
+	c *websocket.Conn
+}
+
+// dial opens path and sends start as the first frame.
+func (e *liveEnv) dial(path string, header http.Header, start any) (*sock, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+path, &websocket.DialOptions{HTTPHeader: header})
+	if err != nil {
+		return nil, resp, err
+	}
+	e.t.Cleanup(func() { c.CloseNow() })
+	b, _ := json.Marshal(start)
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		return nil, resp, err
+	}
+	return &sock{t: e.t, c: c}, resp, nil
+}
+
+func (e *liveEnv) member(token string, resume map[string]any) *sock {
+	e.t.Helper()
+	start := map[string]any{"token": token}
+	for k, v := range resume {
+		start[k] = v
+	}
+	s, _, err := e.dial("/_dingchat/member/live", nil, start)
+	if err != nil {
+		e.t.Fatalf("dial: %v", err)
+	}
+	return s
+}
+
+func (s *sock) next() frame {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, b, err := s.c.Read(ctx)
+	if err != nil {
+		s.t.Fatalf("read frame: %v", err)
+	}
+	var f frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		s.t.Fatalf("frame %s: %v", b, err)
+	}
+	return f
+}
+
+// until reads frames until one of typ arrives, failing on any other type
+// except those in skip.
+func (s *sock) until(typ string, skip ...string) frame {
+	s.t.Helper()
+	for {
+		f := s.next()
+		if f.Type == typ {
+			return f
+		}
+		ok := false
+		for _, k := range skip {
+			ok = ok || f.Type == k
+		}
+		if !ok {
+			s.t.Fatalf("got a %s frame (%+v) waiting for %s", f.Type, f, typ)
+		}
+	}
+}
+
+// quiet fails if a frame arrives within d.
+func (s *sock) quiet(d time.Duration) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if _, b, err := s.c.Read(ctx); err == nil {
+		s.t.Fatalf("unexpected frame %s", b)
+	}
+}
+
+func closeCode(t *testing.T, s *sock) websocket.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, _, err := s.c.Read(ctx)
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func textOf(m live.MessageJSON) string {
+	var b struct {
+		Text struct {
+			Content string `json:"content"`
+		} `json:"text"`
+	}
+	json.Unmarshal(m.Msg, &b)
+	return b.Text.Content
+}
+
+// TestLiveDelivers: a member hears every message, group change and read
+// mark of their groups as it commits, and nothing of other groups.
+func TestLiveDelivers(t *testing.T) {
+	e := newLive(t, live.Config{})
+	g := e.group("实时群", "manager4220", "zhangsan", "lisi")
+	other := e.group("别人的群", "manager4220", "lisi")
+	s := e.member(e.token("zhangsan"), nil)
+	hello := s.until("hello")
+	if hello.UserID != "zhangsan" || len(hello.Groups) != 1 || hello.Groups[0].ChatID != g.ChatID {
+		t.Fatalf("hello = %+v, want zhangsan with %s alone", hello, g.ChatID)
+	}
+
+	e.send(e.Svc, other.ChatID, "not for zhangsan")
+	m := e.send(e.Svc, g.ChatID, "你好 live")
+	f := s.until("message")
+	if f.ChatID != g.ChatID || f.Seq != 1 || f.Message.MessageID != m.ID || textOf(f.Message) != "你好 live" {
+		t.Fatalf("message frame = %+v", f)
+	}
+
+	if _, err := e.Svc.MemberMarkRead(context.Background(), &service.MemberCaller{CorpID: dingtest.CorpID, UserID: "lisi"}, g.ChatID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.until("read"); f.ChatID != g.ChatID || f.UserID != "lisi" || f.Seq != 1 {
+		t.Fatalf("read frame = %+v", f)
+	}
+
+	name := "改名了"
+	if _, err := e.Svc.UpdateGroup(context.Background(), e.app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.until("event"); f.Event.Type != ding.EventChatUpdateTitle || f.Event.ChatID != g.ChatID {
+		t.Fatalf("event frame = %+v", f)
+	}
+
+	// a group created with zhangsan is followed from its first message
+	g2 := e.group("新群", "lisi", "zhangsan")
+	if f := s.until("event"); f.Event.Type != ding.EventChatCreate || f.Event.ChatID != g2.ChatID {
+		t.Fatalf("event frame = %+v, want chat_create of %s", f, g2.ChatID)
+	}
+	e.send(e.Svc, g2.ChatID, "first")
+	if f := s.until("message", "event"); f.ChatID != g2.ChatID || f.Seq != 1 {
+		t.Fatalf("message frame = %+v, want %s #1", f, g2.ChatID)
+	}
+
+	// removed from a group: the removal is the last thing heard of it
+	if _, err := e.Svc.UpdateGroup(context.Background(), e.app, service.UpdateGroupInput{ChatID: g.ChatID, DelUserIDs: []string{"zhangsan"}}); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.until("event"); f.Event.Type != ding.EventChatRemoveMember {
+		t.Fatalf("event frame = %+v, want chat_remove_member", f)
+	}
+	e.send(e.Svc, g.ChatID, "after removal")
+	s.quiet(300 * time.Millisecond)
+}
+
+// TestLiveResume: a client that reconnects with its last sequence numbers
+// gets exactly what it missed, in order, then what comes next.
+func TestLiveResume(t *testing.T) {
+	e := newLive(t, live.Config{Window: 4, Batch: 3}) // small window and batch: the store path is taken too
+	g := e.group("续传群", "manager4220", "zhangsan")
+	tok := e.token("zhangsan")
+	s := e.member(tok, nil)
+	hello := s.until("hello")
+	for i := 1; i <= 3; i++ {
+		e.send(e.Svc, g.ChatID, fmt.Sprint("m", i))
+	}
+	for i := int64(1); i <= 3; i++ {
+		if f := s.until("message"); f.Seq != i {
+			t.Fatalf("got #%d, want #%d", f.Seq, i)
+		}
+	}
+	s.c.Close(websocket.StatusNormalClosure, "")
+	for i := 4; i <= 12; i++ {
+		e.send(e.Svc, g.ChatID, fmt.Sprint("m", i))
+	}
+	name := "离线时改名"
+	if _, err := e.Svc.UpdateGroup(context.Background(), e.app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	s = e.member(tok, map[string]any{"events": hello.Events, "groups": map[string]int64{g.ChatID: 3}})
+	if h := s.until("hello"); h.Groups[0].LastSeq != 12 {
+		t.Fatalf("hello lastSeq = %d, want 12", h.Groups[0].LastSeq)
+	}
+	var seqs []int64
+	var sawEvent bool
+	for len(seqs) < 9 || !sawEvent {
+		f := s.next()
+		switch f.Type {
+		case "message":
+			seqs = append(seqs, f.Seq)
+		case "event":
+			if f.Event.Type != ding.EventChatUpdateTitle || sawEvent {
+				t.Fatalf("event = %+v", f.Event)
+			}
+			sawEvent = true
+		default:
+			t.Fatalf("frame %+v", f)
+		}
+	}
+	for i, s := range seqs {
+		if s != int64(i+4) {
+			t.Fatalf("resumed with %v, want 4…12 once each in order", seqs)
+		}
+	}
+	e.send(e.Svc, g.ChatID, "m13")
+	if f := s.until("message"); f.Seq != 13 {
+		t.Fatalf("then #%d, want #13", f.Seq)
+	}
+	s.quiet(200 * time.Millisecond)
+}
+
+// TestLiveOtherNode: a commit this node did not make (another node's, on
+// a shared database) reaches its clients through the poll.
+func TestLiveOtherNode(t *testing.T) {
+	e := newLive(t, live.Config{Poll: 20 * time.Millisecond})
+	g := e.group("跨节点群", "manager4220", "zhangsan")
+	s := e.member(e.token("zhangsan"), nil)
+	s.until("hello")
+	for i := 1; i <= 5; i++ {
+		e.send(e.Other, g.ChatID, fmt.Sprint("from B ", i))
+	}
+	for i := int64(1); i <= 5; i++ {
+		if f := s.until("message"); f.Seq != i {
+			t.Fatalf("got #%d, want #%d", f.Seq, i)
+		}
+	}
+	name := "B 改名"
+	if _, err := e.Other.UpdateGroup(context.Background(), e.app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.until("event"); f.Event.Type != ding.EventChatUpdateTitle {
+		t.Fatalf("event = %+v", f)
+	}
+}
+
+// TestLiveTooSlow: a client further behind than MaxLag is closed with
+// 4008 and a reason instead of being buffered for.
+func TestLiveTooSlow(t *testing.T) {
+	e := newLive(t, live.Config{MaxLag: 5})
+	g := e.group("慢群", "manager4220", "zhangsan")
+	for i := 0; i < 8; i++ {
+		e.send(e.Svc, g.ChatID, "x")
+	}
+	s := e.member(e.token("zhangsan"), map[string]any{"groups": map[string]int64{g.ChatID: 0}})
+	s.until("hello")
+	if code := closeCode(t, s); code != 4008 {
+		t.Fatalf("close code = %d, want 4008", code)
+	}
+	// within MaxLag it catches up
+	s = e.member(e.token("zhangsan"), map[string]any{"groups": map[string]int64{g.ChatID: 4}})
+	s.until("hello")
+	for i := int64(5); i <= 8; i++ {
+		if f := s.until("message"); f.Seq != i {
+			t.Fatalf("got #%d, want #%d", f.Seq, i)
+		}
+	}
+}
+
+// TestLiveRefuses: a wrong or missing token gets nothing; pages of other
+// origins cannot open the socket; the admin socket wants the admin token.
+func TestLiveRefuses(t *testing.T) {
+	e := newLive(t, live.Config{})
+	g := e.group("秘密群", "manager4220", "zhangsan")
+	e.send(e.Svc, g.ChatID, "secret")
+
+	s := e.member("not-a-token", map[string]any{"groups": map[string]int64{g.ChatID: 0}})
+	if code := closeCode(t, s); code != 4001 {
+		t.Fatalf("bad token in the first frame: close %d, want 4001", code)
+	}
+	_, resp, err := e.dial("/_dingchat/member/live", http.Header{"Authorization": {"Bearer nope"}}, map[string]any{})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bad bearer header: err %v, response %v, want 401 before the upgrade", err, resp)
+	}
+	_, resp, err = e.dial("/_dingchat/member/live", http.Header{"Origin": {"https://evil.example"}}, map[string]any{"token": e.token("zhangsan")})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("other origin: err %v, response %v, want 403", err, resp)
+	}
+	s, _, err = e.dial("/_dingchat/admin/live", nil, map[string]any{"token": e.token("zhangsan"), "corpId": dingtest.CorpID, "chats": []string{g.ChatID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, s); code != 4001 {
+		t.Fatalf("member token on the admin socket: close %d, want 4001", code)
+	}
+	// the admin token watches a corp's events and the chosen group
+	s, _, err = e.dial("/_dingchat/admin/live", nil, map[string]any{"token": liveAdmin, "corpId": dingtest.CorpID, "chats": []string{g.ChatID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.until("hello")
+	e.send(e.Svc, g.ChatID, "seen by the operator")
+	if f := s.until("message"); f.Seq != 2 {
+		t.Fatalf("operator got %+v", f)
+	}
+	e.group("又一个群", "lisi", "wangwu")
+	if f := s.until("event", "message"); f.Event.Type != ding.EventChatCreate {
+		t.Fatalf("operator got %+v, want chat_create", f)
+	}
+}

@@ -1,0 +1,377 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// Resume is where a client left off: the last event sequence number of its
+// corp it saw, and the last message Seq per group. Nil or absent values
+// start at the current heads.
+type Resume struct {
+	Events *int64           `json:"events,omitempty"`
+	Groups map[string]int64 `json:"groups,omitempty"`
+}
+
+// Client is one member's connection.
+type Client struct {
+	hub    *Hub
+	corpID string
+	userID string
+	admin  bool // an operator: every event of the corp, no membership
+
+	mu      sync.Mutex
+	groups  map[string]int64 // chatid → last Seq sent
+	events  int64            // last event Seq sent
+	reads   [][]byte         // read frames waiting
+	tooSlow bool
+	wake    chan struct{}
+}
+
+// ErrClosed ends every client when the hub stops.
+var ErrClosed = errors.New("live: server going away")
+
+// GroupHead is a group as the hello frame reports it.
+type GroupHead struct {
+	ChatID  string `json:"chatid"`
+	LastSeq int64  `json:"lastSeq"`
+	ReadSeq int64  `json:"readSeq"`
+}
+
+type helloFrame struct {
+	Type   string      `json:"type"` // hello
+	CorpID string      `json:"corpId"`
+	UserID string      `json:"userid"`
+	Events int64       `json:"events"` // the corp's newest event Seq now
+	Groups []GroupHead `json:"groups"`
+}
+
+type readFrame struct {
+	Type   string `json:"type"` // read
+	ChatID string `json:"chatid"`
+	UserID string `json:"userid"`
+	Seq    int64  `json:"seq"`
+}
+
+// MessageJSON is a message as the member API shows it.
+type MessageJSON struct {
+	MessageID  string          `json:"messageId"`
+	Seq        int64           `json:"seq"`
+	ChatID     string          `json:"chatid"`
+	SenderType string          `json:"senderType"`
+	Sender     string          `json:"sender"`
+	MsgType    string          `json:"msgtype"`
+	Msg        json.RawMessage `json:"msg"` // null once recalled
+	Recalled   bool            `json:"recalled"`
+	RecalledAt int64           `json:"recalledAt,omitempty"`
+	CreatedAt  int64           `json:"createdAt"`
+}
+
+// MessageView is m as the member API shows it.
+func MessageView(m *ding.Message) MessageJSON {
+	v := MessageJSON{MessageID: m.ID, Seq: m.Seq, ChatID: m.ChatID, SenderType: m.SenderType, Sender: m.Sender,
+		MsgType: m.MsgType, Msg: m.Body, CreatedAt: m.CreatedAt}
+	if len(v.Msg) == 0 {
+		v.Msg = json.RawMessage("null")
+	}
+	if m.RecalledAt != 0 {
+		v.Msg, v.Recalled, v.RecalledAt = json.RawMessage("null"), true, m.RecalledAt
+	}
+	return v
+}
+
+type messageFrame struct {
+	Type    string      `json:"type"` // message
+	ChatID  string      `json:"chatid"`
+	Seq     int64       `json:"seq"`
+	Message MessageJSON `json:"message"`
+}
+
+// EventJSON is an event of the corp's log as live clients see it.
+type EventJSON struct {
+	Seq       int64           `json:"seq"`
+	Type      string          `json:"type"`
+	ChatID    string          `json:"chatid,omitempty"`
+	Operator  string          `json:"operator,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+	CreatedAt int64           `json:"createdAt"`
+}
+
+type eventFrame struct {
+	Type  string    `json:"type"` // event
+	Seq   int64     `json:"seq"`
+	Event EventJSON `json:"event"`
+}
+
+// MessageFrame encodes m as a message frame.
+func MessageFrame(m *ding.Message) Frame {
+	b, _ := json.Marshal(messageFrame{Type: "message", ChatID: m.ChatID, Seq: m.Seq, Message: MessageView(m)})
+	return Frame{Seq: m.Seq, ChatID: m.ChatID, Data: b}
+}
+
+func eventFrameOf(ev *ding.Event) Frame {
+	e := EventJSON{Seq: ev.Seq, Type: ev.Type, ChatID: ev.ChatID, Operator: ev.Operator, CreatedAt: ev.CreatedAt}
+	if json.Valid(ev.Data) {
+		e.Data = ev.Data
+	}
+	b, _ := json.Marshal(eventFrame{Type: "event", Seq: ev.Seq, Event: e})
+	c := *ev
+	return Frame{Seq: ev.Seq, ChatID: ev.ChatID, Data: b, ev: &c}
+}
+
+// membership events: after them the client checks whether it is still, or
+// now, a member of the group.
+var membership = map[string]bool{
+	ding.EventChatCreate: true, ding.EventChatAddMember: true, ding.EventChatRemoveMember: true,
+	ding.EventChatQuit: true, ding.EventChatDisband: true,
+}
+
+// Connect registers a member's connection and returns it with its hello
+// frame. Close releases it.
+func (h *Hub) Connect(ctx context.Context, corpID, userID string, from Resume) (*Client, []byte, error) {
+	gs, err := h.store.GroupsOf(ctx, corpID, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ChatID
+	}
+	return h.connect(ctx, corpID, userID, ids, from)
+}
+
+// Watch registers an operator's connection: every event of the corp and
+// the messages of the chosen groups of it (unknown ones are left out).
+func (h *Hub) Watch(ctx context.Context, corpID string, chats []string, from Resume) (*Client, []byte, error) {
+	var ids []string
+	for _, id := range chats {
+		if _, err := h.store.Group(ctx, corpID, id); err == nil {
+			ids = append(ids, id)
+		} else if !ding.IsKind(err, ding.NotFound) {
+			return nil, nil, err
+		}
+	}
+	return h.connect(ctx, corpID, "", ids, from)
+}
+
+func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, from Resume) (*Client, []byte, error) {
+	heads, err := h.store.LastSeqs(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	evHead, err := h.store.LatestEventSeq(ctx, corpID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &Client{hub: h, corpID: corpID, userID: userID, admin: userID == "", groups: map[string]int64{}, events: evHead, wake: make(chan struct{}, 1)}
+	if from.Events != nil && *from.Events >= 0 && *from.Events < evHead {
+		c.events = *from.Events
+	}
+	hello := helloFrame{Type: "hello", CorpID: corpID, UserID: userID, Events: evHead, Groups: make([]GroupHead, 0, len(ids))}
+	for _, id := range ids {
+		last := heads[id]
+		c.groups[id] = last
+		if s, ok := from.Groups[id]; ok && s >= 0 && s < last {
+			c.groups[id] = s
+		}
+		var read int64
+		if userID != "" {
+			if read, err = h.store.ReadMark(ctx, id, userID); err != nil {
+				return nil, nil, err
+			}
+		}
+		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: read})
+	}
+	h.watch(h.corps, corpID, true, evHead, c)
+	for _, id := range ids {
+		h.watch(h.groups, id, false, heads[id], c)
+	}
+	c.poke()
+	b, _ := json.Marshal(hello)
+	return c, b, nil
+}
+
+// Close stops delivery to c.
+func (c *Client) Close() {
+	c.mu.Lock()
+	ids := slices.Collect(maps.Keys(c.groups))
+	c.mu.Unlock()
+	for _, id := range ids {
+		c.hub.unwatch(c.hub.groups, id, c)
+	}
+	c.hub.unwatch(c.hub.corps, c.corpID, c)
+}
+
+func (c *Client) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Client) addRead(b []byte) {
+	c.mu.Lock()
+	if int64(len(c.reads)) >= c.hub.cfg.MaxLag {
+		c.tooSlow = true
+	} else {
+		c.reads = append(c.reads, b)
+	}
+	c.mu.Unlock()
+	c.poke()
+}
+
+// Next waits for what the client has not seen yet and returns it, in
+// order per group and per corp: each message, event and read mark once.
+// ErrTooSlow when the client trails a head by more than MaxLag.
+func (c *Client) Next(ctx context.Context) ([][]byte, error) {
+	for {
+		out, err := c.pending(ctx)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.hub.done:
+			return nil, ErrClosed
+		case <-c.wake:
+		}
+	}
+}
+
+func (c *Client) pending(ctx context.Context) ([][]byte, error) {
+	h := c.hub
+	var out [][]byte
+	c.mu.Lock()
+	slow := c.tooSlow
+	reads := c.reads
+	c.reads = nil
+	cursors := maps.Clone(c.groups)
+	evAt := c.events
+	c.mu.Unlock()
+	if slow {
+		return nil, ErrTooSlow
+	}
+	more := false
+	for id, at := range cursors {
+		f, head := h.feedOf(h.groups, id)
+		if f == nil || head <= at {
+			continue
+		}
+		if head-at > h.cfg.MaxLag {
+			return nil, ErrTooSlow
+		}
+		fs, err := h.since(ctx, f, at, head)
+		if err != nil {
+			return nil, err
+		}
+		for _, fr := range fs {
+			if fr.Seq == at+1 { // never a gap, never twice
+				out = append(out, fr.Data)
+				at = fr.Seq
+			}
+		}
+		more = more || at < head
+		c.mu.Lock()
+		if _, ok := c.groups[id]; ok {
+			c.groups[id] = at
+		}
+		c.mu.Unlock()
+	}
+	if f, head := h.feedOf(h.corps, c.corpID); f != nil && head > evAt {
+		if head-evAt > h.cfg.MaxLag {
+			return nil, ErrTooSlow
+		}
+		fs, err := h.since(ctx, f, evAt, head)
+		if err != nil {
+			return nil, err
+		}
+		for _, fr := range fs {
+			if fr.Seq != evAt+1 {
+				continue
+			}
+			evAt = fr.Seq
+			if c.admin {
+				out = append(out, fr.Data)
+				continue
+			}
+			if fr.ev == nil || fr.ChatID == "" {
+				continue
+			}
+			c.mu.Lock()
+			_, in := c.groups[fr.ChatID]
+			c.mu.Unlock()
+			if membership[fr.ev.Type] {
+				now, err := c.member(ctx, fr.ChatID)
+				if err != nil {
+					return nil, err
+				}
+				if now && !in {
+					if err := c.join(ctx, fr.ChatID, fr.ev.Type == ding.EventChatCreate); err != nil {
+						return nil, err
+					}
+				}
+				if in || now {
+					out = append(out, fr.Data)
+				}
+				if in && !now {
+					c.leave(fr.ChatID)
+				}
+				continue
+			}
+			if in {
+				out = append(out, fr.Data)
+			}
+		}
+		more = more || evAt < head
+		c.mu.Lock()
+		c.events = evAt
+		c.mu.Unlock()
+	}
+	out = append(out, reads...)
+	if more {
+		c.poke()
+	}
+	return out, nil
+}
+
+func (c *Client) member(ctx context.Context, chatID string) (bool, error) {
+	_, err := c.hub.store.Member(ctx, chatID, ding.MemberEmp, c.userID)
+	if ding.IsKind(err, ding.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// join starts delivering a group the member was added to: a new group from
+// its first message, an existing one from its newest (DingChat's choice:
+// history shown to new members is the REST API's, not the live feed's).
+func (c *Client) join(ctx context.Context, chatID string, created bool) error {
+	var at int64
+	if !created {
+		seqs, err := c.hub.store.LastSeqs(ctx, []string{chatID})
+		if err != nil {
+			return err
+		}
+		at = seqs[chatID]
+	}
+	c.mu.Lock()
+	c.groups[chatID] = at
+	c.mu.Unlock()
+	c.hub.watch(c.hub.groups, chatID, false, at, c)
+	c.hub.Poke()
+	return nil
+}
+
+func (c *Client) leave(chatID string) {
+	c.mu.Lock()
+	delete(c.groups, chatID)
+	c.mu.Unlock()
+	c.hub.unwatch(c.hub.groups, chatID, c)
+}

@@ -1,0 +1,277 @@
+// Package live delivers what commits in a member's groups to that member's
+// open connections: new messages, recalls and group changes (from each
+// group's message sequence and the corp's event log) and read marks.
+//
+// Delivery is pulled, not queued: each client holds a cursor per group and
+// one on the corp's event log and reads from a shared window of recent
+// frames, so a reconnect with the last cursors gets exactly what it missed,
+// a slow client costs no memory beyond one batch, and a client that falls
+// too far behind is told so and closed. Heads move when this node's store
+// commits (Observe) and when a poll of the store sees another node's
+// commits.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// Config tunes a Hub; zero values take the defaults.
+type Config struct {
+	Poll   time.Duration // how often heads are read from the store (25 ms): other nodes' commits
+	MaxLag int64         // messages or events a client may trail a head by before it is closed (2000)
+	Batch  int           // messages or events read at once (100)
+	Window int           // recent frames kept per group and corp for clients to share (256)
+}
+
+// ErrTooSlow closes a client that trails a head by more than Config.MaxLag.
+var ErrTooSlow = errors.New("live: client too slow")
+
+// Hub tracks the heads of watched groups and corps and wakes their clients.
+type Hub struct {
+	store ding.Store
+	cfg   Config
+
+	mu     sync.Mutex
+	groups map[string]*feed // by chatid
+	corps  map[string]*feed // by corpid
+	kick   chan struct{}
+	done   chan struct{} // closed when Run returns: clients go away
+}
+
+// feed is one group's messages or one corp's events: the newest sequence
+// number known, a window of recent encoded frames, the clients watching.
+type feed struct {
+	key    string
+	corp   bool
+	head   int64
+	subs   map[*Client]struct{}
+	fetch  sync.Mutex // one store read at a time per feed
+	window []Frame    // contiguous by Seq, newest last
+}
+
+// Frame is one encoded server message and the sequence number it carries.
+type Frame struct {
+	Seq    int64
+	ChatID string
+	Data   []byte // JSON
+	ev     *ding.Event
+}
+
+// New returns a Hub; Run polls the store.
+func New(store ding.Store, cfg Config) *Hub {
+	if cfg.Poll <= 0 {
+		cfg.Poll = 25 * time.Millisecond
+	}
+	if cfg.MaxLag <= 0 {
+		cfg.MaxLag = 2000
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 100
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 256
+	}
+	return &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Run polls the heads of every watched group and corp until ctx ends: one
+// read for all groups and one per corp, whatever the number of clients.
+func (h *Hub) Run(ctx context.Context) {
+	t := time.NewTicker(h.cfg.Poll)
+	defer t.Stop()
+	defer close(h.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-h.kick:
+		}
+		h.poll(ctx)
+	}
+}
+
+func (h *Hub) poll(ctx context.Context) {
+	h.mu.Lock()
+	chats := make([]string, 0, len(h.groups))
+	for id := range h.groups {
+		chats = append(chats, id)
+	}
+	corps := make([]string, 0, len(h.corps))
+	for id := range h.corps {
+		corps = append(corps, id)
+	}
+	h.mu.Unlock()
+	if len(chats) > 0 {
+		if seqs, err := h.store.LastSeqs(ctx, chats); err == nil {
+			for id, seq := range seqs {
+				h.advance(h.groups, id, seq)
+			}
+		}
+	}
+	for _, c := range corps {
+		if seq, err := h.store.LatestEventSeq(ctx, c); err == nil {
+			h.advance(h.corps, c, seq)
+		}
+	}
+}
+
+// advance moves a feed's head and wakes its clients.
+func (h *Hub) advance(m map[string]*feed, key string, seq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := m[key]
+	if f == nil || seq <= f.head {
+		return
+	}
+	f.head = seq
+	for c := range f.subs {
+		c.poke()
+	}
+}
+
+// Poke makes the hub read the heads now instead of at the next poll.
+func (h *Hub) Poke() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+// committed is called after this node stored a message.
+func (h *Hub) committed(chatID string, seq int64) { h.advance(h.groups, chatID, seq) }
+
+// read is called after this node moved a read mark.
+func (h *Hub) read(chatID, userID string, seq int64) {
+	b, _ := json.Marshal(readFrame{Type: "read", ChatID: chatID, UserID: userID, Seq: seq})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := h.groups[chatID]
+	if f == nil {
+		return
+	}
+	for c := range f.subs {
+		c.addRead(b)
+	}
+}
+
+// watch subscribes c to a feed, creating it with head when new.
+func (h *Hub) watch(m map[string]*feed, key string, corp bool, head int64, c *Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := m[key]
+	if f == nil {
+		f = &feed{key: key, corp: corp, head: head, subs: map[*Client]struct{}{}}
+		m[key] = f
+	}
+	f.head = max(f.head, head)
+	f.subs[c] = struct{}{}
+}
+
+func (h *Hub) unwatch(m map[string]*feed, key string, c *Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f := m[key]; f != nil {
+		delete(f.subs, c)
+		if len(f.subs) == 0 {
+			delete(m, key)
+		}
+	}
+}
+
+func (h *Hub) feedOf(m map[string]*feed, key string) (*feed, int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := m[key]
+	if f == nil {
+		return nil, 0
+	}
+	return f, f.head
+}
+
+// Watching is how many clients are connected and how many groups they watch.
+func (h *Hub) Watching() (groups, corps int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.groups), len(h.corps)
+}
+
+// since returns the frames of f after seq, at most Batch: from the shared
+// window when it reaches head, else read from the store once for every
+// client asking at the same time.
+func (h *Hub) since(ctx context.Context, f *feed, after, head int64) ([]Frame, error) {
+	f.fetch.Lock()
+	defer f.fetch.Unlock()
+	if out, ok := f.cut(after, h.cfg.Batch); ok && (len(out) == h.cfg.Batch || f.newest() >= head) {
+		return out, nil
+	}
+	if n := len(f.window); n > 0 && f.window[0].Seq <= after+1 && f.window[n-1].Seq >= after {
+		// the client is inside the window: extend it
+		got, err := h.load(ctx, f, f.window[n-1].Seq)
+		if err != nil {
+			return nil, err
+		}
+		f.window = append(f.window, got...)
+		if n := len(f.window) - h.cfg.Window; n > 0 {
+			f.window = slices.Delete(f.window, 0, n)
+		}
+		out, _ := f.cut(after, h.cfg.Batch)
+		return out, nil
+	}
+	got, err := h.load(ctx, f, after)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) > 0 && got[len(got)-1].Seq >= f.newest() {
+		f.window = slices.Clone(got)
+	}
+	return got, nil
+}
+
+func (f *feed) newest() int64 {
+	if len(f.window) == 0 {
+		return 0
+	}
+	return f.window[len(f.window)-1].Seq
+}
+
+// cut is the window's frames after seq, when the window starts at or
+// before seq+1.
+func (f *feed) cut(after int64, limit int) ([]Frame, bool) {
+	if len(f.window) == 0 || f.window[0].Seq > after+1 {
+		return nil, false
+	}
+	i, _ := slices.BinarySearchFunc(f.window, after+1, func(fr Frame, s int64) int { return int(fr.Seq - s) })
+	return slices.Clone(f.window[i:min(len(f.window), i+limit)]), true
+}
+
+// load reads a feed's entries after seq from the store and encodes them.
+func (h *Hub) load(ctx context.Context, f *feed, after int64) ([]Frame, error) {
+	if f.corp {
+		evs, err := h.store.Events(ctx, f.key, after, h.cfg.Batch)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Frame, 0, len(evs))
+		for i := range evs {
+			out = append(out, eventFrameOf(&evs[i]))
+		}
+		return out, nil
+	}
+	ms, err := h.store.Messages(ctx, f.key, ding.MessageQuery{After: after, Limit: h.cfg.Batch})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Frame, 0, len(ms))
+	for i := range ms {
+		out = append(out, MessageFrame(&ms[i]))
+	}
+	return out, nil
+}
