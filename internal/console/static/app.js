@@ -157,7 +157,8 @@ function renderBody(m) {
   const x = o[m.msgtype] || {};
   switch (m.msgtype) {
     case 'text': return h('div', { class: 'bubble' }, String(x.content || ''));
-    case 'markdown': return h('div', { class: 'bubble' }, x.title ? h('div', { class: 'muted' }, x.title) : null, markdown(x.text || ''));
+    // the title is what notifications show; the bubble shows the text
+    case 'markdown': return h('div', { class: 'bubble', title: x.title || '' }, markdown(x.text || ''));
     case 'image': return h('div', { class: 'bubble' }, mediaImage(x.media_id));
     case 'file': return h('div', { class: 'bubble' }, '📎 File ', mediaEntry(x.media_id || 'file', x.media_id));
     case 'voice': return h('div', { class: 'bubble' }, '🎤 Voice ' + (x.duration || '?') + ' s ', mediaEntry('play', x.media_id));
@@ -320,6 +321,10 @@ async function adminRoute(parts) {
   return groupsPage(parts[1], parts[2]);
 }
 
+function kv(rows) {
+  return h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
 function copyBlock(text) {
   return h('div', {}, h('pre', {}, text), h('button', { type: 'button', class: 'secondary', onclick: async () => {
     try { await navigator.clipboard.writeText(text); toast('Copied'); } catch (e) { toast('Select the text and copy it'); }
@@ -433,11 +438,12 @@ async function groupDetail(el, chatid) {
     toast('Disbanded'); route();
   } }, 'Disband group');
   el.replaceChildren(h('section', { class: 'card' }, h('h2', { id: 'group-title' }, g.name),
-    h('div', { class: 'kv' }, 'chatid', h('code', {}, g.chatid), 'openConversationId', h('code', {}, g.openConversationId),
-      'owner', h('code', {}, g.owner), 'tag', g.conversationTag === 2 ? '企业群 (2)' : '普通群 (' + g.conversationTag + ')',
-      'settings', 'history ' + s.ShowHistoryType + ' · searchable ' + s.Searchable + ' · validation ' + s.ValidationType +
-        ' · @all ' + s.MentionAllAuthority + ' · management ' + s.ManagementType + ' · muted ' + s.ChatBannedType,
-      'created', fmtTime(g.createdAt) + ' by ' + g.creatorApp),
+    kv([['chatid', h('code', {}, g.chatid)], ['openConversationId', h('code', {}, g.openConversationId)],
+      ['owner', h('code', {}, (names[g.owner] ? names[g.owner] + ' ' : '') + g.owner)],
+      ['tag', g.conversationTag === 2 ? '企业群 internal (2)' : '普通群 ordinary (' + g.conversationTag + ')'],
+      ['settings', 'showHistoryType ' + s.ShowHistoryType + ' · searchable ' + s.Searchable + ' · validationType ' + s.ValidationType +
+        ' · mentionAllAuthority ' + s.MentionAllAuthority + ' · managementType ' + s.ManagementType + ' · chatBannedType ' + s.ChatBannedType],
+      ['created', fmtTime(g.createdAt) + ' by ' + g.creatorApp]]),
     h('details', {}, h('summary', {}, 'Members (' + dir.members.length + '), robots (' + dir.robots.length + ')'), members,
       dir.robots.length ? h('p', {}, 'Robots: ' + dir.robots.map((r) => r.name + ' (' + r.robotCode + ')').join(', ')) : null),
     h('div', { class: 'row' }, disband)), tl.el);
