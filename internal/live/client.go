@@ -28,8 +28,10 @@ type Client struct {
 
 	mu      sync.Mutex
 	groups  map[string]int64 // chatid → last Seq sent
-	events  int64            // last event Seq sent
-	reads   [][]byte         // read frames waiting
+	feeds   map[string]*feed // chatid → its feed
+	corp    *feed
+	events  int64    // last event Seq sent
+	reads   [][]byte // read frames waiting
 	tooSlow bool
 	wake    chan struct{}
 }
@@ -169,7 +171,7 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &Client{hub: h, corpID: corpID, userID: userID, admin: userID == "", groups: map[string]int64{}, events: evHead, wake: make(chan struct{}, 1)}
+	c := &Client{hub: h, corpID: corpID, userID: userID, admin: userID == "", groups: map[string]int64{}, feeds: map[string]*feed{}, events: evHead, wake: make(chan struct{}, 1)}
 	if from.Events != nil && *from.Events >= 0 && *from.Events < evHead {
 		c.events = *from.Events
 	}
@@ -188,9 +190,12 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 		}
 		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: read})
 	}
-	h.watch(h.corps, corpID, true, evHead, c)
+	c.corp = h.watch(h.corps, corpID, true, evHead, c)
 	for _, id := range ids {
-		h.watch(h.groups, id, false, heads[id], c)
+		f := h.watch(h.groups, id, false, heads[id], c)
+		c.mu.Lock()
+		c.feeds[id] = f
+		c.mu.Unlock()
 	}
 	c.poke()
 	b, _ := json.Marshal(hello)
@@ -253,6 +258,7 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	reads := c.reads
 	c.reads = nil
 	cursors := maps.Clone(c.groups)
+	feeds := maps.Clone(c.feeds)
 	evAt := c.events
 	c.mu.Unlock()
 	if slow {
@@ -260,8 +266,12 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	}
 	more := false
 	for id, at := range cursors {
-		f, head := h.feedOf(h.groups, id)
-		if f == nil || head <= at {
+		f := feeds[id]
+		if f == nil {
+			continue
+		}
+		head := f.head.Load()
+		if head <= at {
 			continue
 		}
 		if head-at > h.cfg.MaxLag {
@@ -284,7 +294,7 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 		}
 		c.mu.Unlock()
 	}
-	if f, head := h.feedOf(h.corps, c.corpID); f != nil && head > evAt {
+	if f, head := c.corp, c.corp.head.Load(); head > evAt {
 		if head-evAt > h.cfg.MaxLag {
 			return nil, ErrTooSlow
 		}
@@ -361,10 +371,11 @@ func (c *Client) join(ctx context.Context, chatID string, created bool) error {
 		}
 		at = seqs[chatID]
 	}
+	f := c.hub.watch(c.hub.groups, chatID, false, at, c)
 	c.mu.Lock()
 	c.groups[chatID] = at
+	c.feeds[chatID] = f
 	c.mu.Unlock()
-	c.hub.watch(c.hub.groups, chatID, false, at, c)
 	c.hub.Poke()
 	return nil
 }
@@ -372,6 +383,7 @@ func (c *Client) join(ctx context.Context, chatID string, created bool) error {
 func (c *Client) leave(chatID string) {
 	c.mu.Lock()
 	delete(c.groups, chatID)
+	delete(c.feeds, chatID)
 	c.mu.Unlock()
 	c.hub.unwatch(c.hub.groups, chatID, c)
 }

@@ -12,11 +12,13 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -47,13 +49,22 @@ type Hub struct {
 
 // feed is one group's messages or one corp's events: the newest sequence
 // number known, a window of recent encoded frames, the clients watching.
+// Clients read the head and the window without a lock: both are replaced,
+// never changed in place.
 type feed struct {
-	key    string
-	corp   bool
-	head   int64
-	subs   map[*Client]struct{}
-	fetch  sync.Mutex // one store read at a time per feed
-	window []Frame    // contiguous by Seq, newest last
+	key   string
+	corp  bool
+	head  atomic.Int64
+	subs  atomic.Pointer[[]*Client] // copy on write, under Hub.mu
+	fetch sync.Mutex                // one store read at a time per feed
+	win   atomic.Pointer[[]Frame]   // contiguous by Seq, newest last
+}
+
+func (f *feed) window() []Frame {
+	if w := f.win.Load(); w != nil {
+		return *w
+	}
+	return nil
 }
 
 // Frame is one encoded server message and the sequence number it carries.
@@ -126,14 +137,24 @@ func (h *Hub) poll(ctx context.Context) {
 // advance moves a feed's head and wakes its clients.
 func (h *Hub) advance(m map[string]*feed, key string, seq int64) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	f := m[key]
-	if f == nil || seq <= f.head {
+	h.mu.Unlock()
+	if f == nil {
 		return
 	}
-	f.head = seq
-	for c := range f.subs {
-		c.poke()
+	for {
+		cur := f.head.Load()
+		if seq <= cur {
+			return
+		}
+		if f.head.CompareAndSwap(cur, seq) {
+			break
+		}
+	}
+	if subs := f.subs.Load(); subs != nil {
+		for _, c := range *subs {
+			c.poke()
+		}
 	}
 }
 
@@ -150,53 +171,59 @@ func (h *Hub) committed(chatID string, seq int64) { h.advance(h.groups, chatID, 
 
 // read is called after this node moved a read mark.
 func (h *Hub) read(chatID, userID string, seq int64) {
-	b, _ := json.Marshal(readFrame{Type: "read", ChatID: chatID, UserID: userID, Seq: seq})
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	f := h.groups[chatID]
+	h.mu.Unlock()
 	if f == nil {
 		return
 	}
-	for c := range f.subs {
-		c.addRead(b)
+	b, _ := json.Marshal(readFrame{Type: "read", ChatID: chatID, UserID: userID, Seq: seq})
+	if subs := f.subs.Load(); subs != nil {
+		for _, c := range *subs {
+			c.addRead(b)
+		}
 	}
 }
 
 // watch subscribes c to a feed, creating it with head when new.
-func (h *Hub) watch(m map[string]*feed, key string, corp bool, head int64, c *Client) {
+func (h *Hub) watch(m map[string]*feed, key string, corp bool, head int64, c *Client) *feed {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	f := m[key]
 	if f == nil {
-		f = &feed{key: key, corp: corp, head: head, subs: map[*Client]struct{}{}}
+		f = &feed{key: key, corp: corp}
 		m[key] = f
 	}
-	f.head = max(f.head, head)
-	f.subs[c] = struct{}{}
+	if head > f.head.Load() {
+		f.head.Store(head)
+	}
+	var subs []*Client
+	if old := f.subs.Load(); old != nil {
+		subs = slices.Clone(*old)
+	}
+	subs = append(subs, c)
+	f.subs.Store(&subs)
+	return f
 }
 
 func (h *Hub) unwatch(m map[string]*feed, key string, c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if f := m[key]; f != nil {
-		delete(f.subs, c)
-		if len(f.subs) == 0 {
-			delete(m, key)
-		}
-	}
-}
-
-func (h *Hub) feedOf(m map[string]*feed, key string) (*feed, int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	f := m[key]
 	if f == nil {
-		return nil, 0
+		return
 	}
-	return f, f.head
+	var subs []*Client
+	if old := f.subs.Load(); old != nil {
+		subs = slices.DeleteFunc(slices.Clone(*old), func(x *Client) bool { return x == c })
+	}
+	f.subs.Store(&subs)
+	if len(subs) == 0 {
+		delete(m, key)
+	}
 }
 
-// Watching is how many clients are connected and how many groups they watch.
+// Watching is how many groups and corps the connected clients watch.
 func (h *Hub) Watching() (groups, corps int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -205,51 +232,52 @@ func (h *Hub) Watching() (groups, corps int) {
 
 // since returns the frames of f after seq, at most Batch: from the shared
 // window when it reaches head, else read from the store once for every
-// client asking at the same time.
+// client asking at the same time. The slice returned is not to be changed.
 func (h *Hub) since(ctx context.Context, f *feed, after, head int64) ([]Frame, error) {
-	f.fetch.Lock()
-	defer f.fetch.Unlock()
-	if out, ok := f.cut(after, h.cfg.Batch); ok && (len(out) == h.cfg.Batch || f.newest() >= head) {
+	if out, ok := h.cut(f.window(), after, head); ok {
 		return out, nil
 	}
-	if n := len(f.window); n > 0 && f.window[0].Seq <= after+1 && f.window[n-1].Seq >= after {
+	f.fetch.Lock()
+	defer f.fetch.Unlock()
+	w := f.window()
+	if out, ok := h.cut(w, after, head); ok { // another client fetched meanwhile
+		return out, nil
+	}
+	if n := len(w); n > 0 && w[0].Seq <= after+1 && w[n-1].Seq >= after {
 		// the client is inside the window: extend it
-		got, err := h.load(ctx, f, f.window[n-1].Seq)
+		got, err := h.load(ctx, f, w[n-1].Seq)
 		if err != nil {
 			return nil, err
 		}
-		f.window = append(f.window, got...)
-		if n := len(f.window) - h.cfg.Window; n > 0 {
-			f.window = slices.Delete(f.window, 0, n)
-		}
-		out, _ := f.cut(after, h.cfg.Batch)
+		nw := make([]Frame, 0, min(n+len(got), h.cfg.Window))
+		nw = append(nw, w[max(0, n+len(got)-h.cfg.Window):]...)
+		nw = append(nw, got...)
+		f.win.Store(&nw)
+		out, _ := h.cut(nw, after, 0)
 		return out, nil
 	}
 	got, err := h.load(ctx, f, after)
 	if err != nil {
 		return nil, err
 	}
-	if len(got) > 0 && got[len(got)-1].Seq >= f.newest() {
-		f.window = slices.Clone(got)
+	if len(got) > 0 && (len(w) == 0 || got[len(got)-1].Seq >= w[len(w)-1].Seq) {
+		f.win.Store(&got)
 	}
 	return got, nil
 }
 
-func (f *feed) newest() int64 {
-	if len(f.window) == 0 {
-		return 0
-	}
-	return f.window[len(f.window)-1].Seq
-}
-
-// cut is the window's frames after seq, when the window starts at or
-// before seq+1.
-func (f *feed) cut(after int64, limit int) ([]Frame, bool) {
-	if len(f.window) == 0 || f.window[0].Seq > after+1 {
+// cut is w's frames after seq, at most Batch, when w starts at or before
+// seq+1 and holds either a full batch or everything up to head.
+func (h *Hub) cut(w []Frame, after, head int64) ([]Frame, bool) {
+	if len(w) == 0 || w[0].Seq > after+1 {
 		return nil, false
 	}
-	i, _ := slices.BinarySearchFunc(f.window, after+1, func(fr Frame, s int64) int { return int(fr.Seq - s) })
-	return slices.Clone(f.window[i:min(len(f.window), i+limit)]), true
+	i, _ := slices.BinarySearchFunc(w, after+1, func(fr Frame, s int64) int { return cmp.Compare(fr.Seq, s) })
+	out := w[i:min(len(w), i+h.cfg.Batch)]
+	if len(out) < h.cfg.Batch && w[len(w)-1].Seq < head {
+		return nil, false
+	}
+	return out, true
 }
 
 // load reads a feed's entries after seq from the store and encodes them.
