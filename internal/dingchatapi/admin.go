@@ -34,7 +34,7 @@ type okResponse struct {
 }
 
 func (a *API) adminDisband(r *http.Request) (any, error) {
-	if err := a.svc.DisbandGroup(r.Context(), service.Actor{CorpID: r.PathValue("corpid")}, r.PathValue("chatid")); err != nil {
+	if err := a.svc.DisbandGroup(r.Context(), service.AdminActor(r.PathValue("corpid")), r.PathValue("chatid")); err != nil {
 		return nil, err
 	}
 	return okResponse{OK: true}, nil

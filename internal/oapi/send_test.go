@@ -416,7 +416,7 @@ func TestChatSendGolden(t *testing.T) {
 			}},
 		sendErr("conversationTag 0 group", "ordinary_group", "34015", sendWrapped(text), ordinaryGroup),
 		sendErr("disbanded group", "disbanded_group", "34013", sendWrapped(text), group, func(e *servertest.Env) {
-			if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+			if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 				e.T.Fatal(err)
 			}
 		}),

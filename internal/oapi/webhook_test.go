@@ -66,7 +66,7 @@ func flood(e *servertest.Env) {
 
 func disband(e *servertest.Env) {
 	e.T.Helper()
-	if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+	if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 		e.T.Fatal(err)
 	}
 }
