@@ -15,6 +15,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -25,13 +26,16 @@ import (
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
 type Main struct {
-	Config     config.Config
-	Store      ding.Store
-	Service    *service.Service
-	Server     *server.Server
-	log        *slog.Logger
-	stdout     io.Writer
-	adminToken string
+	Config  config.Config
+	Store   ding.Store
+	Service *service.Service
+	Server  *server.Server
+	log     *slog.Logger
+	stdout  io.Writer
+	admin   service.AdminSecret
+	// demoCorp is the demo corp when this start created it: its secrets
+	// were minted now and may be shown once.
+	demoCorp string
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -68,11 +72,11 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.adminToken, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
+	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash)), log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -106,7 +110,8 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if created {
+		if created != "" {
+			m.demoCorp = created
 			m.log.Info("created the demo organisation")
 		}
 	}
@@ -136,7 +141,14 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
-	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
+	switch {
+	case m.admin.Minted != "":
+		fmt.Fprintf(w, "  admin token: %s\n    (minted now and kept only as a hash: this is the one time it is shown;\n     set --admin-token-file to choose your own)\n", m.admin.Minted)
+	case m.admin.Configured:
+		fmt.Fprintf(w, "  admin token: as configured\n")
+	default:
+		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)
@@ -144,20 +156,31 @@ func (m *Main) banner(ctx context.Context) {
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
+		// secrets are shown in full only when minted by this start (the
+		// demo organisation it created) or when asked for
+		show := m.Config.ShowSecrets || s.Corp.ID == m.demoCorp
 		var first *ding.App
 		for i, a := range s.Apps {
 			if a.SuiteKey != "" {
 				fmt.Fprintf(w, "  ISV app of suite %s  agentId %d (tokens via /service/get_corp_token)\n", a.SuiteKey, a.AgentID)
 				continue
 			}
-			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+			secret := a.Secret
+			if !show {
+				secret = httpx.Mask(a.Secret) + " (--show-secrets prints it)"
+			}
+			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, secret)
 			if first == nil {
 				first = &s.Apps[i]
 			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
 		if first != nil {
-			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
+			secret := "APPSECRET"
+			if show {
+				secret = first.Secret
+			}
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, secret)
 		}
 	}
 }

@@ -29,7 +29,7 @@ var bearer = map[string]string{"Authorization": "Bearer {{member}}"}
 func as(user string) func(e *servertest.Env) {
 	return func(e *servertest.Env) {
 		e.T.Helper()
-		tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+		tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user, 0)
 		if err != nil {
 			e.T.Fatalf("IssueMemberToken(%s): %v", user, err)
 		}

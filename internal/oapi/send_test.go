@@ -120,7 +120,7 @@ func memberToken(e *servertest.Env, user string) string {
 	if tok, ok := e.Vars[key]; ok {
 		return tok
 	}
-	tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+	tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user, 0)
 	if err != nil {
 		e.T.Fatalf("IssueMemberToken(%s): %v", user, err)
 	}

@@ -14,7 +14,7 @@ import (
 // member signs in as a staff member through a freshly issued member token.
 func (e *env) member(userID string) *service.MemberCaller {
 	e.t.Helper()
-	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, userID)
+	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, userID, 0)
 	if err != nil {
 		e.t.Fatalf("IssueMemberToken(%s): %v", userID, err)
 	}
@@ -46,11 +46,11 @@ func seqs(ms []ding.Message) string {
 func TestMemberTokens(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan")
+	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan")
+	again, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestMemberTokens(t *testing.T) {
 		{"corp missing", "", "zhangsan", ding.Invalid, ding.ReasonMissingParam},
 		{"user missing", dingtest.CorpID, "", ding.Invalid, ding.ReasonMissingParam},
 	} {
-		_, err := e.svc.IssueMemberToken(bg, c.corp, c.user)
+		_, err := e.svc.IssueMemberToken(bg, c.corp, c.user, 0)
 		wantErr(t, err, c.kind, c.reason, c.name)
 	}
 	_, err = e.svc.AuthenticateMember(bg, "")
@@ -94,15 +94,23 @@ func TestMemberTokens(t *testing.T) {
 func TestAdminToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if got, err := e.svc.AdminToken(bg, "configured"); err != nil || got != "configured" {
-		t.Fatalf("AdminToken(configured) = %q, %v", got, err)
+	const configured = "configured-admin-token"
+	if got, err := e.svc.AdminToken(bg, configured); err != nil || got.Hash != ding.SecretHash(configured) || !got.Configured || got.Minted != "" {
+		t.Fatalf("AdminToken(configured) = %+v, %v", got, err)
+	}
+	if _, err := e.svc.AdminToken(bg, "short"); !ding.IsKind(err, ding.Invalid) {
+		t.Fatalf("AdminToken(short) = %v, want Invalid", err)
 	}
 	first, err := e.svc.AdminToken(bg, "")
-	if err != nil || !strings.HasPrefix(first, "adm") {
-		t.Fatalf("AdminToken() = %q, %v", first, err)
+	if err != nil || !strings.HasPrefix(first.Minted, "adm") || first.Hash != ding.SecretHash(first.Minted) {
+		t.Fatalf("AdminToken() = %+v, %v", first, err)
 	}
-	if again, err := e.svc.AdminToken(bg, ""); err != nil || again != first {
-		t.Fatalf("second AdminToken() = %q, %v; want the kept %q", again, err, first)
+	// kept as its hash: a later start checks requests against it but cannot show it
+	if again, err := e.svc.AdminToken(bg, ""); err != nil || again.Hash != first.Hash || again.Minted != "" {
+		t.Fatalf("second AdminToken() = %+v, %v; want the kept hash %q and nothing to show", again, err, first.Hash)
+	}
+	if v, err := e.st.Setting(bg, "admin_token_hash", "unset"); err != nil || v != first.Hash || strings.Contains(v, first.Minted) {
+		t.Fatalf("stored admin token = %q, %v; want only its hash", v, err)
 	}
 }
 
