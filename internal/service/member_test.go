@@ -337,3 +337,75 @@ func TestMemberMessagesRecalled(t *testing.T) {
 		t.Fatalf("messages after a recall = %+v", ms)
 	}
 }
+
+// Member tokens expire, can be revoked, and are kept only as hashes.
+func TestMemberTokenExpiryAndRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	short, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.MemberToken(bg, short.Value); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds a member token by its plaintext: %v", err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, short.Value); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	e.clock.Advance(time.Minute)
+	_, err = e.svc.AuthenticateMember(bg, short.Value)
+	wantErr(t, err, ding.Unauthenticated, ding.ReasonTokenExpired, "expired member token")
+
+	for _, ttl := range []time.Duration{time.Second, service.MaxMemberTokenTTL + time.Second, -time.Minute} {
+		if _, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", ttl); !ding.IsKind(err, ding.Invalid) {
+			t.Errorf("IssueMemberToken(ttl %v) = %v, want Invalid", ttl, err)
+		}
+	}
+
+	tokA, _ := e.svc.IssueMemberToken(bg, dingtest.CorpID, "lisi", 0)
+	tokB, _ := e.svc.IssueMemberToken(bg, dingtest.CorpID, "lisi", 0)
+	if n, err := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", tokA.Value); err != nil || n != 1 {
+		t.Fatalf("revoke one = %d, %v", n, err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokA.Value); !ding.IsKind(err, ding.Unauthenticated) {
+		t.Fatalf("revoked token still works: %v", err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokB.Value); err != nil {
+		t.Fatalf("the other token was revoked too: %v", err)
+	}
+	if n, err := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", ""); err != nil || n < 1 {
+		t.Fatalf("revoke all = %d, %v", n, err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokB.Value); !ding.IsKind(err, ding.Unauthenticated) {
+		t.Fatalf("token survives revoke-all: %v", err)
+	}
+	// another user's token cannot be revoked in lisi's name
+	if n, _ := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", short.Value); n != 0 {
+		t.Fatalf("revoked zhangsan's token through lisi")
+	}
+}
+
+// Within its validity gettoken returns the same token though the store
+// keeps only its hash; a changed secret mints a new one.
+func TestAccessTokenRenewedFromHash(t *testing.T) {
+	t.Parallel()
+	st := dingtest.OpenStore(t)
+	if err := st.ApplyOrg(bg, dingtest.Org()); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(st, nil, nil) // random ids: the real derivation
+	first, err := svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil || again.Value != first.Value {
+		t.Fatalf("second gettoken = %+v, %v; want %q", again, err, first.Value)
+	}
+	if _, err := st.Token(bg, first.Value); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds an access token by its plaintext: %v", err)
+	}
+	if c, err := svc.Authenticate(bg, first.Value); err != nil || c.App.Key != dingtest.AppKey {
+		t.Fatalf("Authenticate = %v, %v", c, err)
+	}
+}
