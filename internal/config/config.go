@@ -29,6 +29,9 @@ type Config struct {
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
 	AdminTokenFile  string        // file holding AdminToken, so it stays out of ps and the environment
 	ShowSecrets     bool          // print app secrets in the banner even when this start did not mint them
+	// CallbackDenyPrivate refuses loopback and private callback URLs (71013),
+	// as DingTalk does; off by default so test receivers on 127.0.0.1 work.
+	CallbackDenyPrivate bool
 }
 
 // MinSecretLen is the shortest admin token accepted: it is kept only as a
@@ -91,10 +94,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file whose first line is the admin token (env DINGCHAT_ADMIN_TOKEN_FILE)")
 	fs.BoolVar(&c.ShowSecrets, "show-secrets", c.ShowSecrets, "print every app secret in the start-up banner, not only freshly minted ones (env DINGCHAT_SHOW_SECRETS)")
+	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "callback-deny-private"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -140,16 +144,26 @@ func (c Config) Validate() error {
 		return errors.New("data directory must not be empty")
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
-		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", c.DBName())
+		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", typed(c.DB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
 	if c.ShutdownTimeout <= 0 {
-		return errors.New("shutdown timeout must be positive")
+		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < MinSecretLen {
 		return fmt.Errorf("admin token: at least %d characters, got %d", MinSecretLen, len(c.AdminToken))
 	}
 	return nil
+}
+
+// typed is a value as the user typed it, with any password in it hidden.
+func typed(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return v
 }
