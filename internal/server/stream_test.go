@@ -272,4 +272,3 @@ func TestStreamSlowClient(t *testing.T) {
 		t.Fatalf("a client that never reads is still connected")
 	}
 }
-
