@@ -272,3 +272,75 @@ func TestStreamSlowClient(t *testing.T) {
 		t.Fatalf("a client that never reads is still connected")
 	}
 }
+
+// A lost ACK (the Go SDK drops some when two frames arrive together) and an
+// ACK for a frame nobody sent change nothing: the event comes again, with
+// the same eventId, once the ACK timeout has passed.
+func TestStreamLostAck(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond, AckTimeout: 200 * time.Millisecond})
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{"messageId":"nobody-sent-this"},"message":"OK","data":""}`))
+	g := e.Group("丢ACK群", "manager4220", "zhangsan")
+	e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"丢了ACK"}`, g.ChatID))
+	read := func() (map[string]string, string) {
+		t.Helper()
+		for {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			_, raw, err := c.Read(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			var f struct {
+				Type    string
+				Headers map[string]string
+				Data    string
+			}
+			json.Unmarshal(raw, &f)
+			if f.Type == "EVENT" && f.Headers["eventType"] == ding.EventChatUpdateTitle {
+				return f.Headers, f.Data
+			}
+			if f.Type == "EVENT" { // acknowledge the others
+				ack, _ := json.Marshal(map[string]any{"code": 200, "headers": map[string]string{"messageId": f.Headers["messageId"]}, "data": ""})
+				c.Write(t.Context(), websocket.MessageText, ack)
+			}
+		}
+	}
+	first, _ := read() // not acknowledged
+	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
+	e.Clock.Advance(events.Retries[0])
+	second, data := read()
+	if second["eventId"] != first["eventId"] || second["messageId"] == first["messageId"] || !strings.Contains(data, "丢了ACK") {
+		t.Fatalf("redelivery %v after %v", second, first)
+	}
+	if second["topic"] != "*" || second["contentType"] != "application/json" || second["time"] == "" || second["eventBornTime"] == "" {
+		t.Fatalf("frame headers %v", second)
+	}
+}
+
+// An oversized frame closes the connection with 1009.
+func TestStreamOversizedFrame(t *testing.T) {
+	e := servertest.New(t)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{},"data":"`+strings.Repeat("x", 128<<10)+`"}`))
+	_, _, err = c.Read(t.Context())
+	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("after a 128 KiB frame: %v, want close 1009", err)
+	}
+}
