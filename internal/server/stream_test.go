@@ -315,7 +315,7 @@ func TestStreamLostAck(t *testing.T) {
 			}
 		}
 	}
-	first, _ := read() // not acknowledged
+	first, _ := read()                 // not acknowledged
 	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
 	e.Clock.Advance(events.Retries[0])
 	second, data := read()
