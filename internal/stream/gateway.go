@@ -67,6 +67,14 @@ func New(svc *service.Service, log *slog.Logger, opts Options) *Gateway {
 	return &Gateway{svc: svc, log: log, opts: opts, conns: map[string][]*conn{}}
 }
 
+// SetPingEvery changes how often connections opened from now on get a
+// SYSTEM ping.
+func (g *Gateway) SetPingEvery(d time.Duration) {
+	g.mu.Lock()
+	g.opts.PingEvery = d
+	g.mu.Unlock()
+}
+
 // Register mounts the WebSocket endpoint.
 func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+Path, g.connect)
@@ -223,7 +231,10 @@ func (c *conn) readLoop(ctx context.Context) {
 }
 
 func (c *conn) writeLoop(ctx context.Context) {
-	ping := time.NewTicker(c.g.opts.PingEvery)
+	c.g.mu.Lock()
+	every := c.g.opts.PingEvery
+	c.g.mu.Unlock()
+	ping := time.NewTicker(every)
 	defer ping.Stop()
 	for {
 		select {
