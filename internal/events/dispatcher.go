@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ type Dispatcher struct {
 	running map[string]context.CancelFunc // by consumer + "\x00" + corp
 	heads   map[string]*head              // by corp
 	unions  map[string]string             // corp + "\x00" + userid → unionId
+	bizs    map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -122,7 +124,7 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
-		heads: map[string]*head{}, unions: map[string]string{}, wake: make(chan struct{}, 1)}
+		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
 }
 
 // SetStreamHub gives the dispatcher this node's Stream connections: it
@@ -388,8 +390,27 @@ func (d *Dispatcher) unionID(ctx context.Context, corp, user string) string {
 }
 
 // Biz is the event's camelCase business object with the operator's and
-// the users' union ids, as DingTalk's pushes carry them.
+// the users' union ids, as DingTalk's pushes carry them. Every consumer of
+// an event reads the same one, built once; callers must not change it.
 func (d *Dispatcher) Biz(ctx context.Context, ev *ding.Event) map[string]any {
+	k := ev.CorpID + "\x00" + strconv.FormatInt(ev.Seq, 10)
+	d.mu.Lock()
+	biz, ok := d.bizs[k]
+	d.mu.Unlock()
+	if ok {
+		return biz
+	}
+	biz = d.biz(ctx, ev)
+	d.mu.Lock()
+	if len(d.bizs) >= 4096 {
+		clear(d.bizs)
+	}
+	d.bizs[k] = biz
+	d.mu.Unlock()
+	return biz
+}
+
+func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 	biz := map[string]any{}
 	if len(ev.Data) > 0 {
 		json.Unmarshal(ev.Data, &biz)
