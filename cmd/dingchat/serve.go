@@ -86,7 +86,11 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 				m.Dispatcher.Refresh()
 			}
 		}))
-	m.Gateway = stream.New(m.Service, log, stream.Options{})
+	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Refresh()
+		}
+	}})
 	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
 	m.Dispatcher.SetStreamHub(m.Gateway)
 	if err := m.applyOrg(context.Background()); err != nil {

@@ -33,6 +33,9 @@ type Options struct {
 	QueueFrames  int           // frames waiting to be written to one connection before it is closed as too slow (256)
 	MaxFrame     int64         // largest frame a client may send (64 KiB)
 	DisconnectIn time.Duration // how long clients have to leave after a SYSTEM disconnect (2 s)
+	// OnConnect is told of each new connection, so delivery to it starts
+	// at once rather than at the dispatcher's next look.
+	OnConnect func(clientID string)
 }
 
 // Gateway holds this node's Stream connections.
@@ -161,6 +164,9 @@ func (g *Gateway) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	defer g.remove(c)
 	g.log.Info("stream connected", "client", client.ClientID, "ua", client.UA)
+	if g.opts.OnConnect != nil {
+		g.opts.OnConnect(client.ClientID)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	go c.writeLoop(ctx)
