@@ -61,7 +61,7 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
-	// Ping reports whether the store is usable.
+	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -42,7 +42,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	legacy.Register(mux)
 	v1.Register(mux)
 	dingchatapi.New(svc, log, o.adminToken).Register(mux)
-	mux.HandleFunc("GET /_dingchat/health", health(svc))
+	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
 			httpx.WriteJSON(w, http.StatusNotFound, httpx.ContentTypeV1, struct {
@@ -59,18 +59,6 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		legacy.NotFound(w, r)
 	})
 	return httpx.Middleware(log, svc.IDs().RequestID, mux)
-}
-
-func health(svc *service.Service) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := svc.Store().Ping(ctx); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
-			return
-		}
-		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, map[string]string{"status": "ok"})
-	}
 }
 
 // Server is an HTTP server with a graceful stop.
