@@ -1,11 +1,18 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/service"
@@ -69,4 +76,71 @@ func TestNodesStartTogetherWithOrgGroups(t *testing.T) {
 	for _, p := range nodes {
 		p.stop()
 	}
+}
+
+// A second SIGTERM during the grace period ends the process at once, and
+// what was acknowledged before is there after a restart.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	org := writeOrg(t, dir)
+	p := start(t, "--data", data, "--org", org, "--demo=false", "--shutdown-timeout", "60s")
+	token := getToken(t, p.Base, appKey, appSecret)
+	var created createBody
+	legacy(t, http.MethodPost, p.Base+"/chat/create?access_token="+url.QueryEscape(token),
+		map[string]any{"name": "信号前的群", "owner": "manager4220", "useridlist": []string{"manager4220"}}, &created)
+	if created.Errcode != 0 {
+		t.Fatalf("chat/create: %+v", created)
+	}
+	// a request that never completes holds the graceful stop open
+	conn, err := net.Dial("tcp", p.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	io.WriteString(conn, "GET /_dingchat/health HTTP/1.1\r\nHost: "+p.Host+"\r\n\r\n")
+	if resp, err := http.ReadResponse(br, nil); err != nil {
+		t.Fatalf("health on the connection: %v", err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	io.WriteString(conn, "POST /chat/create?access_token="+url.QueryEscape(token)+" HTTP/1.1\r\nHost: "+p.Host+
+		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	time.Sleep(500 * time.Millisecond) // until the server has read the headers
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.errb.String(), "shutting down") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown logged after SIGTERM; stderr:\n%s", p.errb)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-p.done:
+		t.Fatalf("dingchat exited (%v) with a request in flight after one signal", p.waitEr)
+	case <-time.After(200 * time.Millisecond):
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("dingchat still running 5s after the second SIGTERM (grace period 60s)")
+	}
+	if !strings.Contains(p.errb.String(), "second signal") {
+		t.Errorf("stderr does not say why it exited:\n%s", p.errb)
+	}
+	t.Logf("exited %v after the second signal", time.Since(sent).Round(time.Millisecond))
+	p = start(t, "--data", data, "--org", org, "--demo=false")
+	if info := chatGet(t, p.Base, token, created.ChatID); info.Name != "信号前的群" {
+		t.Errorf("group created before the signals = %+v", info)
+	}
+	p.stop()
 }

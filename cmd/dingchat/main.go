@@ -22,8 +22,19 @@ Usage:
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel() // the first signal starts the graceful stop
+		<-sigs
+		// an operator who asks twice wants out now; every acknowledged write
+		// is already committed, so nothing is lost by not waiting
+		fmt.Fprintln(os.Stderr, "dingchat: second signal: exiting without waiting for requests in flight")
+		os.Exit(1)
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
