@@ -15,6 +15,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -48,7 +49,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	}
-	log := slog.New(h)
+	// a failing disk fails every request alike: log a few, count the rest
+	log := slog.New(logx.RateLimit(h, slog.LevelWarn, 5, 10*time.Second))
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
