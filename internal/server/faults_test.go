@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -121,5 +123,45 @@ func TestHealthCachesTheProbe(t *testing.T) {
 	}
 	if n := st.pings.Load(); n != 1 {
 		t.Fatalf("20 health checks within %v probed the store %d times, want 1", time.Second, n)
+	}
+}
+
+// A client that half-closes its socket right after sending still gets its
+// write done and answered: the hang-up the server notices must not cancel a
+// write that has begun.
+func TestHalfClosedClientWriteCompletes(t *testing.T) {
+	t.Parallel()
+	e := servertest.New(t)
+	e.Group("半关闭群")
+	host := strings.TrimPrefix(e.URL, "http://")
+	tok := e.Expand("{{token}}")
+	const n = 30
+	for i := range n {
+		body := fmt.Sprintf(`{"chatid":"%s","msg":{"msgtype":"text","text":{"content":"half-close %d"}}}`, e.Vars["chatid"], i)
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /chat/send?access_token=%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+			tok, host, len(body), body)
+		conn.(*net.TCPConn).CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			conn.Close()
+			t.Fatalf("send %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), `{"errcode":0,`) {
+			t.Fatalf("send %d after half-close = %d %s, want success", i, resp.StatusCode, b)
+		}
+	}
+	msgs, err := e.Store.Messages(context.Background(), e.Vars["chatid"], ding.MessageQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != n {
+		t.Fatalf("timeline holds %d messages, want %d", len(msgs), n)
 	}
 }

@@ -58,7 +58,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, mux)
+	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(mux))
 }
 
 // Server is an HTTP server with a graceful stop.
