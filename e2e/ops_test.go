@@ -144,3 +144,36 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	p.stop()
 }
+
+// The running binary serves its metrics to the admin token, connections and
+// store commits included.
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := start(t, "--data", filepath.Join(dir, "data"), "--org", writeOrg(t, dir), "--demo=false", "--admin-token", "e2e-admin-token")
+	getToken(t, p.Base, appKey, appSecret)
+	req, _ := http.NewRequest(http.MethodGet, p.Base+"/_dingchat/metrics", nil)
+	req.Header.Set("Authorization", "Bearer e2e-admin-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics = %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{
+		`dingchat_http_connections{state="active"} 1`,
+		`dingchat_http_requests_total{code="0",route="/gettoken",status="200",surface="legacy"} 1`,
+		"dingchat_store_commit_batch_size_count ",
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	p.stop()
+}

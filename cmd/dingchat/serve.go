@@ -17,6 +17,7 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
@@ -26,10 +27,13 @@ import (
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
 type Main struct {
-	Config     config.Config
-	Store      ding.Store
-	Service    *service.Service
-	Server     *server.Server
+	Config  config.Config
+	Store   ding.Store
+	Service *service.Service
+	Server  *server.Server
+	// Metrics is served at /_dingchat/metrics; more collectors may be
+	// registered on Metrics.Registry before Run.
+	Metrics    *metrics.Metrics
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
@@ -74,11 +78,22 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	m.Metrics = metrics.New()
+	if o, ok := st.(commitObserver); ok {
+		o.ObserveCommits(m.Metrics.ObserveCommit)
+	}
+	handler := server.Handler(m.Service, log, server.WithAdminToken(m.adminToken), server.WithMetrics(m.Metrics))
+	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
 		st.Close()
 		return nil, err
 	}
+	m.Server.TrackConns(m.Metrics.ConnState)
 	return m, nil
+}
+
+// commitObserver is a store that reports its commits (both stores do).
+type commitObserver interface {
+	ObserveCommits(func(batch int, took time.Duration, err error))
 }
 
 // openStore opens the PostgreSQL database DB names, or else the SQLite file.

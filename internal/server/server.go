@@ -12,6 +12,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/v1api"
@@ -20,7 +21,14 @@ import (
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct {
+	adminToken string
+	metrics    *metrics.Metrics
+}
+
+// WithMetrics counts and times every request into m and serves m at
+// GET /_dingchat/metrics to the admin token's bearer.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -41,7 +49,13 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
-	dingchatapi.New(svc, log, o.adminToken).Register(mux)
+	dc := dingchatapi.New(svc, log, o.adminToken)
+	dc.Register(mux)
+	var routed http.Handler = mux
+	if o.metrics != nil {
+		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
+		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
+	}
 	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
@@ -58,7 +72,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(mux))
+	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(routed))
 }
 
 // Server is an HTTP server with a graceful stop.
@@ -82,6 +96,10 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}, nil
 }
+
+// TrackConns has f told of every connection's state changes (see
+// http.Server.ConnState); call it before Serve.
+func (s *Server) TrackConns(f func(net.Conn, http.ConnState)) { s.http.ConnState = f }
 
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
