@@ -15,6 +15,7 @@ const usage = `dingchat serves DingTalk's group conversation API.
 Usage:
   dingchat serve [flags]   start the server (dingchat serve -h lists the flags)
   dingchat bench [flags]   drive a running server and report throughput and latency
+  dingchat soak [flags]    drive a running server for a long time at a bounded rate; sample its memory
   dingchat version         print the version
 `
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "soak":
+		return runSoak(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dingchat", version)
 		return 0
