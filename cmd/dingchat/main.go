@@ -15,6 +15,8 @@ const usage = `dingchat serves DingTalk's group conversation API.
 Usage:
   dingchat serve [flags]   start the server (dingchat serve -h lists the flags)
   dingchat bench [flags]   drive a running server and report throughput and latency
+  dingchat backup --to FILE [--data DIR]     copy a running SQLite store and its blobs into one archive
+  dingchat restore --from FILE [--data DIR] put an archive back into an empty data directory
   dingchat soak [flags]    drive a running server for a long time at a bounded rate; sample its memory
   dingchat version         print the version
 `
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "soak":
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case "version":
