@@ -17,6 +17,7 @@ Usage:
   dingchat bench [flags]   drive a running server and report throughput and latency
   dingchat backup --to FILE [--data DIR]     copy a running SQLite store and its blobs into one archive
   dingchat restore --from FILE [--data DIR] put an archive back into an empty data directory
+  dingchat migrate --from sqlite:PATH --to postgres://…   move a stopped SQLite store into an empty PostgreSQL schema
   dingchat soak [flags]    drive a running server for a long time at a bounded rate; sample its memory
   dingchat version         print the version
 `
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "soak":
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case "version":
