@@ -24,13 +24,15 @@ type health struct {
 	err error
 }
 
-// failer is a store that knows it has stopped accepting writes (SQLite after
-// a failed commit): asking is free, so it is asked every time.
-type failer interface{ Failed() error }
+// failer is a store that knows when writes fail: SQLite after a failed
+// commit, PostgreSQL when a write could not reach the database moments ago.
+// Asking is free, so it is asked every time, and an outage shorter than the
+// probe's cache still shows.
+type failer interface{ WriteFailure() error }
 
 func (h *health) check() error {
 	if f, ok := h.svc.Store().(failer); ok {
-		if err := f.Failed(); err != nil {
+		if err := f.WriteFailure(); err != nil {
 			return err
 		}
 	}

@@ -61,6 +61,26 @@ type Store struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
+	lastFail  atomic.Pointer[failure]
+}
+
+// failure is a write that could not reach the database.
+type failure struct {
+	at  time.Time
+	err error
+}
+
+// recentFailure is how long a write failure counts as the store's state.
+const recentFailure = time.Second
+
+// WriteFailure is the error of a write that failed for want of the database
+// within the last second, nil otherwise: PostgreSQL recovers by itself, so
+// this is the store's recent past, not a verdict.
+func (s *Store) WriteFailure() error {
+	if f := s.lastFail.Load(); f != nil && time.Since(f.at) < recentFailure {
+		return f.err
+	}
+	return nil
 }
 
 // ObserveCommits has f called after each write transaction with 1 (one
@@ -239,10 +259,15 @@ func (t *txn) commit(ctx context.Context, b *pgx.Batch) error {
 // fn ends with t.commit, or returns without writing (the transaction is then
 // rolled back). Errors are translated; what names the subject.
 func (s *Store) tx(ctx context.Context, what string, fn func(t *txn) error) (err error) {
-	if f := s.observe.Load(); f != nil {
-		start := time.Now()
-		defer func() { (*f)(1, time.Since(start), err) }()
-	}
+	start := time.Now()
+	defer func() {
+		if err != nil && ding.IsKind(err, ding.Unavailable) && !s.closed.Load() {
+			s.lastFail.Store(&failure{time.Now(), err})
+		}
+		if f := s.observe.Load(); f != nil {
+			(*f)(1, time.Since(start), err)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		err := s.try(ctx, fn)
 		if err == nil {

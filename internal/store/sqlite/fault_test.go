@@ -36,8 +36,8 @@ func TestFailedCommitIsSticky(t *testing.T) {
 	if err := set("b"); !ding.IsKind(err, ding.Unavailable) {
 		t.Fatalf("write after the fault = %v, want Unavailable", err)
 	}
-	if err := st.Ping(ctx); err == nil || st.Failed() == nil {
-		t.Fatalf("Ping after the fault = %v, Failed = %v; want both to report it", err, st.Failed())
+	if err := st.Ping(ctx); err == nil || st.WriteFailure() == nil {
+		t.Fatalf("Ping after the fault = %v, Failed = %v; want both to report it", err, st.WriteFailure())
 	}
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -140,9 +140,9 @@ func (s *Store) InjectCommitFault(f func() error) {
 	s.hooks.Store(&h)
 }
 
-// Failed is the error that stopped the store accepting writes, nil while it
+// WriteFailure is the error that stopped the store accepting writes, nil while it
 // accepts them.
-func (s *Store) Failed() error {
+func (s *Store) WriteFailure() error {
 	if e := s.failed.Load(); e != nil {
 		return e
 	}
@@ -198,7 +198,7 @@ func migrate(db *sql.DB) error {
 // Once queued, the outcome is awaited even if ctx ends, so a caller never
 // reports failure for a write that committed.
 func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := s.Failed(); err != nil {
+	if err := s.WriteFailure(); err != nil {
 		return err
 	}
 	req := &writeReq{fn: fn, err: make(chan error, 1)}
@@ -258,7 +258,7 @@ func (s *Store) loop() {
 // commit runs a batch in one transaction; each write has its own savepoint so
 // one failing write rolls back alone.
 func (s *Store) commit(batch []*writeReq) {
-	if err := s.Failed(); err != nil {
+	if err := s.WriteFailure(); err != nil {
 		for _, r := range batch {
 			r.err <- err
 		}
