@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/metrics"
@@ -27,22 +29,30 @@ import (
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
 type Main struct {
-	Config  config.Config
-	Store   ding.Store
-	Service *service.Service
-	Server  *server.Server
+	Config     config.Config
+	Store      ding.Store
+	Service    *service.Service
+	Server     *server.Server
+	Dispatcher *events.Dispatcher
 	// Metrics is served at /_dingchat/metrics; more collectors may be
 	// registered on Metrics.Registry before Run.
 	Metrics    *metrics.Metrics
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
+	// demoMember is a member token minted with the demo organisation at
+	// this start; printed once, never again (a later start cannot read it back)
+	demoMember *ding.MemberToken
 }
 
 // Open loads the configuration, opens the store, applies the organisation
 // and binds the listener; nothing is served until Run.
 func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
-	cfg, err := config.Load(args, getenv, stderr)
+	usageOut := stderr
+	if wantsHelp(args) {
+		usageOut = stdout // asked for: it is the answer, not a complaint
+	}
+	cfg, err := config.Load(args, getenv, usageOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
@@ -69,7 +79,14 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs))
+	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
+	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+		service.OnSubscriptionsChanged(func() {
+			if m.Dispatcher != nil {
+				m.Dispatcher.Refresh()
+			}
+		}))
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -125,6 +142,9 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		}
 		if created {
 			m.log.Info("created the demo organisation")
+			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -135,6 +155,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.banner(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Server.Serve() }()
+	dctx, stopEvents := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		m.Dispatcher.Run(dctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
@@ -144,6 +170,10 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
+	// deliveries stop after the last request: they save their place and
+	// give up their leases before the store closes
+	stopEvents()
+	<-dispatched
 	return errors.Join(err, m.Store.Close())
 }
 
@@ -173,6 +203,12 @@ func (m *Main) banner(ctx context.Context) {
 			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
+		if t := m.demoMember; t != nil && t.CorpID == s.Corp.ID {
+			fmt.Fprintf(w, "  member token of %s (minted now, shown once): %s\n", t.UserID, t.Value)
+		}
+		fmt.Fprintf(w, "  member tokens (the join page and /_dingchat/member/ ask for one):\n"+
+			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
+			s.Corp.ID, base)
 		if first != nil {
 			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
 		}

@@ -61,6 +61,7 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	SubscriptionStore
 	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error

@@ -24,17 +24,11 @@ type health struct {
 	err error
 }
 
-// failer is a store that knows when writes fail: SQLite after a failed
-// commit, PostgreSQL when a write could not reach the database moments ago.
-// Asking is free, so it is asked every time, and an outage shorter than the
-// probe's cache still shows.
-type failer interface{ WriteFailure() error }
-
 func (h *health) check() error {
-	if f, ok := h.svc.Store().(failer); ok {
-		if err := f.WriteFailure(); err != nil {
-			return err
-		}
+	// free to ask, so asked every time: an outage shorter than the probe's
+	// cache still shows
+	if err := h.svc.WriteFailure(); err != nil {
+		return err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -43,7 +37,7 @@ func (h *health) check() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	h.err = h.svc.Store().Ping(ctx)
+	h.err = h.svc.Ping(ctx)
 	h.at = time.Now()
 	return h.err
 }

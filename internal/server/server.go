@@ -59,11 +59,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			httpx.WriteJSON(w, http.StatusNotFound, httpx.ContentTypeV1, struct {
-				Code      string `json:"code"`
-				Message   string `json:"message"`
-				RequestID string `json:"requestid"`
-			}{"not_found", "no such DingChat path", httpx.RequestID(r.Context())})
+			dc.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
