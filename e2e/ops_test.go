@@ -48,7 +48,9 @@ func TestNodesStartTogetherWithOrgGroups(t *testing.T) {
 	dir := t.TempDir()
 	org := filepath.Join(dir, "org.yaml")
 	const groups = 6
-	if err := os.WriteFile(org, []byte(groupsOrgYAML(groups)), 0o600); err != nil {
+	// the whole file: users, robots, groups with robots and custom robots, a suite
+	full := groupsOrgYAML(groups) + strings.TrimPrefix(isvOrgYAML, orgYAML)
+	if err := os.WriteFile(org, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var nodes [4]*proc
