@@ -134,6 +134,10 @@ func TestDiskFull(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"reason":`) {
 		t.Fatalf("health on a full disk = %d %s, want 503 with a reason", resp.StatusCode, body)
 	}
+	// twenty refusals, one cause: a few error lines, not twenty
+	if n := strings.Count(p.errb.String(), "level=ERROR"); n > 5 {
+		t.Errorf("%d error lines for %d refusals of one cause, want at most 5:\n%s", n, refusals, p.errb)
+	}
 	os.Remove(filler)
 	p.cmd.Process.Kill() // a crash, not a clean stop
 	<-p.done
