@@ -152,10 +152,10 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := start(t, "--data", filepath.Join(dir, "data"), "--org", writeOrg(t, dir), "--demo=false", "--admin-token", "e2e-admin-token")
+	p := start(t, "--data", filepath.Join(dir, "data"), "--org", writeOrg(t, dir), "--demo=false", "--admin-token", "e2e-admin-token-0001")
 	getToken(t, p.Base, appKey, appSecret)
 	req, _ := http.NewRequest(http.MethodGet, p.Base+"/_dingchat/metrics", nil)
-	req.Header.Set("Authorization", "Bearer e2e-admin-token")
+	req.Header.Set("Authorization", "Bearer e2e-admin-token-0001")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
