@@ -103,6 +103,9 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if o, ok := st.(commitObserver); ok {
 		o.ObserveCommits(m.Metrics.ObserveCommit)
 	}
+	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
+		m.Metrics.WatchPool(p.PoolStats)
+	}
 	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics))
 	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
 		st.Close()

@@ -129,3 +129,18 @@ func gaugeState(s http.ConnState) string {
 	}
 	return ""
 }
+
+// WatchPool exposes a database connection pool's size: stats is asked at
+// each scrape for its open, idle and in-use connections.
+func (m *Metrics) WatchPool(stats func() (open, idle, inUse int32)) {
+	for i, state := range []string{"open", "idle", "in_use"} {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "dingchat_store_connections",
+			Help:        "PostgreSQL connections of this node's pool, by state (open = idle + in_use + being set up).",
+			ConstLabels: prometheus.Labels{"state": state},
+		}, func() float64 {
+			o, i2, u := stats()
+			return float64([]int32{o, i2, u}[i])
+		}))
+	}
+}

@@ -83,6 +83,13 @@ func (s *Store) WriteFailure() error {
 	return nil
 }
 
+// PoolStats counts the pool's connections: open (including those being
+// set up), idle and in use.
+func (s *Store) PoolStats() (open, idle, inUse int32) {
+	st := s.pool.Stat()
+	return st.TotalConns(), st.IdleConns(), st.AcquiredConns()
+}
+
 // ObserveCommits has f called after each write transaction with 1 (one
 // write per transaction), how long it took and its error.
 func (s *Store) ObserveCommits(f func(batch int, took time.Duration, err error)) { s.observe.Store(&f) }
