@@ -18,7 +18,9 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
@@ -35,9 +37,12 @@ type Main struct {
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
 	Gateway    *stream.Gateway
-	log        *slog.Logger
-	stdout     io.Writer
-	admin      service.AdminSecret
+	// Metrics is served at /_dingchat/metrics; more collectors may be
+	// registered on Metrics.Registry before Run.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
+	stdout  io.Writer
+	admin   service.AdminSecret
 	// demoCorp is the demo corp when this start created it: its secrets
 	// were minted now and may be shown once.
 	demoCorp string
@@ -64,7 +69,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	}
-	log := slog.New(h)
+	// a failing disk fails every request alike: log a few, count the rest
+	log := slog.New(logx.RateLimit(h, slog.LevelWarn, 5, 10*time.Second))
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -101,16 +107,31 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
-		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL)), log); err != nil {
+	m.Metrics = metrics.New()
+	if o, ok := st.(commitObserver); ok {
+		o.ObserveCommits(m.Metrics.ObserveCommit)
+	}
+	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
+		m.Metrics.WatchPool(p.PoolStats)
+	}
+	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL))
+	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
 		st.Close()
 		return nil, err
 	}
+	m.Server.TrackConns(m.Metrics.ConnState)
+	registerEventMetrics(m.Metrics.Registry, m.Dispatcher, m.Gateway)
 	if cfg.PublicURL == "" {
 		// robots in HTTP mode reply to where this server listens
 		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
+}
+
+// commitObserver is a store that reports its commits (both stores do).
+type commitObserver interface {
+	ObserveCommits(func(batch int, took time.Duration, err error))
 }
 
 // openStore opens the PostgreSQL database DB names, or else the SQLite file.

@@ -63,7 +63,7 @@ type Store interface {
 	RobotStore
 	SubscriptionStore
 	StreamStore
-	// Ping reports whether the store is usable.
+	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -105,6 +106,9 @@ func decode(r *http.Request, v any) error {
 	b, err := readBody(r, 64<<10)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(b) { // decoding would turn the bytes into U+FFFD silently
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError

@@ -131,6 +131,32 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 // then delivers to every client connected here.
 func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
 
+// Observe calls f with every delivery attempt (metrics); call it before Run.
+func (d *Dispatcher) Observe(f func(ding.Delivery)) { d.cfg.OnDelivery = f }
+
+// Backlog is how many events each consumer's cursors are behind their
+// corps' newest event, summed, read from the store.
+func (d *Dispatcher) Backlog(ctx context.Context) (map[string]int64, error) {
+	cs, err := d.store.Cursors(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	heads := map[string]int64{}
+	out := map[string]int64{}
+	for _, c := range cs {
+		h, ok := heads[c.CorpID]
+		if !ok {
+			if h, err = d.store.LatestEventSeq(ctx, c.CorpID); err != nil {
+				return nil, err
+			}
+			heads[c.CorpID] = h
+		}
+		kind, _, _ := strings.Cut(c.Consumer, ":")
+		out[kind] += max(0, h-c.Seq)
+	}
+	return out, nil
+}
+
 // SetPublicURL sets the base of sessionWebhooks given to HTTP robots; call
 // it before Run.
 func (d *Dispatcher) SetPublicURL(u string) { d.cfg.PublicURL = u }

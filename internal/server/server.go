@@ -13,6 +13,7 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/stream"
@@ -26,6 +27,7 @@ type options struct {
 	adminHash string
 	publicURL string
 	stream    *stream.Gateway
+	metrics   *metrics.Metrics
 }
 
 // WithPublicURL makes links handed to clients (the Stream endpoint) start
@@ -34,6 +36,10 @@ func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u 
 
 // WithStream serves the Stream gateway's WebSocket endpoint.
 func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
+
+// WithMetrics counts and times every request into m and serves m at
+// GET /_dingchat/metrics to the admin token's bearer.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -65,12 +71,17 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	if o.stream != nil {
 		o.stream.Register(mux)
 	}
-	own := dingchatapi.New(svc, log, o.adminHash)
-	own.Register(mux)
-	mux.HandleFunc("GET /_dingchat/health", health(svc))
+	dc := dingchatapi.New(svc, log, o.adminHash)
+	dc.Register(mux)
+	var routed http.Handler = mux
+	if o.metrics != nil {
+		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
+		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
+	}
+	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			own.NotFound(w, r)
+			dc.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
@@ -79,19 +90,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, mux)
-}
-
-func health(svc *service.Service) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := svc.Ping(ctx); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
-			return
-		}
-		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, map[string]string{"status": "ok"})
-	}
+	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(routed))
 }
 
 // Server is an HTTP server with a graceful stop.
@@ -115,6 +114,10 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}, nil
 }
+
+// TrackConns has f told of every connection's state changes (see
+// http.Server.ConnState); call it before Serve.
+func (s *Server) TrackConns(f func(net.Conn, http.ConnState)) { s.http.ConnState = f }
 
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
