@@ -18,13 +18,17 @@ import (
 	"github.com/dingchat/dingchat/internal/console"
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/live"
+	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
@@ -34,10 +38,18 @@ type Main struct {
 	Service    *service.Service
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
-	Live       *live.Hub
-	log        *slog.Logger
-	stdout     io.Writer
-	adminToken string
+	Gateway    *stream.Gateway
+	// Live delivers commits to members' and the console's sockets.
+	Live *live.Hub
+	// Metrics is served at /_dingchat/metrics; more collectors may be
+	// registered on Metrics.Registry before Run.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
+	stdout  io.Writer
+	admin   service.AdminSecret
+	// demoCorp is the demo corp when this start created it: its secrets
+	// were minted now and may be shown once.
+	demoCorp string
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
@@ -61,7 +73,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	}
-	log := slog.New(h)
+	// a failing disk fails every request alike: log a few, count the rest
+	log := slog.New(logx.RateLimit(h, slog.LevelWarn, 5, 10*time.Second))
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -84,21 +97,46 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 				m.Dispatcher.Refresh()
 			}
 		}))
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
+	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Refresh()
+		}
+	}})
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher.SetStreamHub(m.Gateway)
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.adminToken, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
+	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken),
-		server.WithLive(m.Live), server.WithConsole(console.Handler())), log); err != nil {
+	m.Metrics = metrics.New()
+	if o, ok := st.(commitObserver); ok {
+		o.ObserveCommits(m.Metrics.ObserveCommit)
+	}
+	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
+		m.Metrics.WatchPool(p.PoolStats)
+	}
+	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithLive(m.Live), server.WithConsole(console.Handler()))
+	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
 		st.Close()
 		return nil, err
+	}
+	m.Server.TrackConns(m.Metrics.ConnState)
+	registerEventMetrics(m.Metrics.Registry, m.Dispatcher, m.Gateway)
+	if cfg.PublicURL == "" {
+		// robots in HTTP mode reply to where this server listens
+		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
+}
+
+// commitObserver is a store that reports its commits (both stores do).
+type commitObserver interface {
+	ObserveCommits(func(batch int, took time.Duration, err error))
 }
 
 // openStore opens the PostgreSQL database DB names, or else the SQLite file.
@@ -128,7 +166,8 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if created {
+		if created != "" {
+			m.demoCorp = created
 			m.log.Info("created the demo organisation")
 			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
 				return err
@@ -161,6 +200,8 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		// Stream clients are told to go first, so they reconnect elsewhere
+		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
@@ -179,7 +220,14 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
-	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
+	switch {
+	case m.admin.Minted != "":
+		fmt.Fprintf(w, "  admin token: %s\n    (minted now and kept only as a hash: this is the one time it is shown;\n     set --admin-token-file to choose your own)\n", m.admin.Minted)
+	case m.admin.Configured:
+		fmt.Fprintf(w, "  admin token: as configured\n")
+	default:
+		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)
@@ -187,13 +235,20 @@ func (m *Main) banner(ctx context.Context) {
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
+		// secrets are shown in full only when minted by this start (the
+		// demo organisation it created) or when asked for
+		show := m.Config.ShowSecrets || s.Corp.ID == m.demoCorp
 		var first *ding.App
 		for i, a := range s.Apps {
 			if a.SuiteKey != "" {
 				fmt.Fprintf(w, "  ISV app of suite %s  agentId %d (tokens via /service/get_corp_token)\n", a.SuiteKey, a.AgentID)
 				continue
 			}
-			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+			secret := a.Secret
+			if !show {
+				secret = httpx.Mask(a.Secret) + " (--show-secrets prints it)"
+			}
+			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, secret)
 			if first == nil {
 				first = &s.Apps[i]
 			}
@@ -206,7 +261,11 @@ func (m *Main) banner(ctx context.Context) {
 			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
 			s.Corp.ID, base)
 		if first != nil {
-			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
+			secret := "APPSECRET"
+			if show {
+				secret = first.Secret
+			}
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, secret)
 		}
 	}
 }

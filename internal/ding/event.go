@@ -62,7 +62,8 @@ type Store interface {
 	JoinStore
 	RobotStore
 	SubscriptionStore
-	// Ping reports whether the store is usable.
+	StreamStore
+	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -21,11 +22,11 @@ import (
 
 // API is DingChat's own surface.
 type API struct {
-	svc        *service.Service
-	log        *slog.Logger
-	adminToken string
-	live       *live.Hub
-	streams    StreamLister
+	svc       *service.Service
+	log       *slog.Logger
+	adminHash string
+	live      *live.Hub
+	streams   StreamLister
 }
 
 // Option adjusts the surface.
@@ -38,9 +39,10 @@ func WithLive(h *live.Hub) Option { return func(a *API) { a.live = h } }
 // WithStreams lists open Stream connections in the console.
 func WithStreams(s StreamLister) Option { return func(a *API) { a.streams = s } }
 
-// New returns the surface; adminToken guards /_dingchat/admin/.
-func New(svc *service.Service, log *slog.Logger, adminToken string, opts ...Option) *API {
-	a := &API{svc: svc, log: log, adminToken: adminToken}
+// New returns the surface; the admin token whose ding.SecretHash is
+// adminHash guards /_dingchat/admin/ ("" turns the admin API off).
+func New(svc *service.Service, log *slog.Logger, adminHash string, opts ...Option) *API {
+	a := &API{svc: svc, log: log, adminHash: adminHash}
 	for _, o := range opts {
 		o(a)
 	}
@@ -95,7 +97,7 @@ func (a *API) admin(h adminHandler) http.Handler {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(t), []byte(a.adminToken)) != 1 {
+		if a.adminHash == "" || subtle.ConstantTimeCompare([]byte(ding.SecretHash(t)), []byte(a.adminHash)) != 1 {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid admin token"))
 			return
 		}
@@ -121,6 +123,9 @@ func decode(r *http.Request, v any) error {
 	b, err := readBody(r, 64<<10)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(b) { // decoding would turn the bytes into U+FFFD silently
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError

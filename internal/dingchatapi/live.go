@@ -52,7 +52,7 @@ func (a *API) adminLiveSocket(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) adminOK(t string) bool {
-	return t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(a.adminToken)) == 1
+	return t != "" && a.adminHash != "" && subtle.ConstantTimeCompare([]byte(ding.SecretHash(t)), []byte(a.adminHash)) == 1
 }
 
 func (a *API) serveLive(w http.ResponseWriter, r *http.Request, admin bool) {

@@ -61,7 +61,7 @@ func newLive(t *testing.T, cfg live.Config) *liveEnv {
 
 func (e *liveEnv) token(user string) string {
 	e.t.Helper()
-	mt, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+	mt, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}

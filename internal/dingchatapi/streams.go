@@ -2,35 +2,25 @@ package dingchatapi
 
 import "net/http"
 
-// StreamConn is one open Stream connection as the console lists it.
-type StreamConn struct {
-	ID          string   `json:"id"`
-	ClientID    string   `json:"clientId"` // the app key it signed in with
-	CorpID      string   `json:"corpId,omitempty"`
-	Node        string   `json:"node,omitempty"`
-	RemoteAddr  string   `json:"remoteAddr,omitempty"`
-	ConnectedAt int64    `json:"connectedAt"` // Unix ms
-	Topics      []string `json:"topics,omitempty"`
-}
-
-// StreamLister is what the Stream gateway implements for the console; until
-// one is wired the console says Stream connections are not served.
+// StreamLister is what the console needs of the Stream gateway: the
+// connections open on this node.
 type StreamLister interface {
-	StreamConns() []StreamConn
+	Connections() []map[string]any
 }
 
 type streamsResponse struct {
-	Served      bool         `json:"served"`
-	Connections []StreamConn `json:"connections"`
+	Served      bool             `json:"served"`
+	Connections []map[string]any `json:"connections"`
 }
 
+// streamConns is GET /_dingchat/admin/streams.
 func (a *API) streamConns(r *http.Request) (any, error) {
 	if a.streams == nil {
-		return streamsResponse{Connections: []StreamConn{}}, nil
+		return streamsResponse{Connections: []map[string]any{}}, nil
 	}
-	cs := a.streams.StreamConns()
+	cs := a.streams.Connections()
 	if cs == nil {
-		cs = []StreamConn{}
+		cs = []map[string]any{}
 	}
 	return streamsResponse{Served: true, Connections: cs}, nil
 }

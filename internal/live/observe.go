@@ -60,3 +60,11 @@ func (o *observed) UpdateGroup(ctx context.Context, corpID, chatID string, decid
 	}
 	return g, err
 }
+
+// WriteFailure passes the store's health report through.
+func (o *observed) WriteFailure() error {
+	if f, ok := o.Store.(interface{ WriteFailure() error }); ok {
+		return f.WriteFailure()
+	}
+	return nil
+}

@@ -154,6 +154,9 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonCallbackNotSuccess:  {71009, "返回文本非success"},
 	ding.ReasonCallbackSignature:   {900005, "签名不匹配"},
 	ding.ReasonAESKey:              {900004, "不合法的aeskey"},
+	ding.ReasonStreamAuth:          {40096, "不合法的appKey或appSecret"},
+	ding.ReasonStreamTicket:        {40014, "不合法的ticket"},
+	ding.ReasonSessionWebhook:      {300005, "session is not exist or expired"}, // unconfirmed: the custom robot's token error, as sendBySession answers in its family
 }
 
 // endpoints overrides reasons where one endpoint answers differently.
@@ -191,6 +194,7 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonMsgType:       {400105, "不支持的消息类型"},
 		ding.ReasonMsgMalformed:  {40035, "不合法的参数"}, // unconfirmed: observed answers name the field (400402 markdown->title, 400403 markdown->text)
 		ding.ReasonChatDisbanded: {400013, "群已被解散"},
+		ding.ReasonMsgTooLong:    {460101, "message too long, exceed 20000 bytes"}, // unconfirmed: code and limit chosen, see ding.MaxWebhookBytes
 	},
 	"chat/update": {
 		ding.ReasonMalformedBody: {71010, "JSON解析失败"},

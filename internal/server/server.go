@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/live"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/stream"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
@@ -22,25 +25,45 @@ import (
 type Option func(*options)
 
 type options struct {
-	adminToken string
-	live       *live.Hub
-	streams    dingchatapi.StreamLister
-	console    http.Handler
+	adminHash string
+	publicURL string
+	stream    *stream.Gateway
+	metrics   *metrics.Metrics
+	live      *live.Hub
+	console   http.Handler
 }
 
 // WithLive serves live delivery (/_dingchat/member/live and the console's
 // socket) from h.
 func WithLive(h *live.Hub) Option { return func(o *options) { o.live = h } }
 
-// WithStreams lets the console list open Stream connections.
-func WithStreams(s dingchatapi.StreamLister) Option { return func(o *options) { o.streams = s } }
-
 // WithConsole serves the console's pages under /_dingchat/console/.
 func WithConsole(h http.Handler) Option { return func(o *options) { o.console = h } }
 
+// WithPublicURL makes links handed to clients (the Stream endpoint) start
+// with u, for a server behind a proxy.
+func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
+
+// WithStream serves the Stream gateway's WebSocket endpoint.
+func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
+
+// WithMetrics counts and times every request into m and serves m at
+// GET /_dingchat/metrics to the admin token's bearer.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
-func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = t } }
+func WithAdminToken(t string) Option {
+	return func(o *options) {
+		if t != "" {
+			o.adminHash = ding.SecretHash(t)
+		}
+	}
+}
+
+// WithAdminTokenHash enables the admin API for the token whose
+// ding.SecretHash is h: the server need not know the token itself.
+func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash = h } }
 
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
@@ -49,31 +72,35 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.adminToken == "" {
-		o.adminToken = "\x00disabled" // no bearer token can equal it
-	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
+	v1.SetPublicURL(o.publicURL)
 	legacy.Register(mux)
 	v1.Register(mux)
 	var apiOpts []dingchatapi.Option
+	if o.stream != nil {
+		o.stream.Register(mux)
+		apiOpts = append(apiOpts, dingchatapi.WithStreams(o.stream))
+	}
 	if o.live != nil {
 		apiOpts = append(apiOpts, dingchatapi.WithLive(o.live))
 	}
-	if o.streams != nil {
-		apiOpts = append(apiOpts, dingchatapi.WithStreams(o.streams))
-	}
-	own := dingchatapi.New(svc, log, o.adminToken, apiOpts...)
-	own.Register(mux)
+	dc := dingchatapi.New(svc, log, o.adminHash, apiOpts...)
+	dc.Register(mux)
 	if o.console != nil {
 		mux.Handle("GET /_dingchat/console/", o.console)
 		mux.Handle("GET /_dingchat/console", http.RedirectHandler("/_dingchat/console/", http.StatusMovedPermanently))
 	}
-	mux.HandleFunc("GET /_dingchat/health", health(svc))
+	var routed http.Handler = mux
+	if o.metrics != nil {
+		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
+		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
+	}
+	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			own.NotFound(w, r)
+			dc.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
@@ -82,19 +109,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, mux)
-}
-
-func health(svc *service.Service) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := svc.Ping(ctx); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
-			return
-		}
-		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, map[string]string{"status": "ok"})
-	}
+	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(routed))
 }
 
 // Server is an HTTP server with a graceful stop.
@@ -118,6 +133,10 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}, nil
 }
+
+// TrackConns has f told of every connection's state changes (see
+// http.Server.ConnState); call it before Serve.
+func (s *Server) TrackConns(f func(net.Conn, http.ConnState)) { s.http.ConnState = f }
 
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }

@@ -13,6 +13,15 @@ import (
 // ApplyOrg declares an organisation; applying the same one twice changes
 // nothing. Declared groups are created when missing.
 func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
+	for i := range org.MemberTokens {
+		t := &org.MemberTokens[i]
+		if t.Hash == "" {
+			if len(t.Value) < MinSecretLen {
+				return ding.Errorf(ding.Invalid, ding.ReasonNone, "the member token of %s must be at least %d characters long", t.UserID, MinSecretLen)
+			}
+			t.Hash = ding.SecretHash(t.Value)
+		}
+	}
 	if err := s.store.ApplyOrg(ctx, org); err != nil {
 		return err
 	}
@@ -32,6 +41,12 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 // applyPush saves a declared push unless it is saved as declared already:
 // the receiver may not be up yet at start, so it is not verified.
 func (s *Service) applyPush(ctx context.Context, p ding.OrgPush) error {
+	if p.Kind == ding.SubRobot {
+		if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil && cur.URL == p.URL {
+			return nil
+		}
+		return s.SetRobotURL(ctx, p.Key, p.URL)
+	}
 	in := PushInput{URL: p.URL, Token: p.Token, AESKey: p.AESKey, Types: p.Types}
 	if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil &&
 		cur.URL == p.URL && cur.Token == p.Token && cur.AESKey == p.AESKey && slices.Equal(cur.Types, dedupe(p.Types)) {
@@ -103,19 +118,20 @@ type OrgSummary struct {
 }
 
 // EnsureDemo creates the demo organisation when the store holds no corp.
-// It reports whether it created one.
-func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
+// It returns the corp id of the one it created, "" when it created none.
+func (s *Service) EnsureDemo(ctx context.Context) (string, error) {
 	n, err := s.store.CountCorps(ctx)
 	if err != nil || n > 0 {
-		return false, err
+		return "", err
 	}
 	// the first node to store a seed wins; every node then applies the same
 	// organisation, which applying twice leaves unchanged
 	seed, err := s.store.Setting(ctx, "demo_seed", s.ids.Token())
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+	org := s.DemoOrg(seed)
+	return org.Corp.ID, s.store.ApplyOrg(ctx, org)
 }
 
 // DemoMemberUser is the demo user whose member token a fresh demo prints.
@@ -128,7 +144,7 @@ func (s *Service) IssueDemoMemberToken(ctx context.Context) (*ding.MemberToken, 
 	if err != nil {
 		return nil, err
 	}
-	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser)
+	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser, 0)
 }
 
 // Summarize describes each corp for the banner, with up to users users.

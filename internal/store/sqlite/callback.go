@@ -179,10 +179,18 @@ func (s *Store) SaveProgress(ctx context.Context, p *ding.Progress) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return &ding.Error{Kind: ding.Conflict, Message: "cursor lease lost"}
 		}
-		for _, d := range p.Deliveries {
-			if _, err := tx.Exec(`INSERT INTO event_deliveries (consumer, corp_id, seq, event_type, attempt, at, status, latency_ms, outcome, error, payload)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Consumer, d.CorpID, d.Seq, d.EventType, d.Attempt, d.At, d.Status, d.LatencyMs, d.Outcome, d.Error, d.Payload); err != nil {
+		if len(p.Deliveries) > 0 {
+			// one statement for the batch: parsing SQL costs more than the insert
+			st, err := tx.Prepare(`INSERT INTO event_deliveries (consumer, corp_id, seq, event_type, attempt, at, status, latency_ms, outcome, error, payload)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
 				return translate(err, "delivery")
+			}
+			defer st.Close()
+			for _, d := range p.Deliveries {
+				if _, err := st.Exec(d.Consumer, d.CorpID, d.Seq, d.EventType, d.Attempt, d.At, d.Status, d.LatencyMs, d.Outcome, d.Error, d.Payload); err != nil {
+					return translate(err, "delivery")
+				}
 			}
 		}
 		for _, f := range p.Failed {
@@ -320,4 +328,35 @@ func (s *Store) TakeFailedEvents(ctx context.Context, subID string, limit int) (
 		return nil
 	})
 	return out, more, err
+}
+
+// SaveStreamTicket stores a Stream ticket.
+func (s *Store) SaveStreamTicket(ctx context.Context, t *ding.StreamTicket) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		// expired tickets go as new ones come, so the table stays small
+		if _, err := tx.Exec(`DELETE FROM stream_tickets WHERE expires_at < ?`, t.ExpiresAt-2*ding.StreamTicketTTL.Milliseconds()); err != nil {
+			return translate(err, "stream ticket")
+		}
+		_, err := tx.Exec(`INSERT INTO stream_tickets (ticket, client_id, corp_id, info, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			t.Ticket, t.ClientID, t.CorpID, string(t.Info), t.ExpiresAt)
+		return translate(err, "stream ticket")
+	})
+}
+
+// TakeStreamTicket deletes and returns a ticket: each admits one connection.
+func (s *Store) TakeStreamTicket(ctx context.Context, ticket string) (*ding.StreamTicket, error) {
+	var t ding.StreamTicket
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		var info string
+		if err := tx.QueryRow(`DELETE FROM stream_tickets WHERE ticket = ? RETURNING ticket, client_id, corp_id, info, expires_at`, ticket).
+			Scan(&t.Ticket, &t.ClientID, &t.CorpID, &info, &t.ExpiresAt); err != nil {
+			return translate(err, "stream ticket")
+		}
+		t.Info = []byte(info)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
