@@ -17,6 +17,7 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/orgfile"
+	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
@@ -278,7 +279,7 @@ func TestConsoleScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := st.ApplyOrg(ctx, org[0]); err != nil {
+	if err := service.New(st, nil, nil).ApplyOrg(ctx, org[0]); err != nil {
 		t.Fatal(err)
 	}
 	seedStart := time.Now()

@@ -16,7 +16,7 @@ function h(tag, attrs, ...kids) {
     else if (k === 'src') { const u = safeSrc(v); if (u) el.setAttribute('src', u); }
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const kid of kids.flat()) {
+  for (const kid of kids.flat(Infinity)) {
     if (kid === undefined || kid === null || kid === false) continue;
     el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
   }
@@ -541,9 +541,11 @@ async function streamsPage() {
     view(h('h1', {}, 'Stream connections'), h('div', { class: 'placeholder' }, 'Stream mode is not served by this server yet: no Stream connections to list.'));
     return;
   }
-  view(h('h1', {}, 'Stream connections'), r.connections.length ? h('table', {}, h('thead', {}, h('tr', {}, ['clientId', 'Corp', 'Node', 'From', 'Since'].map((t) => h('th', {}, t)))),
-    h('tbody', {}, r.connections.map((c) => h('tr', {}, h('td', {}, h('code', {}, c.clientId)), h('td', {}, c.corpId || ''), h('td', {}, c.node || ''), h('td', {}, c.remoteAddr || ''), h('td', {}, fmtTime(c.connectedAt))))))
-    : h('p', { class: 'muted' }, 'No Stream connection is open.'));
+  view(h('h1', {}, 'Stream connections'), h('p', { class: 'muted' }, 'Open on this node; the event log lists their deliveries.'),
+    r.connections.length ? h('table', {}, h('thead', {}, h('tr', {}, ['clientId', 'Client', 'Subscriptions', 'Queued'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, r.connections.map((c) => h('tr', {}, h('td', {}, h('code', {}, String(c.clientId || ''))), h('td', {}, String(c.ua || '')),
+        h('td', {}, (Array.isArray(c.subscriptions) ? c.subscriptions : []).join(', ')), h('td', {}, String(c.queued || 0))))))
+      : h('p', { class: 'muted' }, 'No Stream connection is open.'));
 }
 
 // ---------- member ----------
