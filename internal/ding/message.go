@@ -88,6 +88,9 @@ type MessageStore interface {
 	// LastSeqs is LastSeq of many groups in one read; groups without
 	// messages, and unknown ones, are left out.
 	LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error)
+	// ReadMarks is ReadMark of one member in many groups; groups without a
+	// mark are left out.
+	ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error)
 	// CorpGroups lists a corp's groups, newest first, at most limit.
 	CorpGroups(ctx context.Context, corpID string, limit int) ([]Group, error)
 }

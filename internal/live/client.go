@@ -167,6 +167,12 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	reads := map[string]int64{}
+	if userID != "" {
+		if reads, err = h.store.ReadMarks(ctx, userID, ids); err != nil {
+			return nil, nil, err
+		}
+	}
 	evHead, err := h.store.LatestEventSeq(ctx, corpID)
 	if err != nil {
 		return nil, nil, err
@@ -182,13 +188,7 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 		if s, ok := from.Groups[id]; ok && s >= 0 && s < last {
 			c.groups[id] = s
 		}
-		var read int64
-		if userID != "" {
-			if read, err = h.store.ReadMark(ctx, id, userID); err != nil {
-				return nil, nil, err
-			}
-		}
-		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: read})
+		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: reads[id]})
 	}
 	c.corp = h.watch(h.corps, corpID, true, evHead, c)
 	for _, id := range ids {

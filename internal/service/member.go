@@ -133,17 +133,22 @@ func (s *Service) MemberGroups(ctx context.Context, mc *MemberCaller) ([]MemberG
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ChatID
+	}
+	// two reads for any number of groups
+	lasts, err := s.store.LastSeqs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	reads, err := s.store.ReadMarks(ctx, mc.UserID, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]MemberGroup, 0, len(gs))
 	for _, g := range gs {
-		last, err := s.store.LastSeq(ctx, g.ChatID)
-		if err != nil {
-			return nil, err
-		}
-		read, err := s.store.ReadMark(ctx, g.ChatID, mc.UserID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, MemberGroup{Group: g, LastSeq: last, ReadSeq: read})
+		out = append(out, MemberGroup{Group: g, LastSeq: lasts[g.ChatID], ReadSeq: reads[g.ChatID]})
 	}
 	return out, nil
 }

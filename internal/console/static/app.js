@@ -405,20 +405,30 @@ async function groupsPage(corpArg, chatid) {
       h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null), h('span', { class: 'muted' }, String(g.lastSeq))))));
     if (shown.length > 300) ul.append(h('li', { class: 'muted' }, (shown.length - 300) + ' more: filter to find them'));
   };
-  const reload = async () => { groups = (await api('GET', '/_dingchat/admin/corps/' + encodeURIComponent(state.corp) + '/groups')).groups; draw(); };
+  const corp = state.corp;
+  const reload = async () => {
+    groups = (await api('GET', '/_dingchat/admin/corps/' + encodeURIComponent(corp) + '/groups')).groups;
+    state.groupCache = { corp, groups };
+    draw();
+  };
   filter.addEventListener('input', draw);
-  await reload();
+  // moving between groups keeps the list: the live socket keeps it current
+  if (state.groupCache && state.groupCache.corp === corp) { groups = state.groupCache.groups; draw(); } else await reload();
   const refresh = debounce(reload, 150);
   let timeline = null;
   if (state.live) state.live.close();
+  const pending = [];
   state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: chatid ? [chatid] : [] }, (f) => {
     if (f.type === 'event') { refresh(); if (timeline) timeline.event(f.event); }
     else if (f.type === 'message') {
       const g = groups.find((x) => x.chatid === f.chatid); if (g) { g.lastSeq = f.seq; }
-      if (timeline && f.chatid === chatid) timeline.add(f.message);
+      if (f.chatid === chatid) { if (timeline) timeline.add(f.message); else pending.push(f.message); }
     }
   });
-  if (chatid) timeline = await groupDetail(detail, chatid);
+  if (chatid) {
+    timeline = await groupDetail(detail, chatid);
+    for (const m of pending) timeline.add(m);
+  }
 }
 
 async function groupDetail(el, chatid) {
@@ -561,8 +571,8 @@ async function memberRoute(parts) {
   let groups = [];
   const draw = () => ul.replaceChildren(...groups.map((g) => h('li', {}, h('a', { href: '#/chats/' + encodeURIComponent(g.chatid), 'aria-current': g.chatid === chatid ? 'true' : false, 'data-chatid': g.chatid },
     h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null), g.unread > 0 ? h('span', { class: 'badge', 'aria-label': g.unread + ' unread' }, String(g.unread)) : null))));
-  const reload = async () => { groups = (await api('GET', '/_dingchat/member/groups')).groups; draw(); };
-  await reload();
+  const reload = async () => { groups = (await api('GET', '/_dingchat/member/groups')).groups; state.memberGroups = groups; draw(); };
+  if (state.memberGroups) { groups = state.memberGroups; draw(); } else await reload();
   const refresh = debounce(reload, 150);
   let chat = null;
   if (state.live) state.live.close();

@@ -307,6 +307,28 @@ func (s *Store) LastSeqs(ctx context.Context, chatIDs []string) (map[string]int6
 	return out, translate(rows.Err(), "messages")
 }
 
+// ReadMarks reads one member's read mark in each group.
+func (s *Store) ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(chatIDs))
+	if len(chatIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.q().Query(ctx, `SELECT chat_id, seq FROM read_marks WHERE userid = $1 AND chat_id = ANY($2)`, userID, chatIDs)
+	if err != nil {
+		return nil, translate(err, "read mark")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, translate(err, "read mark")
+		}
+		out[id] = seq
+	}
+	return out, translate(rows.Err(), "read mark")
+}
+
 // CorpGroups lists a corp's groups, newest first.
 func (s *Store) CorpGroups(ctx context.Context, corpID string, limit int) ([]ding.Group, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = $1 ORDER BY created_at DESC, chat_id LIMIT $2`, corpID, limit)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -212,35 +213,41 @@ func prefixed(p, cols string) string {
 
 // LastSeqs reads the newest Seq of each group.
 func (s *Store) LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error) {
+	// one indexed MAX per group: a GROUP BY would read every message
+	return s.perChat(ctx, `SELECT id, seq FROM (SELECT value AS id, (SELECT MAX(seq) FROM messages WHERE chat_id = value) AS seq
+		FROM json_each(?)) WHERE seq IS NOT NULL`, chatIDs)
+}
+
+// ReadMarks reads one member's read mark in each group.
+func (s *Store) ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error) {
+	return s.perChat(ctx, `SELECT chat_id, seq FROM read_marks WHERE chat_id IN (SELECT value FROM json_each(?)) AND userid = ?`, chatIDs, userID)
+}
+
+// perChat runs a (chat_id, number) query whose first parameter is the
+// list of chat ids, as one JSON array: one statement for any number.
+func (s *Store) perChat(ctx context.Context, query string, chatIDs []string, args ...any) (map[string]int64, error) {
 	out := make(map[string]int64, len(chatIDs))
-	for len(chatIDs) > 0 {
-		n := min(len(chatIDs), 500) // under SQLite's bound-parameter limit
-		part := chatIDs[:n]
-		chatIDs = chatIDs[n:]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		rows, err := s.readRows(ctx, `SELECT chat_id, MAX(seq) FROM messages WHERE chat_id IN (?`+strings.Repeat(",?", n-1)+`) GROUP BY chat_id`, args...)
-		if err != nil {
-			return nil, translate(err, "messages")
-		}
-		for rows.Next() {
-			var id string
-			var seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
-				return nil, translate(err, "messages")
-			}
-			out[id] = seq
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, translate(err, "messages")
-		}
+	if len(chatIDs) == 0 {
+		return out, nil
 	}
-	return out, nil
+	list, err := json.Marshal(chatIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.readRows(ctx, query, append([]any{string(list)}, args...)...)
+	if err != nil {
+		return nil, translate(err, "messages")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, translate(err, "messages")
+		}
+		out[id] = seq
+	}
+	return out, translate(rows.Err(), "messages")
 }
 
 // CorpGroups lists a corp's groups, newest first.

@@ -357,6 +357,16 @@ func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
 	if len(got) != 0 {
 		t.Fatalf("LastSeqs(none) = %v", got)
 	}
+	_, err = st.MarkRead(ctx(), g1.ChatID, "zhangsan", 2)
+	noErr(t, err, "MarkRead")
+	marks, err := st.ReadMarks(ctx(), "zhangsan", []string{g1.ChatID, g2.ChatID, "chatnosuch"})
+	noErr(t, err, "ReadMarks")
+	if len(marks) != 1 || marks[g1.ChatID] != 2 {
+		t.Fatalf("ReadMarks = %v, want only %s at 2", marks, g1.ChatID)
+	}
+	if marks, err = st.ReadMarks(ctx(), "lisi", []string{g1.ChatID}); err != nil || len(marks) != 0 {
+		t.Fatalf("ReadMarks(lisi) = %v, %v; want none", marks, err)
+	}
 	gs, err := st.CorpGroups(ctx(), corpA, 10)
 	noErr(t, err, "CorpGroups")
 	if len(gs) != 2 || gs[0].ChatID != g2.ChatID || gs[1].ChatID != g1.ChatID || gs[1].Name != g1.Name {
