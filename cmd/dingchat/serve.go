@@ -63,7 +63,18 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs))
+	var clock ding.Clock
+	opts := []service.Option{service.WithBlobs(blobs)}
+	if cfg.TestControls {
+		clock = ding.NewControlClock(nil)
+		opts = append(opts, service.WithTestControls())
+	}
+	m.Service = service.New(st, clock, nil, opts...)
+	// a clock moved before a restart, or by another node, stays moved
+	if err := m.Service.SyncControls(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -72,7 +83,7 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken), server.WithRequestLog(cfg.RequestLog)), log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -89,26 +100,26 @@ func openStore(cfg config.Config) (ding.Store, error) {
 	return sqlite.Open(cfg.DBPath())
 }
 
+// applyOrg applies the org file and the demo, and keeps both in memory for
+// a reset to apply again.
 func (m *Main) applyOrg(ctx context.Context) error {
+	var orgs []*ding.Org
 	if m.Config.OrgFile != "" {
-		orgs, err := orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli())
-		if err != nil {
+		var err error
+		if orgs, err = orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli()); err != nil {
 			return err
-		}
-		for _, o := range orgs {
-			if err := m.Service.ApplyOrg(ctx, o); err != nil {
-				return fmt.Errorf("apply %s: corp %s: %w", m.Config.OrgFile, o.Corp.ID, err)
-			}
 		}
 	}
-	if m.Config.Demo {
-		created, err := m.Service.EnsureDemo(ctx)
-		if err != nil {
-			return err
-		}
-		if created {
-			m.log.Info("created the demo organisation")
-		}
+	m.Service.Declare(orgs, m.Config.Demo)
+	created, err := m.Service.ApplyDeclared(ctx)
+	if err != nil && m.Config.OrgFile != "" {
+		return fmt.Errorf("apply %s: %w", m.Config.OrgFile, err)
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		m.log.Info("created the demo organisation")
 	}
 	return nil
 }
@@ -118,6 +129,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.banner(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Server.Serve() }()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// nodes sharing a database follow each other's resets and clock moves
+	go m.Service.WatchControls(wctx, 250*time.Millisecond, func(err error) { m.log.Warn("test controls: cannot read the store", "err", err) })
 	var err error
 	select {
 	case err = <-errc:
@@ -137,6 +152,16 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
 	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
+	if m.Service.TestControls() {
+		c := m.Service.ReadClock(ctx)
+		clock := "real time"
+		if c.Pinned {
+			clock = "pinned at " + c.Now
+		} else if c.OffsetMs != 0 {
+			clock = fmt.Sprintf("moved %s ahead: %s", time.Duration(c.OffsetMs)*time.Millisecond, c.Now)
+		}
+		fmt.Fprintf(w, "  test controls: ON (reset, clock, faults under %s/_dingchat/admin/); clock: %s\n", base, clock)
+	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)

@@ -26,6 +26,8 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
+	TestControls    bool          // reset, the movable clock and fault injection through the admin API
+	RequestLog      int           // how many API calls the request log keeps; 0 = none
 }
 
 // Default is what a plain `dingchat serve` uses.
@@ -37,6 +39,7 @@ func Default() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 10 * time.Second,
+		RequestLog:      1000,
 	}
 }
 
@@ -82,10 +85,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
+	fs.BoolVar(&c.TestControls, "test-controls", c.TestControls, "enable reset, the movable clock and fault injection in the admin API (env DINGCHAT_TEST_CONTROLS)")
+	fs.IntVar(&c.RequestLog, "request-log", c.RequestLog, "how many API calls the request log keeps for the admin API; 0 = none (env DINGCHAT_REQUEST_LOG)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "test-controls", "request-log"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -118,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.RequestLog < 0 || c.RequestLog > 1000000 {
+		return errors.New("request log size is 0 to 1000000")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("shutdown timeout must be positive")

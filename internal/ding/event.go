@@ -61,6 +61,7 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	ControlStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

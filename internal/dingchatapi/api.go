@@ -23,6 +23,7 @@ type API struct {
 	svc        *service.Service
 	log        *slog.Logger
 	adminToken string
+	reqlog     *httpx.RequestLog
 }
 
 // New returns the surface; adminToken guards /_dingchat/admin/.

@@ -32,4 +32,18 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /_dingchat/admin/groups/{chatid}/robots/{robotCode}", a.admin(a.removeGroupRobot))
 	mux.Handle("POST /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.createWebhook))
 	mux.Handle("GET /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.webhooks))
+
+	// test controls
+	mux.Handle("POST /_dingchat/admin/reset", a.admin(a.reset))
+	mux.Handle("GET /_dingchat/admin/clock", a.admin(a.readClock))
+	mux.Handle("POST /_dingchat/admin/clock", a.admin(a.moveClock))
+	mux.Handle("GET /_dingchat/admin/faults", a.admin(a.listFaults))
+	mux.Handle("POST /_dingchat/admin/faults", a.admin(a.addFault))
+	mux.Handle("DELETE /_dingchat/admin/faults", a.admin(a.clearFaults))
+	mux.Handle("DELETE /_dingchat/admin/faults/{id}", a.admin(a.removeFault))
+	mux.Handle("GET /_dingchat/admin/requests", a.admin(a.requests))
+	mux.Handle("DELETE /_dingchat/admin/requests", a.admin(a.clearRequests))
+	mux.Handle("GET /_dingchat/admin/events", a.admin(a.events))
+	mux.Handle("POST /_dingchat/admin/corps", a.admin(a.createTestCorp))
+	mux.Handle("DELETE /_dingchat/admin/corps/{corpid}", a.admin(a.deleteCorp))
 }

@@ -20,7 +20,17 @@ import (
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct {
+	adminToken string
+	logSize    int
+}
+
+// DefaultRequestLog is how many calls the request log keeps by default.
+const DefaultRequestLog = 1000
+
+// WithRequestLog keeps the latest n API calls for the admin API to read
+// (default DefaultRequestLog); 0 keeps none.
+func WithRequestLog(n int) Option { return func(o *options) { o.logSize = n } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -29,7 +39,7 @@ func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = 
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
 func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handler {
-	var o options
+	o := options{logSize: DefaultRequestLog}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -41,7 +51,10 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
-	dingchatapi.New(svc, log, o.adminToken).Register(mux)
+	own := dingchatapi.New(svc, log, o.adminToken)
+	rl := httpx.NewRequestLog(o.logSize)
+	own.SetRequestLog(rl)
+	own.Register(mux)
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
@@ -58,7 +71,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, mux)
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, mux))
 }
 
 func health(svc *service.Service) http.HandlerFunc {

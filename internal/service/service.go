@@ -14,6 +14,7 @@ type Service struct {
 	blobs ding.Blobs
 
 	limits limiter
+	ctl    controls
 }
 
 // Option adjusts a Service at construction.
@@ -32,6 +33,7 @@ func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Serv
 		ids = RandomIDs{}
 	}
 	s := &Service{store: store, clock: clock, ids: ids}
+	s.ctl.faults = NewFaults()
 	for _, o := range opts {
 		o(s)
 	}

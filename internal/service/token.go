@@ -61,6 +61,7 @@ func (s *Service) IssueTokenForCorp(ctx context.Context, corpID, corpSecret stri
 }
 
 func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error) {
+	ding.NoteApp(ctx, app.Key)
 	now := s.nowMs()
 	fresh := ding.Token{Value: s.ids.Token(), AppKey: app.Key, CorpID: app.CorpID, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
 	return s.store.IssueToken(ctx, fresh, now)
@@ -78,6 +79,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if err != nil {
 		return nil, err
 	}
+	ding.NoteApp(ctx, t.AppKey)
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}
