@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"ReadMarks", testReadMarks},
 		{"MembersAndGroupsOf", testMembersAndGroupsOf},
 		{"WriteAfterClose", testWriteAfterClose},
+		{"Reset", testReset},
+		{"DeleteCorp", testDeleteCorp},
+		{"Settings", testSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
