@@ -286,7 +286,8 @@ func (s *Service) MoveClock(ctx context.Context, m ClockMove) (*ClockView, error
 		st = ding.ClockState{Pinned: true, PinnedAtMs: now.UnixMilli()}
 		err = cc.Set(st)
 	case m.Resume:
-		st = ding.ClockState{OffsetMs: now.Sub(time.Now()).Milliseconds()}
+		// rounded up: milliseconds lost to rounding would read as running back
+		st = ding.ClockState{OffsetMs: now.Sub(time.Now()).Milliseconds() + 1}
 		err = cc.Set(st)
 	case m.Real:
 		st = ding.ClockState{}
