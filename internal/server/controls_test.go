@@ -23,10 +23,18 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 )
 
-const ctlAdmin = "adm-controls-test"
+const (
+	ctlAdmin       = "adm-controls-test"
+	ctlCorp        = "dingctlcorp000000001"
+	ctlApp         = "dingctlapp0000000001"
+	ctlSecret      = "ctl-secret-0000000001"
+	ctlOtherCorp   = "dingctlcorp000000002"
+	ctlOtherApp    = "dingctlapp0000000002"
+	ctlOtherSecret = "ctl-secret-0000000002"
+)
 
 // declaredChat is the group the declared org file holds.
-var declaredChat = service.OrgChatID(dingtest.CorpID, "声明群")
+var declaredChat = service.OrgChatID(ctlCorp, "声明群")
 
 // ctlEnv is a server with the test controls on, over the fixture store,
 // declaring the fixture corps (one with a group) as an org file would.
@@ -38,15 +46,32 @@ type ctlEnv struct {
 	hooks atomic.Int64
 }
 
+// declaredOrgs are two small corps, the first with a declared group: what
+// an org file would hold.
 func declaredOrgs() []*ding.Org {
-	org := dingtest.Org()
-	org.Groups = []ding.OrgGroup{{Name: "声明群", Owner: "manager4220", Members: []string{"zhangsan", dingtest.UserID(1)}}}
-	return []*ding.Org{org, dingtest.OtherOrg()}
+	const t0 = 1767225600000
+	org := func(corp, app, secret string, users ...string) *ding.Org {
+		o := &ding.Org{Corp: ding.Corp{ID: corp, Name: "企业" + corp[len(corp)-1:], CreatedAt: t0},
+			Apps: []ding.App{{Key: app, CorpID: corp, Secret: secret, AgentID: 5001, Name: "应用", Scopes: ding.DefaultScopes,
+				VisibleAll: true, CreatedAt: t0}}}
+		for i, u := range users {
+			o.Users = append(o.Users, ding.User{CorpID: corp, UserID: u, UnionID: "union-" + corp + u, Name: u,
+				Mobile: fmt.Sprintf("1380000%04d", i), Active: true, DeptIDs: []int64{1}, Created: t0})
+		}
+		return o
+	}
+	a := org(ctlCorp, ctlApp, ctlSecret, "manager4220", "zhangsan", "lisi", "wangwu")
+	a.Groups = []ding.OrgGroup{{Name: "声明群", Owner: "manager4220", Members: []string{"zhangsan", "wangwu"}}}
+	return []*ding.Org{a, org(ctlOtherCorp, ctlOtherApp, ctlOtherSecret, "manager4220", "zhaoliu")}
 }
 
 func newCtlEnv(t testing.TB, controls, demo bool) *ctlEnv {
 	t.Helper()
 	st := servertest.OpenStore(t)
+	// from empty: the fixture's big corp would only slow every reset
+	if _, err := st.Reset(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
 	blobs, err := media.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +190,11 @@ func TestFaultAnswersLegacyErrorOnceAndIsLogged(t *testing.T) {
 	e := newCtlEnv(t, true, false)
 	rule := e.mustAdmin("POST", "/faults", `{"path":"/gettoken","action":"error","errcode":90018,"errmsg":"当前请求被限流","count":1}`)
 	id, _ := rule["id"].(string)
-	first := e.call("GET", "/gettoken?appkey="+dingtest.AppKey+"&appsecret="+dingtest.AppSecret, "")
+	first := e.call("GET", "/gettoken?appkey="+ctlApp+"&appsecret="+ctlSecret, "")
 	if first.status != 200 || errcode(t, first) != 90018 || first.json(t)["errmsg"] != "当前请求被限流" {
 		t.Fatalf("first call: %d %s", first.status, first.body)
 	}
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret) // the rule is spent
+	tok := e.token(ctlApp, ctlSecret) // the rule is spent
 	hit := e.requests("path=/gettoken&faulted=true")
 	if len(hit) != 1 || hit[0]["fault"] != id || hit[0]["faultAction"] != "error" || hit[0]["errcode"] != "90018" {
 		t.Fatalf("faulted calls in the log: %v", hit)
@@ -179,10 +204,10 @@ func TestFaultAnswersLegacyErrorOnceAndIsLogged(t *testing.T) {
 		t.Fatalf("log holds %d gettoken calls, want 2", len(all))
 	}
 	ok := all[1]
-	if ok["appKey"] != dingtest.AppKey || ok["errcode"] != "0" || ok["surface"] != "legacy" || ok["status"] != float64(200) {
+	if ok["appKey"] != ctlApp || ok["errcode"] != "0" || ok["surface"] != "legacy" || ok["status"] != float64(200) {
 		t.Fatalf("logged call: %v", ok)
 	}
-	if q := ok["query"].(string); strings.Contains(q, dingtest.AppSecret) || !strings.Contains(q, "appsecret=test%2A%2A%2A%2A") {
+	if q := ok["query"].(string); strings.Contains(q, ctlSecret) || !strings.Contains(q, "appsecret=ctl-%2A%2A%2A%2A") {
 		t.Fatalf("secret not masked in query %q", q)
 	}
 	if b, _ := json.Marshal(ok["responseBody"]); bytes.Contains(b, []byte(tok)) || !bytes.Contains(b, []byte(tok[:4]+"****")) {
@@ -199,7 +224,7 @@ func TestFaultAnswersPerSurface(t *testing.T) {
 	e.mustAdmin("POST", "/faults", `{"surface":"v1.0","path":"/v1.0/oauth2/*","action":"error"}`)
 	e.mustAdmin("POST", "/faults", `{"surface":"topapi","action":"error","errcode":-1}`)
 	e.mustAdmin("POST", "/faults", `{"surface":"v1.0","path":"/v1.0/im/*","action":"error","status":403,"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","message":"限流"}`)
-	v1 := e.call("POST", "/v1.0/oauth2/accessToken", `{"appKey":"`+dingtest.AppKey+`","appSecret":"`+dingtest.AppSecret+`"}`)
+	v1 := e.call("POST", "/v1.0/oauth2/accessToken", `{"appKey":"`+ctlApp+`","appSecret":"`+ctlSecret+`"}`)
 	m := v1.json(t)
 	if v1.status != 503 || m["code"] != "ServiceUnavailable" || m["requestid"] == "" || v1.header.Get("Content-Type") != "application/json;charset=utf-8" {
 		t.Fatalf("v1.0 fault: %d %s", v1.status, v1.body)
@@ -218,16 +243,16 @@ func TestFaultAnswersPerSurface(t *testing.T) {
 		t.Fatalf("faulted calls: %v", logged)
 	}
 	// the v1.0 body's appSecret is masked in the log
-	if b, _ := json.Marshal(logged[0]["requestBody"]); bytes.Contains(b, []byte(dingtest.AppSecret)) {
+	if b, _ := json.Marshal(logged[0]["requestBody"]); bytes.Contains(b, []byte(ctlSecret)) {
 		t.Fatalf("appSecret in the log: %s", b)
 	}
 }
 
 func TestFaultMatchesAppAndBody(t *testing.T) {
 	e := newCtlEnv(t, true, false)
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
-	other := e.token(dingtest.OtherAppKey, dingtest.OtherAppSecret)
-	e.mustAdmin("POST", "/faults", `{"path":"/chat/create","appKey":"`+dingtest.OtherAppKey+`","bodyContains":"故障","action":"error","errcode":-1}`)
+	tok := e.token(ctlApp, ctlSecret)
+	other := e.token(ctlOtherApp, ctlOtherSecret)
+	e.mustAdmin("POST", "/faults", `{"path":"/chat/create","appKey":"`+ctlOtherApp+`","bodyContains":"故障","action":"error","errcode":-1}`)
 	// another app, or a body without the substring, passes
 	e.createGroup(tok, "故障群")
 	e.createGroup(other, "正常群")
@@ -235,7 +260,7 @@ func TestFaultMatchesAppAndBody(t *testing.T) {
 	if errcode(t, r) != -1 {
 		t.Fatalf("matching call: %s", r.body)
 	}
-	if got := e.requests("faulted=true&app=" + dingtest.OtherAppKey); len(got) != 1 {
+	if got := e.requests("faulted=true&app=" + ctlOtherApp); len(got) != 1 {
 		t.Fatalf("faulted calls of the other app: %v", got)
 	}
 }
@@ -313,7 +338,7 @@ func TestControlsOffByDefault(t *testing.T) {
 		t.Fatalf("clock: %v", c)
 	}
 	// the logs read without the controls
-	e.token(dingtest.AppKey, dingtest.AppSecret)
+	e.token(ctlApp, ctlSecret)
 	if got := e.requests("path=/gettoken"); len(got) != 1 {
 		t.Fatalf("request log: %v", got)
 	}
@@ -324,7 +349,7 @@ func TestControlsOffByDefault(t *testing.T) {
 
 func TestClockExpiresTokensAndNeverRunsBack(t *testing.T) {
 	e := newCtlEnv(t, true, false)
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
+	tok := e.token(ctlApp, ctlSecret)
 	before := e.mustAdmin("GET", "/clock", "")
 	c := e.mustAdmin("POST", "/clock", `{"advance":"+2h"}`)
 	if c["offsetMs"] != float64(7200000) || c["nowMs"].(float64)-before["nowMs"].(float64) < 7200000 {
@@ -336,7 +361,7 @@ func TestClockExpiresTokensAndNeverRunsBack(t *testing.T) {
 	if _, err := e.svc.Authenticate(context.Background(), tok); ding.ErrorReason(err) != ding.ReasonTokenExpired {
 		t.Fatalf("authenticate: %v, want token_expired", err)
 	}
-	fresh := e.token(dingtest.AppKey, dingtest.AppSecret)
+	fresh := e.token(ctlApp, ctlSecret)
 	if fresh == tok {
 		t.Fatal("an expired token was handed out again")
 	}
@@ -366,8 +391,8 @@ func TestClockExpiresTokensAndNeverRunsBack(t *testing.T) {
 func TestMonthlyQuotaRollsOverAtChinaMidnight(t *testing.T) {
 	e := newCtlEnv(t, true, false)
 	e.mustAdmin("POST", "/clock", `{"pin":"2031-01-31T23:59:00+08:00"}`)
-	e.mustAdmin("PUT", "/corps/"+dingtest.CorpID+"/quota", `{"monthlyQuota":1}`)
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
+	e.mustAdmin("PUT", "/corps/"+ctlCorp+"/quota", `{"monthlyQuota":1}`)
+	tok := e.token(ctlApp, ctlSecret)
 	get := func() float64 {
 		return errcode(t, e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, ""))
 	}
@@ -385,13 +410,14 @@ func TestMonthlyQuotaRollsOverAtChinaMidnight(t *testing.T) {
 
 func TestResetRestoresDeclaredState(t *testing.T) {
 	e := newCtlEnv(t, true, true)
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
+	tok := e.token(ctlApp, ctlSecret)
 	chat := e.createGroup(tok, "临时群", "lisi")
-	e.mustAdmin("PUT", "/apps/"+dingtest.AppKey+"/limits", `{"qps":1}`)
+	e.mustAdmin("PUT", "/apps/"+ctlApp+"/limits", `{"qps":1}`)
 	e.mustAdmin("POST", "/clock", `{"advance":"24h"}`)
 	e.mustAdmin("POST", "/faults", `{"path":"/nothing","action":"drop"}`)
 	r := e.mustAdmin("POST", "/reset", "")
-	if r["generation"] != float64(1) {
+	gen, _ := r["generation"].(float64)
+	if gen < 1 || e.svc.ResetGeneration() != int64(gen) {
 		t.Fatalf("reset: %v", r)
 	}
 	if e.hooks.Load() != 1 {
@@ -403,7 +429,7 @@ func TestResetRestoresDeclaredState(t *testing.T) {
 	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); errcode(t, r) != 40014 {
 		t.Fatalf("a token from before the reset: %s", r.body)
 	}
-	tok = e.token(dingtest.AppKey, dingtest.AppSecret)
+	tok = e.token(ctlApp, ctlSecret)
 	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); errcode(t, r) == 0 {
 		t.Fatalf("a group created before the reset: %s", r.body)
 	}
@@ -426,17 +452,14 @@ func TestResetRestoresDeclaredState(t *testing.T) {
 	if got := e.mustAdmin("GET", "/faults", "")["faults"].([]any); len(got) != 1 {
 		t.Fatalf("fault rules after reset: %v", got)
 	}
-	if r := e.mustAdmin("POST", "/reset", ""); r["generation"] != float64(2) {
+	if r := e.mustAdmin("POST", "/reset", ""); r["generation"] != gen+1 {
 		t.Fatalf("second reset: %v", r)
 	}
 }
 
 func TestResetBringsTheDemoBack(t *testing.T) {
-	st := servertest.OpenStore(t)
+	st := dingtest.OpenStore(t) // no corp: the demo's turn
 	svc := service.New(st, ding.NewControlClock(nil), nil, service.WithTestControls())
-	if _, err := st.Reset(context.Background(), nil); err != nil { // no corp: the demo's turn
-		t.Fatal(err)
-	}
 	svc.Declare(nil, true)
 	if created, err := svc.ApplyDeclared(context.Background()); err != nil || !created {
 		t.Fatalf("demo: %v %v", created, err)
@@ -475,7 +498,7 @@ func TestResetRacingTraffic(t *testing.T) {
 			tok := ""
 			for i := 0; !stop.Load(); i++ {
 				if tok == "" {
-					m := e.call("GET", "/gettoken?appkey="+dingtest.AppKey+"&appsecret="+dingtest.AppSecret, "")
+					m := e.call("GET", "/gettoken?appkey="+ctlApp+"&appsecret="+ctlSecret, "")
 					if m.err != nil {
 						continue
 					}
@@ -513,7 +536,7 @@ func TestResetRacingTraffic(t *testing.T) {
 	ctx := context.Background()
 	var gone, kept int
 	for _, c := range made {
-		g, err := e.store.Group(ctx, dingtest.CorpID, c.chat)
+		g, err := e.store.Group(ctx, ctlCorp, c.chat)
 		switch {
 		case c.end.Before(resetStart):
 			if err == nil {
@@ -589,9 +612,9 @@ func TestThrowawayCorps(t *testing.T) {
 
 func TestEventLogFilters(t *testing.T) {
 	e := newCtlEnv(t, false, false)
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
+	tok := e.token(ctlApp, ctlSecret)
 	e.createGroup(tok, "事件群", "lisi")
-	m := e.mustAdmin("GET", "/events?corpId="+dingtest.CorpID+"&type=chat_create", "")
+	m := e.mustAdmin("GET", "/events?corpId="+ctlCorp+"&type=chat_create", "")
 	evs := m["events"].([]any)
 	if len(evs) != 2 { // the declared group and this one
 		t.Fatalf("chat_create events: %v", m)
@@ -600,20 +623,20 @@ func TestEventLogFilters(t *testing.T) {
 	if last["type"] != "chat_create" || last["data"].(map[string]any)["title"] != "事件群" {
 		t.Fatalf("event: %v", last)
 	}
-	page := e.mustAdmin("GET", "/events?corpId="+dingtest.CorpID+"&limit=1", "")
+	page := e.mustAdmin("GET", "/events?corpId="+ctlCorp+"&limit=1", "")
 	if len(page["events"].([]any)) != 1 || page["hasMore"] != true {
 		t.Fatalf("first page: %v", page)
 	}
-	next := e.mustAdmin("GET", fmt.Sprintf("/events?corpId=%s&limit=1&after=%v", dingtest.CorpID, page["nextAfter"]), "")
+	next := e.mustAdmin("GET", fmt.Sprintf("/events?corpId=%s&limit=1&after=%v", ctlCorp, page["nextAfter"]), "")
 	if next["events"].([]any)[0].(map[string]any)["seq"] != float64(2) {
 		t.Fatalf("second page: %v", next)
 	}
-	future := e.mustAdmin("GET", "/events?corpId="+dingtest.CorpID+"&since=2099-01-01T00:00:00Z", "")
+	future := e.mustAdmin("GET", "/events?corpId="+ctlCorp+"&since=2099-01-01T00:00:00Z", "")
 	if len(future["events"].([]any)) != 0 {
 		t.Fatalf("events since 2099: %v", future)
 	}
-	for _, q := range []string{"", "?corpId=" + dingtest.CorpID + "&limit=0", "?corpId=" + dingtest.CorpID + "&since=yesterday",
-		"?corpId=" + dingtest.CorpID + "&after=-1"} {
+	for _, q := range []string{"", "?corpId=" + ctlCorp + "&limit=0", "?corpId=" + ctlCorp + "&since=yesterday",
+		"?corpId=" + ctlCorp + "&after=-1"} {
 		if r := e.admin("GET", "/events"+q, ""); r.status != http.StatusBadRequest {
 			t.Errorf("events%s: %d %s", q, r.status, r.body)
 		}
@@ -625,7 +648,7 @@ func TestRequestLogFiltersAndPages(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.call("GET", "/user/get?userid=nobody", "")
 	}
-	tok := e.token(dingtest.AppKey, dingtest.AppSecret)
+	tok := e.token(ctlApp, ctlSecret)
 	e.call("GET", "/user/get?access_token="+tok+"&userid=zhangsan", "")
 	p1 := e.mustAdmin("GET", "/requests?path=/user/*&limit=2", "")
 	if len(p1["requests"].([]any)) != 2 || p1["hasMore"] != true {
@@ -636,7 +659,7 @@ func TestRequestLogFiltersAndPages(t *testing.T) {
 	if len(rs) != 2 || p2["hasMore"] != false {
 		t.Fatalf("second page: %v", p2)
 	}
-	if last := rs[1].(map[string]any); last["appKey"] != dingtest.AppKey || last["errcode"] != "0" {
+	if last := rs[1].(map[string]any); last["appKey"] != ctlApp || last["errcode"] != "0" {
 		t.Fatalf("last call: %v", last)
 	}
 	if got := e.requests("errcode=0&path=/user/get"); len(got) != 1 {
