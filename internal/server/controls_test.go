@@ -681,3 +681,27 @@ func TestRequestLogFiltersAndPages(t *testing.T) {
 		}
 	}
 }
+
+func TestClockEndsTheWebhookThrottle(t *testing.T) {
+	e := newCtlEnv(t, true, false)
+	w := e.mustAdmin("POST", "/groups/"+declaredChat+"/webhooks", `{"name":"CI"}`)
+	send := func() float64 {
+		return errcode(t, e.call("POST", "/robot/send?access_token="+w["access_token"].(string), `{"msgtype":"text","text":{"content":"告警"}}`))
+	}
+	for i := 0; i < ding.WebhookPerWindow; i++ {
+		if c := send(); c != 0 {
+			t.Fatalf("send %d: %v", i+1, c)
+		}
+	}
+	if c := send(); c != 660026 {
+		t.Fatalf("send over the limit: %v, want 660026", c)
+	}
+	e.mustAdmin("POST", "/clock", `{"advance":"9m"}`)
+	if c := send(); c != 660026 {
+		t.Fatalf("9 minutes into the throttle: %v, want 660026", c)
+	}
+	e.mustAdmin("POST", "/clock", `{"advance":"1m1s"}`)
+	if c := send(); c != 0 {
+		t.Fatalf("after the throttle: %v, want 0", c)
+	}
+}
