@@ -27,6 +27,7 @@ type ControlStore interface {
 const (
 	SettingResetGeneration = "reset_generation"
 	SettingClock           = "clock"
+	SettingFaults          = "fault_rules"
 )
 
 // CallInfo is what layers below the surfaces learn about one API call and

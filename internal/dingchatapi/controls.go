@@ -63,18 +63,20 @@ func (a *API) addFault(r *http.Request) (any, error) {
 	if err := decodeStrict(r, &f); err != nil {
 		return nil, err
 	}
-	return a.svc.AddFault(f)
+	return a.svc.AddFault(r.Context(), f)
 }
 
 func (a *API) clearFaults(r *http.Request) (any, error) {
-	a.svc.Faults().Clear()
+	if err := a.svc.ClearFaults(r.Context()); err != nil {
+		return nil, err
+	}
 	return map[string]any{"faults": []service.FaultRule{}}, nil
 }
 
 func (a *API) removeFault(r *http.Request) (any, error) {
 	id := r.PathValue("id")
-	if !a.svc.Faults().Remove(id) {
-		return nil, ding.Errorf(ding.NotFound, ding.ReasonNone, "no fault rule %s", id)
+	if err := a.svc.RemoveFault(r.Context(), id); err != nil {
+		return nil, err
 	}
 	return map[string]string{"removed": id}, nil
 }

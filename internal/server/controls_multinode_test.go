@@ -87,6 +87,14 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if _, err := b.svc.Authenticate(ctx, tok.Value); ding.ErrorReason(err) != ding.ReasonTokenExpired {
 		t.Fatalf("node b's token after +3h: %v", err)
 	}
+	rule, err := a.svc.AddFault(ctx, service.FaultRule{Path: "/chat/send", Action: service.FaultError})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node b takes the fault rule", func() bool {
+		r := b.svc.Faults().MatchCall(service.Call{Surface: "legacy", Path: "/chat/send"})
+		return r != nil && r.ID == rule.ID
+	})
 	hb := b.hooks.Load()
 	res, err := a.svc.Reset(ctx)
 	if err != nil {
@@ -100,4 +108,12 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if g, err := sb.Group(ctx, ctlCorp, declaredChat); err != nil || g.MemberCount != 3 {
 		t.Fatalf("declared group seen from node b: %v %v", g, err)
 	}
+	// fault rules outlive the reset; clearing them on one node clears both
+	if got := b.svc.Faults().List(); len(got) != 1 {
+		t.Fatalf("node b's rules after the reset: %v", got)
+	}
+	if err := a.svc.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node b drops the rules", func() bool { return !b.svc.Faults().Active() })
 }

@@ -31,7 +31,9 @@ type controls struct {
 
 	clockJSON atomic.Value // string: the stored clock state this node applied
 
-	faults *Faults
+	faults     *Faults
+	faultsMu   sync.Mutex // orders storing and loading the rules
+	faultsJSON string     // the stored rules this node applied
 }
 
 // WithTestControls switches the test controls on: reset, moving the clock,
@@ -116,7 +118,8 @@ func (s *Service) requireControls() error {
 
 // keptSettings survive a reset: the admin token callers hold, and the demo's
 // seed so the demo comes back with the same keys.
-var keptSettings = []string{"admin_token", "demo_seed"}
+// Fault rules are controls, not state: they stay too.
+var keptSettings = []string{"admin_token", "demo_seed", ding.SettingFaults}
 
 // ResetResult describes a finished reset.
 type ResetResult struct {
@@ -158,10 +161,13 @@ func (s *Service) Reset(ctx context.Context) (*ResetResult, error) {
 }
 
 // SyncControls catches up with what another node sharing the store
-// decided: a reset (run the hooks) and the clock.
+// decided: a reset (run the hooks), the clock, the fault rules.
 func (s *Service) SyncControls(ctx context.Context) error {
 	if !s.ctl.enabled {
 		return nil
+	}
+	if err := s.syncFaults(ctx); err != nil {
+		return err
 	}
 	v, _, err := s.store.GetSetting(ctx, ding.SettingResetGeneration)
 	if err != nil {

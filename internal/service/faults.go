@@ -2,8 +2,9 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +110,6 @@ func (r *FaultRule) validate() error {
 type Faults struct {
 	mu    sync.Mutex
 	rules []*FaultRule
-	next  int
 }
 
 // NewFaults is an empty rule set.
@@ -125,11 +125,37 @@ func (f *Faults) Add(r FaultRule) (*FaultRule, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.next++
-	r.ID = "fault-" + strconv.Itoa(f.next)
+	// random: nodes sharing a store add rules independently
+	r.ID = "fault-" + randHex(8)
 	f.rules = append(f.rules, &r)
 	c := r
 	return &c, nil
+}
+
+// replace swaps in rules decided elsewhere; a rule that stays keeps this
+// node's hit count.
+func (f *Faults) replace(rules []FaultRule) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hits := map[string]int{}
+	for _, r := range f.rules {
+		hits[r.ID] = r.Hits
+	}
+	f.rules = f.rules[:0]
+	for _, r := range rules {
+		r.Hits = hits[r.ID]
+		f.rules = append(f.rules, &r)
+	}
+}
+
+// encode is the rules as stored, without this node's hit counts.
+func (f *Faults) encode() string {
+	rules := f.List()
+	for i := range rules {
+		rules[i].Hits = 0
+	}
+	b, _ := json.Marshal(rules)
+	return string(b)
 }
 
 // List copies the rules.
@@ -260,12 +286,64 @@ func (f *Faults) DeliveryFault(ctx context.Context, d ding.Delivery) ding.Delive
 	return ding.DeliveryFault{}
 }
 
-// AddFault adds a fault rule (test controls on).
-func (s *Service) AddFault(r FaultRule) (*FaultRule, error) {
+// AddFault adds a fault rule (test controls on); every node sharing the
+// store applies it.
+func (s *Service) AddFault(ctx context.Context, r FaultRule) (*FaultRule, error) {
 	if err := s.requireControls(); err != nil {
 		return nil, err
 	}
-	return s.ctl.faults.Add(r)
+	out, err := s.ctl.faults.Add(r)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.storeFaults(ctx)
+}
+
+// RemoveFault deletes one rule on every node; NotFound when none has the id.
+func (s *Service) RemoveFault(ctx context.Context, id string) error {
+	if !s.ctl.faults.Remove(id) {
+		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no fault rule %s", id)
+	}
+	return s.storeFaults(ctx)
+}
+
+// ClearFaults deletes every rule on every node.
+func (s *Service) ClearFaults(ctx context.Context) error {
+	s.ctl.faults.Clear()
+	return s.storeFaults(ctx)
+}
+
+func (s *Service) storeFaults(ctx context.Context) error {
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
+	js := s.ctl.faults.encode()
+	if err := s.store.PutSetting(ctx, ding.SettingFaults, js); err != nil {
+		return err
+	}
+	s.ctl.faultsJSON = js
+	return nil
+}
+
+// syncFaults takes the rules another node stored.
+func (s *Service) syncFaults(ctx context.Context) error {
+	js, _, err := s.store.GetSetting(ctx, ding.SettingFaults)
+	if err != nil {
+		return err
+	}
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
+	if js == s.ctl.faultsJSON {
+		return nil
+	}
+	var rules []FaultRule
+	if js != "" {
+		if err := json.Unmarshal([]byte(js), &rules); err != nil {
+			return fmt.Errorf("stored fault rules: %w", err)
+		}
+	}
+	s.ctl.faults.replace(rules)
+	s.ctl.faultsJSON = js
+	return nil
 }
 
 // AppKeyOfToken names the app an access token belongs to, "" when none.
