@@ -1,13 +1,19 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/server"
+	"github.com/dingchat/dingchat/internal/server/servertest"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
@@ -63,5 +69,27 @@ func BenchmarkReset(b *testing.B) {
 		if _, err := svc.Reset(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRequestLog is the cost the request log adds to one call that
+// never reaches the store (an unknown legacy path with a small JSON body),
+// served in process: compare the on and off sub-benchmarks.
+func BenchmarkRequestLog(b *testing.B) {
+	st := servertest.OpenStore(b)
+	svc := service.New(st, nil, nil)
+	body := []byte(`{"chatid":"chat00000000000000000000000000000001","msg":{"msgtype":"text","text":{"content":"基准"}}}`)
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"off", 0}, {"on", server.DefaultRequestLog}} {
+		h := server.Handler(svc, slog.New(slog.DiscardHandler), server.WithRequestLog(c.size))
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/chat/nosuch?access_token=0123456789abcdef", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
 	}
 }

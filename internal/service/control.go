@@ -176,8 +176,10 @@ func (s *Service) SyncControls(ctx context.Context) error {
 	gen, _ := strconv.ParseInt(v, 10, 64)
 	if gen != s.ctl.gen.Load() {
 		s.ctl.gate.Lock()
-		s.runResetHooks(ctx)
-		s.ctl.gen.Store(gen)
+		if gen != s.ctl.gen.Load() { // not a reset this node just made
+			s.runResetHooks(ctx)
+			s.ctl.gen.Store(gen)
+		}
 		s.ctl.gate.Unlock()
 	}
 	cc, ok := s.clock.(*ding.ControlClock)
