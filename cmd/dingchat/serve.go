@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -29,15 +31,23 @@ type Main struct {
 	Store      ding.Store
 	Service    *service.Service
 	Server     *server.Server
+	Dispatcher *events.Dispatcher
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
+	// demoMember is a member token minted with the demo organisation at
+	// this start; printed once, never again (a later start cannot read it back)
+	demoMember *ding.MemberToken
 }
 
 // Open loads the configuration, opens the store, applies the organisation
 // and binds the listener; nothing is served until Run.
 func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
-	cfg, err := config.Load(args, getenv, stderr)
+	usageOut := stderr
+	if wantsHelp(args) {
+		usageOut = stdout // asked for: it is the answer, not a complaint
+	}
+	cfg, err := config.Load(args, getenv, usageOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
@@ -63,13 +73,23 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
+	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
 	var clock ding.Clock
-	opts := []service.Option{service.WithBlobs(blobs)}
+	opts := []service.Option{service.WithBlobs(blobs), service.WithPusher(pusher),
+		service.OnSubscriptionsChanged(func() {
+			if m.Dispatcher != nil {
+				m.Dispatcher.Refresh()
+			}
+		})}
 	if cfg.TestControls {
 		clock = ding.NewControlClock(nil)
 		opts = append(opts, service.WithTestControls())
 	}
 	m.Service = service.New(st, clock, nil, opts...)
+	// retry backoff follows the server's clock, moved or not
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres()})
+	// a reset empties subscriptions and cursors: the dispatcher re-reads them
+	m.Service.OnReset(func(context.Context) { m.Dispatcher.Refresh() })
 	// a clock moved before a restart, or by another node, stays moved
 	if err := m.Service.SyncControls(context.Background()); err != nil {
 		st.Close()
@@ -120,6 +140,10 @@ func (m *Main) applyOrg(ctx context.Context) error {
 	}
 	if created {
 		m.log.Info("created the demo organisation")
+		if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
+			return err
+		}
+		m.Service.DeclareMemberToken(*m.demoMember)
 	}
 	return nil
 }
@@ -129,6 +153,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.banner(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Server.Serve() }()
+	dctx, stopEvents := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		m.Dispatcher.Run(dctx)
+	}()
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	// nodes sharing a database follow each other's resets and clock moves
@@ -142,6 +172,10 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
+	// deliveries stop after the last request: they save their place and
+	// give up their leases before the store closes
+	stopEvents()
+	<-dispatched
 	return errors.Join(err, m.Store.Close())
 }
 
@@ -181,6 +215,12 @@ func (m *Main) banner(ctx context.Context) {
 			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
+		if t := m.demoMember; t != nil && t.CorpID == s.Corp.ID {
+			fmt.Fprintf(w, "  member token of %s (minted now, shown once): %s\n", t.UserID, t.Value)
+		}
+		fmt.Fprintf(w, "  member tokens (the join page and /_dingchat/member/ ask for one):\n"+
+			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
+			s.Corp.ID, base)
 		if first != nil {
 			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
 		}

@@ -28,6 +28,9 @@ type Config struct {
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
 	TestControls    bool          // reset, the movable clock and fault injection through the admin API
 	RequestLog      int           // how many API calls the request log keeps; 0 = none
+	// CallbackDenyPrivate refuses loopback and private callback URLs (71013),
+	// as DingTalk does; off by default so test receivers on 127.0.0.1 work.
+	CallbackDenyPrivate bool
 }
 
 // Default is what a plain `dingchat serve` uses.
@@ -87,10 +90,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
 	fs.BoolVar(&c.TestControls, "test-controls", c.TestControls, "enable reset, the movable clock and fault injection in the admin API (env DINGCHAT_TEST_CONTROLS)")
 	fs.IntVar(&c.RequestLog, "request-log", c.RequestLog, "how many API calls the request log keeps for the admin API; 0 = none (env DINGCHAT_REQUEST_LOG)")
+	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "test-controls", "request-log"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "test-controls", "request-log", "callback-deny-private"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -119,7 +123,7 @@ func (c Config) Validate() error {
 		return errors.New("data directory must not be empty")
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
-		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", c.DBName())
+		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", typed(c.DB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
@@ -128,7 +132,17 @@ func (c Config) Validate() error {
 		return errors.New("request log size is 0 to 1000000")
 	}
 	if c.ShutdownTimeout <= 0 {
-		return errors.New("shutdown timeout must be positive")
+		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)
 	}
 	return nil
+}
+
+// typed is a value as the user typed it, with any password in it hidden.
+func typed(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return v
 }

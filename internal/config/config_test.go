@@ -101,23 +101,34 @@ func TestPostgresURL(t *testing.T) {
 
 func TestRejects(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		env  map[string]string
+		name  string
+		args  []string
+		env   map[string]string
+		names string // the value as typed, which the error repeats
 	}{
-		{"addr without port", []string{"--addr", "localhost"}, nil},
-		{"empty data dir", []string{"--data", ""}, nil},
-		{"unknown db scheme", []string{"--db", "mysql://x"}, nil},
-		{"bad log level", []string{"--log-level", "loud"}, nil},
-		{"bad log format", []string{"--log-format", "xml"}, nil},
-		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil},
-		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}},
-		{"unknown flag", []string{"--nope"}, nil},
-		{"stray argument", []string{"extra"}, nil},
+		{"addr without port", []string{"--addr", "localhost"}, nil, `"localhost"`},
+		{"empty data dir", []string{"--data", ""}, nil, "data directory"},
+		{"unknown db scheme", []string{"--db", "mysql://x"}, nil, `"mysql://x"`},
+		{"a bare path for db", []string{"--db", "/x.db"}, nil, `"/x.db"`},
+		{"db with a password", []string{"--db", "mysql://u:hunter2@h/d"}, nil, "mysql://u:xxxxx@h/d"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, `"loud"`},
+		{"bad log format", []string{"--log-format", "xml"}, nil, `"xml"`},
+		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil, "0s"},
+		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}, `DINGCHAT_DEMO="maybe"`},
+		{"bad env db", nil, map[string]string{"DINGCHAT_DB": "/y.db"}, `"/y.db"`},
+		{"unknown flag", []string{"--nope"}, nil, "nope"},
+		{"stray argument", []string{"extra"}, nil, "extra"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
+			_, err := Load(tc.args, env(tc.env), io.Discard)
+			if err == nil {
 				t.Fatal("Load succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tc.names) {
+				t.Errorf("error %q does not name %s", err, tc.names)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "dingchat.db") {
+				t.Errorf("error %q shows a password or a path the user did not type", err)
 			}
 		})
 	}

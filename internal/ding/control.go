@@ -62,11 +62,11 @@ func (c *CallInfo) AppKey() string {
 	return c.appKey
 }
 
-// Delivery names one push to an integration: an HTTP callback or a Stream
-// message, for the delivery-fault rules.
-type Delivery struct {
+// Push names one delivery attempt about to be made to an integration (an
+// HTTP callback or a Stream message), for the delivery-fault rules.
+type Push struct {
 	Channel      string // DeliveryCallback or DeliveryStream
-	Subscription string // the subscription's id (callback URL or stream connection's client id)
+	Subscription string // the HTTP subscription's id, or for Stream the app key (Cursor.Consumer without its prefix)
 	AppKey       string // the app the subscription belongs to, "" when none
 	CorpID       string
 	EventType    string
@@ -91,12 +91,12 @@ type DeliveryFault struct {
 
 // DeliveryFaults is asked before each delivery attempt.
 type DeliveryFaults interface {
-	DeliveryFault(ctx context.Context, d Delivery) DeliveryFault
+	DeliveryFault(ctx context.Context, p Push) DeliveryFault
 }
 
 // NoDeliveryFaults never interferes.
 type NoDeliveryFaults struct{}
 
-func (NoDeliveryFaults) DeliveryFault(context.Context, Delivery) DeliveryFault {
+func (NoDeliveryFaults) DeliveryFault(context.Context, Push) DeliveryFault {
 	return DeliveryFault{}
 }

@@ -118,6 +118,19 @@ type Org struct {
 	Suites []Suite
 	// SuiteAuths are the corp's authorisations of suites.
 	SuiteAuths []SuiteAuth
+	// Pushes are HTTP pushes declared for the corp's apps and suites.
+	Pushes []OrgPush
+}
+
+// OrgPush is an app's (Kind SubAppPush) or a suite's (SubSuitePush) HTTP
+// event push declared in an org file.
+type OrgPush struct {
+	Kind   string
+	Key    string
+	URL    string
+	Token  string
+	AESKey string
+	Types  []string
 }
 
 // OrgStore keeps corps, apps, users and external contacts.

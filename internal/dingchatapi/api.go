@@ -40,15 +40,26 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
+// surface names this surface in the access log.
+const surface = "dingchat"
+
+// NotFound answers /_dingchat/ paths no route knows.
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
+	httpx.SetSurface(r, surface)
+	writeError(w, r, a.log, ding.Errorf(ding.NotFound, ding.ReasonNone, "no such DingChat path"))
+}
+
 type memberHandler func(r *http.Request, mc *service.MemberCaller) (any, error)
 
 func (a *API) member(h memberHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surface)
 		mc, err := a.svc.AuthenticateMember(r.Context(), bearer(r))
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
+		httpx.SetMember(r, mc.CorpID, mc.UserID)
 		out, err := h(r, mc)
 		if err != nil {
 			writeError(w, r, a.log, err)
@@ -62,6 +73,7 @@ type adminHandler func(r *http.Request) (any, error)
 
 func (a *API) admin(h adminHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surface)
 		t := bearer(r)
 		if t == "" {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))

@@ -97,7 +97,7 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
-func intParam(r *http.Request, name string, def, min, max int64) (int64, error) {
+func rangeParam(r *http.Request, name string, def, min, max int64) (int64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, nil
@@ -128,15 +128,15 @@ func (a *API) requests(r *http.Request) (any, error) {
 	if f.Until, err = timeParam(r, "until"); err != nil {
 		return nil, err
 	}
-	if f.After, err = intParam(r, "after", 0, 0, 1<<62); err != nil {
+	if f.After, err = rangeParam(r, "after", 0, 0, 1<<62); err != nil {
 		return nil, err
 	}
-	status, err := intParam(r, "status", 0, 0, 599)
+	status, err := rangeParam(r, "status", 0, 0, 599)
 	if err != nil {
 		return nil, err
 	}
 	f.Status = int(status)
-	limit, err := intParam(r, "limit", 100, 1, 1000)
+	limit, err := rangeParam(r, "limit", 100, 1, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ type eventsPage struct {
 }
 
 // events reads a corp's event log: ?corpId=&type=&since=&until=&after=&limit=
-func (a *API) events(r *http.Request) (any, error) {
+func (a *API) findEvents(r *http.Request) (any, error) {
 	q := service.EventQuery{CorpID: r.URL.Query().Get("corpId"), Type: r.URL.Query().Get("type")}
 	if q.CorpID == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "corpId is required")
@@ -191,15 +191,15 @@ func (a *API) events(r *http.Request) (any, error) {
 	if !until.IsZero() {
 		q.Until = until.UnixMilli()
 	}
-	if q.After, err = intParam(r, "after", 0, 0, 1<<62); err != nil {
+	if q.After, err = rangeParam(r, "after", 0, 0, 1<<62); err != nil {
 		return nil, err
 	}
-	limit, err := intParam(r, "limit", 100, 1, 500)
+	limit, err := rangeParam(r, "limit", 100, 1, 500)
 	if err != nil {
 		return nil, err
 	}
 	q.Limit = int(limit)
-	evs, next, more, err := a.svc.EventLog(r.Context(), q)
+	evs, next, more, err := a.svc.FindEvents(r.Context(), q)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package dingchatapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
 
 // Register mounts DingChat's own routes.
 func (a *API) Register(mux *http.ServeMux) {
@@ -33,6 +37,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.createWebhook))
 	mux.Handle("GET /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.webhooks))
 
+	// events: HTTP pushes set the way DingTalk's developer console does, the
+	// event log with each delivery attempt
+	mux.Handle("PUT /_dingchat/admin/apps/{key}/callback", a.admin(a.setPush(ding.SubAppPush)))
+	mux.Handle("GET /_dingchat/admin/apps/{key}/callback", a.admin(a.getPush(ding.SubAppPush)))
+	mux.Handle("DELETE /_dingchat/admin/apps/{key}/callback", a.admin(a.deletePush(ding.SubAppPush)))
+	mux.Handle("PUT /_dingchat/admin/suites/{key}/callback", a.admin(a.setPush(ding.SubSuitePush)))
+	mux.Handle("GET /_dingchat/admin/suites/{key}/callback", a.admin(a.getPush(ding.SubSuitePush)))
+	mux.Handle("DELETE /_dingchat/admin/suites/{key}/callback", a.admin(a.deletePush(ding.SubSuitePush)))
+	mux.Handle("GET /_dingchat/admin/subscriptions", a.admin(a.subscriptions))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/events", a.admin(a.eventLog))
+	mux.Handle("GET /_dingchat/admin/deliveries", a.admin(a.deliveries))
 	// test controls
 	mux.Handle("POST /_dingchat/admin/reset", a.admin(a.reset))
 	mux.Handle("GET /_dingchat/admin/clock", a.admin(a.readClock))
@@ -43,7 +58,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /_dingchat/admin/faults/{id}", a.admin(a.removeFault))
 	mux.Handle("GET /_dingchat/admin/requests", a.admin(a.requests))
 	mux.Handle("DELETE /_dingchat/admin/requests", a.admin(a.clearRequests))
-	mux.Handle("GET /_dingchat/admin/events", a.admin(a.events))
+	mux.Handle("GET /_dingchat/admin/events", a.admin(a.findEvents))
 	mux.Handle("POST /_dingchat/admin/corps", a.admin(a.createTestCorp))
 	mux.Handle("DELETE /_dingchat/admin/corps/{corpid}", a.admin(a.deleteCorp))
 }

@@ -27,6 +27,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/topapi/chat/qrcode/get", a.serve(route{endpoint: "topapi/chat/qrcode/get", topapi: true}, a.topQRCode))
 	mux.Handle("/topapi/chat/updategroupnick", a.serve(route{endpoint: "topapi/chat/updategroupnick", topapi: true}, a.topGroupNick))
 
+	mux.Handle("/call_back/register_call_back", a.serve(route{endpoint: "call_back/register_call_back"}, a.registerCallback))
+	mux.Handle("/call_back/update_call_back", a.serve(route{endpoint: "call_back/update_call_back"}, a.updateCallback))
+	mux.Handle("/call_back/get_call_back", a.serve(route{endpoint: "call_back/get_call_back"}, a.getCallback))
+	mux.Handle("/call_back/delete_call_back", a.serve(route{endpoint: "call_back/delete_call_back"}, a.deleteCallback))
+	mux.Handle("/call_back/get_call_back_failed_result", a.serve(route{endpoint: "call_back/get_call_back_failed_result"}, a.getFailedCallbacks))
+
 	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
 	mux.Handle("/user/get_by_mobile", a.serve(route{endpoint: "user/get_by_mobile"}, a.userByMobile))
 	mux.Handle("/user/getUseridByUnionid", a.serve(route{endpoint: "user/getUseridByUnionid"}, a.userByUnionID))

@@ -56,7 +56,7 @@ func newNode(t *testing.T, st ding.Store) *node {
 	return n
 }
 
-func eventually(t *testing.T, what string, ok func() bool) {
+func eventuallyNamed(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if ok() {
@@ -80,7 +80,7 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if _, err := a.svc.MoveClock(ctx, service.ClockMove{Advance: "+3h"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "node b's clock follows", func() bool { return b.svc.ReadClock(ctx).OffsetMs == 3*3600*1000 })
+	eventuallyNamed(t, "node b's clock follows", func() bool { return b.svc.ReadClock(ctx).OffsetMs == 3*3600*1000 })
 	if d := b.svc.Clock().Now().Sub(a.svc.Clock().Now()); d > time.Second || d < -time.Second {
 		t.Fatalf("the nodes' clocks differ by %v", d)
 	}
@@ -91,7 +91,7 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "node b takes the fault rule", func() bool {
+	eventuallyNamed(t, "node b takes the fault rule", func() bool {
 		r := b.svc.Faults().MatchCall(service.Call{Surface: "legacy", Path: "/chat/send"})
 		return r != nil && r.ID == rule.ID
 	})
@@ -100,8 +100,8 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "node b runs its reset hooks", func() bool { return b.hooks.Load() > hb && b.svc.ResetGeneration() == res.Generation })
-	eventually(t, "node b's clock is back to real time", func() bool { return b.svc.ReadClock(ctx).OffsetMs == 0 })
+	eventuallyNamed(t, "node b runs its reset hooks", func() bool { return b.hooks.Load() > hb && b.svc.ResetGeneration() == res.Generation })
+	eventuallyNamed(t, "node b's clock is back to real time", func() bool { return b.svc.ReadClock(ctx).OffsetMs == 0 })
 	if _, err := b.svc.Authenticate(ctx, tok.Value); ding.ErrorReason(err) != ding.ReasonTokenInvalid {
 		t.Fatalf("a token from before the reset on node b: %v", err)
 	}
@@ -115,5 +115,5 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	if err := a.svc.ClearFaults(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "node b drops the rules", func() bool { return !b.svc.Faults().Active() })
+	eventuallyNamed(t, "node b drops the rules", func() bool { return !b.svc.Faults().Active() })
 }

@@ -155,7 +155,7 @@ func (e *ctlEnv) token(key, secret string) string {
 	return tok
 }
 
-func errcode(t testing.TB, r reply) float64 {
+func ctlErrcode(t testing.TB, r reply) float64 {
 	t.Helper()
 	c, ok := r.json(t)["errcode"].(float64)
 	if !ok {
@@ -191,7 +191,7 @@ func TestFaultAnswersLegacyErrorOnceAndIsLogged(t *testing.T) {
 	rule := e.mustAdmin("POST", "/faults", `{"path":"/gettoken","action":"error","errcode":90018,"errmsg":"当前请求被限流","count":1}`)
 	id, _ := rule["id"].(string)
 	first := e.call("GET", "/gettoken?appkey="+ctlApp+"&appsecret="+ctlSecret, "")
-	if first.status != 200 || errcode(t, first) != 90018 || first.json(t)["errmsg"] != "当前请求被限流" {
+	if first.status != 200 || ctlErrcode(t, first) != 90018 || first.json(t)["errmsg"] != "当前请求被限流" {
 		t.Fatalf("first call: %d %s", first.status, first.body)
 	}
 	tok := e.token(ctlApp, ctlSecret) // the rule is spent
@@ -257,7 +257,7 @@ func TestFaultMatchesAppAndBody(t *testing.T) {
 	e.createGroup(tok, "故障群")
 	e.createGroup(other, "正常群")
 	r := e.call("POST", "/chat/create?access_token="+other, `{"name":"故障群","owner":"manager4220","useridlist":["manager4220"]}`)
-	if errcode(t, r) != -1 {
+	if ctlErrcode(t, r) != -1 {
 		t.Fatalf("matching call: %s", r.body)
 	}
 	if got := e.requests("faulted=true&app=" + ctlOtherApp); len(got) != 1 {
@@ -355,7 +355,7 @@ func TestClockExpiresTokensAndNeverRunsBack(t *testing.T) {
 	if c["offsetMs"] != float64(7200000) || c["nowMs"].(float64)-before["nowMs"].(float64) < 7200000 {
 		t.Fatalf("after +2h: %v (before %v)", c, before)
 	}
-	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, ""); errcode(t, r) != 40014 {
+	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, ""); ctlErrcode(t, r) != 40014 {
 		t.Fatalf("a token 2 h old: %s", r.body)
 	}
 	if _, err := e.svc.Authenticate(context.Background(), tok); ding.ErrorReason(err) != ding.ReasonTokenExpired {
@@ -394,7 +394,7 @@ func TestMonthlyQuotaRollsOverAtChinaMidnight(t *testing.T) {
 	e.mustAdmin("PUT", "/corps/"+ctlCorp+"/quota", `{"monthlyQuota":1}`)
 	tok := e.token(ctlApp, ctlSecret)
 	get := func() float64 {
-		return errcode(t, e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, ""))
+		return ctlErrcode(t, e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, ""))
 	}
 	if c := get(); c != 0 {
 		t.Fatalf("first call: %v", c)
@@ -426,17 +426,17 @@ func TestResetRestoresDeclaredState(t *testing.T) {
 	if c := e.mustAdmin("GET", "/clock", ""); c["offsetMs"] != float64(0) || c["pinned"] != false {
 		t.Fatalf("clock after reset: %v", c)
 	}
-	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); errcode(t, r) != 40014 {
+	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); ctlErrcode(t, r) != 40014 {
 		t.Fatalf("a token from before the reset: %s", r.body)
 	}
 	tok = e.token(ctlApp, ctlSecret)
-	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); errcode(t, r) == 0 {
+	if r := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+chat, ""); ctlErrcode(t, r) == 0 {
 		t.Fatalf("a group created before the reset: %s", r.body)
 	}
 	// the declared group is back with its members, and the limits are the declared ones (none)
 	for i := 0; i < 3; i++ {
 		g := e.call("GET", "/chat/get?access_token="+tok+"&chatid="+declaredChat, "")
-		if errcode(t, g) != 0 {
+		if ctlErrcode(t, g) != 0 {
 			t.Fatalf("declared group after reset: %s", g.body)
 		}
 		if ids := g.json(t)["chat_info"].(map[string]any)["useridlist"].([]any); len(ids) != 3 {
@@ -464,14 +464,23 @@ func TestResetBringsTheDemoBack(t *testing.T) {
 	if created, err := svc.ApplyDeclared(context.Background()); err != nil || !created {
 		t.Fatalf("demo: %v %v", created, err)
 	}
+	mt, err := svc.IssueDemoMemberToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.DeclareMemberToken(*mt)
 	before, _ := svc.Summarize(context.Background(), 100)
 	if _, err := svc.Reset(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := svc.Summarize(context.Background(), 100)
 	if len(before) != 1 || len(after) != 1 || before[0].Corp.ID != after[0].Corp.ID || before[0].Apps[0].Secret != after[0].Apps[0].Secret ||
-		len(after[0].Users) != 50 {
-		t.Fatalf("demo before %+v, after %+v", before, after)
+		len(after[0].Users) != len(before[0].Users) || len(after[0].Users) < 50 {
+		t.Fatalf("demo before %d users, after %d", len(before[0].Users), len(after[0].Users))
+	}
+	// the member token the banner printed still signs in
+	if _, err := svc.AuthenticateMember(context.Background(), mt.Value); err != nil {
+		t.Fatalf("the demo's member token after a reset: %v", err)
 	}
 }
 
@@ -583,17 +592,17 @@ func TestThrowawayCorps(t *testing.T) {
 	if chat == "" {
 		t.Fatalf("create in a throwaway corp: %s", r.body)
 	}
-	if r := e.call("GET", "/chat/get?access_token="+tb+"&chatid="+chat, ""); errcode(t, r) == 0 {
+	if r := e.call("GET", "/chat/get?access_token="+tb+"&chatid="+chat, ""); ctlErrcode(t, r) == 0 {
 		t.Fatalf("another corp sees the group: %s", r.body)
 	}
 	if got := e.mustAdmin("GET", "/events?corpId="+a["corpId"].(string), ""); len(got["events"].([]any)) == 0 {
 		t.Fatalf("events of the corp: %v", got)
 	}
 	e.mustAdmin("DELETE", "/corps/"+a["corpId"].(string), "")
-	if r := e.call("GET", "/chat/get?access_token="+ta+"&chatid="+chat, ""); errcode(t, r) != 40014 {
+	if r := e.call("GET", "/chat/get?access_token="+ta+"&chatid="+chat, ""); ctlErrcode(t, r) != 40014 {
 		t.Fatalf("token of a deleted corp: %s", r.body)
 	}
-	if r := e.call("GET", "/gettoken?appkey="+ka+"&appsecret="+sa, ""); errcode(t, r) == 0 {
+	if r := e.call("GET", "/gettoken?appkey="+ka+"&appsecret="+sa, ""); ctlErrcode(t, r) == 0 {
 		t.Fatalf("app of a deleted corp: %s", r.body)
 	}
 	if r := e.admin("GET", "/events?corpId="+a["corpId"].(string), ""); r.status != http.StatusNotFound {
@@ -686,7 +695,7 @@ func TestClockEndsTheWebhookThrottle(t *testing.T) {
 	e := newCtlEnv(t, true, false)
 	w := e.mustAdmin("POST", "/groups/"+declaredChat+"/webhooks", `{"name":"CI"}`)
 	send := func() float64 {
-		return errcode(t, e.call("POST", "/robot/send?access_token="+w["access_token"].(string), `{"msgtype":"text","text":{"content":"告警"}}`))
+		return ctlErrcode(t, e.call("POST", "/robot/send?access_token="+w["access_token"].(string), `{"msgtype":"text","text":{"content":"告警"}}`))
 	}
 	for i := 0; i < ding.WebhookPerWindow; i++ {
 		if c := send(); c != 0 {

@@ -58,11 +58,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			httpx.WriteJSON(w, http.StatusNotFound, httpx.ContentTypeV1, struct {
-				Code      string `json:"code"`
-				Message   string `json:"message"`
-				RequestID string `json:"requestid"`
-			}{"not_found", "no such DingChat path", httpx.RequestID(r.Context())})
+			own.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
@@ -78,7 +74,7 @@ func health(svc *service.Service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := svc.Store().Ping(ctx); err != nil {
+		if err := svc.Ping(ctx); err != nil {
 			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
 			return
 		}

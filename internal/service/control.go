@@ -22,6 +22,7 @@ type controls struct {
 	mu       sync.Mutex
 	declared []*ding.Org // the org file as read at start
 	demo     bool
+	tokens   []ding.MemberToken // member tokens start printed, saved again by a reset
 	hooks    []func(context.Context)
 
 	// gate lets a reset wait for the requests in flight on this node and
@@ -60,6 +61,14 @@ func (s *Service) Declare(orgs []*ding.Org, demo bool) {
 	defer s.ctl.mu.Unlock()
 	s.ctl.declared = orgs
 	s.ctl.demo = demo
+}
+
+// DeclareMemberToken keeps a member token a reset saves again (the demo's,
+// which the banner printed).
+func (s *Service) DeclareMemberToken(t ding.MemberToken) {
+	s.ctl.mu.Lock()
+	defer s.ctl.mu.Unlock()
+	s.ctl.tokens = append(s.ctl.tokens, t)
 }
 
 // ApplyDeclared applies the org file's organisations, then the demo
@@ -154,6 +163,17 @@ func (s *Service) Reset(ctx context.Context) (*ResetResult, error) {
 	}
 	if _, err := s.ApplyDeclared(ctx); err != nil {
 		return nil, err
+	}
+	s.ctl.mu.Lock()
+	tokens := append([]ding.MemberToken{}, s.ctl.tokens...)
+	s.ctl.mu.Unlock()
+	for _, t := range tokens {
+		if _, err := s.store.User(ctx, t.CorpID, t.UserID); err != nil {
+			continue // its corp is no longer declared
+		}
+		if err := s.store.SaveMemberToken(ctx, t); err != nil {
+			return nil, err
+		}
 	}
 	s.runResetHooks(ctx)
 	s.ctl.gen.Store(gen)
@@ -413,10 +433,10 @@ type EventQuery struct {
 	Limit  int
 }
 
-// EventLog reads a corp's events after a cursor, filtered, oldest first;
+// FindEvents reads a corp's events after a cursor, filtered, oldest first;
 // next is the cursor of the following page (the last seq looked at) and
 // more tells whether the log goes on.
-func (s *Service) EventLog(ctx context.Context, q EventQuery) (events []ding.Event, next int64, more bool, err error) {
+func (s *Service) FindEvents(ctx context.Context, q EventQuery) (events []ding.Event, next int64, more bool, err error) {
 	if q.Limit <= 0 || q.Limit > 500 {
 		return nil, 0, false, ding.Errorf(ding.Invalid, ding.ReasonBadSize, "limit is 1 to 500")
 	}

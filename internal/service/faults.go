@@ -259,7 +259,7 @@ func (f *Faults) MatchCall(c Call) *FaultRule {
 
 // DeliveryFault answers what the delivery code should do with one delivery
 // attempt: the first delivery rule that fires decides.
-func (f *Faults) DeliveryFault(ctx context.Context, d ding.Delivery) ding.DeliveryFault {
+func (f *Faults) DeliveryFault(ctx context.Context, d ding.Push) ding.DeliveryFault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range f.rules {

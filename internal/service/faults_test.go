@@ -11,7 +11,7 @@ import (
 func TestDeliveryFaults(t *testing.T) {
 	f := NewFaults()
 	ctx := context.Background()
-	d := ding.Delivery{Channel: ding.DeliveryCallback, Subscription: "sub-1", AppKey: "app1", CorpID: "corp1", EventType: ding.EventChatDisband, Body: []byte(`{"EventType":"chat_disband"}`)}
+	d := ding.Push{Channel: ding.DeliveryCallback, Subscription: "sub-1", AppKey: "app1", CorpID: "corp1", EventType: ding.EventChatDisband, Body: []byte(`{"EventType":"chat_disband"}`)}
 	if got := f.DeliveryFault(ctx, d); got != (ding.DeliveryFault{}) {
 		t.Fatalf("no rules: %+v", got)
 	}
@@ -41,7 +41,7 @@ func TestDeliveryFaults(t *testing.T) {
 	if got := f.DeliveryFault(ctx, other); got != (ding.DeliveryFault{}) {
 		t.Fatalf("another event type: %+v", got)
 	}
-	st := ding.Delivery{Channel: ding.DeliveryStream, Body: []byte("slow")}
+	st := ding.Push{Channel: ding.DeliveryStream, Body: []byte("slow")}
 	if got := f.DeliveryFault(ctx, st); !got.Close || got.Fail {
 		t.Fatalf("stream: %+v", got)
 	}

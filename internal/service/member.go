@@ -27,6 +27,15 @@ func (s *Service) AuthenticateMember(ctx context.Context, token string) (*Member
 	return &MemberCaller{CorpID: t.CorpID, UserID: t.UserID}, nil
 }
 
+// Me is the user behind a member token.
+func (s *Service) Me(ctx context.Context, mc *MemberCaller) (*ding.User, error) {
+	u, err := s.store.User(ctx, mc.CorpID, mc.UserID)
+	if ding.IsKind(err, ding.NotFound) {
+		return nil, ding.Errorf(ding.NotFound, ding.ReasonUserNotFound, "no user %s in corp %s", mc.UserID, mc.CorpID)
+	}
+	return u, err
+}
+
 // IssueMemberToken mints a member token for a staff member (admin side).
 func (s *Service) IssueMemberToken(ctx context.Context, corpID, userID string) (*ding.MemberToken, error) {
 	if corpID == "" || userID == "" {

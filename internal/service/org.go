@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -20,7 +21,29 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 			return err
 		}
 	}
+	for _, p := range org.Pushes {
+		if err := s.applyPush(ctx, p); err != nil {
+			return fmt.Errorf("%s push of %s: %w", p.Kind, p.Key, err)
+		}
+	}
 	return nil
+}
+
+// applyPush saves a declared push unless it is saved as declared already:
+// the receiver may not be up yet at start, so it is not verified.
+func (s *Service) applyPush(ctx context.Context, p ding.OrgPush) error {
+	in := PushInput{URL: p.URL, Token: p.Token, AESKey: p.AESKey, Types: p.Types}
+	if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil &&
+		cur.URL == p.URL && cur.Token == p.Token && cur.AESKey == p.AESKey && slices.Equal(cur.Types, dedupe(p.Types)) {
+		return nil
+	}
+	var err error
+	if p.Kind == ding.SubSuitePush {
+		_, err = s.SetSuitePush(ctx, p.Key, in, false)
+	} else {
+		_, err = s.SetAppPush(ctx, p.Key, in, false)
+	}
+	return err
 }
 
 var demoNames = []string{
@@ -32,7 +55,9 @@ var demoNames = []string{
 }
 
 // DemoOrg builds the demo organisation from seed: one corp, one internal
-// app, and 50 users led by the ones DingTalk's docs use. The same seed gives
+// app, and 53 users: the ones DingTalk's docs use (manager4220, zhangsan,
+// lisi, wangwu; manager1122, userid1, userid2 of the chat/send and
+// chat/create examples), and 46 more. The same seed gives
 // the same organisation, so nodes starting together agree on it.
 func (s *Service) DemoOrg(seed string) *ding.Org {
 	now := s.nowMs()
@@ -50,7 +75,7 @@ func (s *Service) DemoOrg(seed string) *ding.Org {
 		n := len(org.Users)
 		org.Users = append(org.Users, ding.User{CorpID: corpID, UserID: id, UnionID: derive("union/"+id, 22) + "iE", Name: name,
 			Mobile: fmt.Sprintf("138%08d", n), Title: "员工", JobNo: fmt.Sprintf("%04d", n+1), Active: true,
-			Admin: id == "manager4220", DeptIDs: []int64{1}, Created: now})
+			Admin: id == "manager4220" || id == "manager1122", DeptIDs: []int64{1}, Created: now})
 	}
 	add("manager4220", "管理员")
 	add("zhangsan", "张三")
@@ -59,6 +84,10 @@ func (s *Service) DemoOrg(seed string) *ding.Org {
 	for i, name := range demoNames {
 		add(fmt.Sprintf("user%03d", i+1), name)
 	}
+	// appended, so the users above keep their mobiles and job numbers
+	add("manager1122", "主管")
+	add("userid1", "用户一")
+	add("userid2", "用户二")
 	org.Externals = []ding.ExtContact{
 		{CorpID: corpID, UnionID: derive("ext/1", 22) + "iE", Name: "外部客户甲"},
 		{CorpID: corpID, UnionID: derive("ext/2", 22) + "iE", Name: "外部客户乙"},
@@ -87,6 +116,19 @@ func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+}
+
+// DemoMemberUser is the demo user whose member token a fresh demo prints.
+const DemoMemberUser = "manager4220"
+
+// IssueDemoMemberToken mints a member token for the demo organisation's
+// first user, so a new user can sign in to the join page straight away.
+func (s *Service) IssueDemoMemberToken(ctx context.Context) (*ding.MemberToken, error) {
+	seed, err := s.store.Setting(ctx, "demo_seed", "")
+	if err != nil {
+		return nil, err
+	}
+	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser)
 }
 
 // Summarize describes each corp for the banner, with up to users users.

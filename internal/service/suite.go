@@ -309,7 +309,7 @@ func (s *Service) UnbindApp(ctx context.Context, c *Caller, chatID, agentID stri
 func (s *Service) disbandAppEvents(g *ding.Group, operator string, now int64, apps []ding.ChatApp) []ding.Event {
 	out := make([]ding.Event, 0, len(apps))
 	for _, b := range apps {
-		out = append(out, s.eventBy(g, ding.EventChatDisbandMicroapp, operator, now, map[string]any{"agentId": b.AgentIDText()}))
+		out = append(out, s.eventBy(g, ding.EventChatDisbandMicroapp, operator, now, map[string]any{"agentId": b.AgentIDText(), "suiteKey": b.SuiteKey}))
 	}
 	return out
 }

@@ -51,6 +51,9 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"Reset", testReset},
 		{"DeleteCorp", testDeleteCorp},
 		{"Settings", testSettings},
+		{"SubscriptionCursor", testSubscriptionCursor},
+		{"CursorLease", testCursorLease},
+		{"FailedEventsDrain", testFailedEventsDrain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
