@@ -118,9 +118,13 @@ func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) htt
 			if rl == nil {
 				return
 			}
-			c := httpx.LoggedCall{Time: start, RequestID: httpx.RequestID(ctx), Surface: surface, AppKey: ci.AppKey(),
+			app := ci.AppKey()
+			if app == "" {
+				app = httpx.NoteOf(ctx).App
+			}
+			c := httpx.LoggedCall{Time: start, RequestID: httpx.RequestID(ctx), Surface: surface, AppKey: app,
 				Method: r.Method, Path: r.URL.Path, Query: httpx.MaskQuery(r.URL.RawQuery), Status: cw.status,
-				LatencyMs: float64(time.Since(start).Microseconds()) / 1000, Reason: cw.Header().Get("X-DingChat-Reason")}
+				LatencyMs: float64(time.Since(start).Microseconds()) / 1000, Reason: cw.Header().Get(httpx.ReasonHeader)}
 			var t1, t2 bool
 			c.RequestBody, t1 = httpx.MaskBody(head, r.Header.Get("Content-Type"), logBytes)
 			c.ResponseBody, t2 = httpx.MaskBody(cw.body.Bytes(), cw.Header().Get("Content-Type"), logBytes)

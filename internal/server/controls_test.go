@@ -674,6 +674,10 @@ func TestRequestLogFiltersAndPages(t *testing.T) {
 	if got := e.requests("errcode=0&path=/user/get"); len(got) != 1 {
 		t.Fatalf("errcode filter: %v", got)
 	}
+	// a refusal carries DingChat's reason
+	if first := p1["requests"].([]any)[0].(map[string]any); first["reason"] == nil || first["reason"] == "" || first["errcode"] == "0" {
+		t.Fatalf("refused call in the log: %v", first)
+	}
 	if got := e.requests("since=2099-01-01T00:00:00Z"); len(got) != 0 {
 		t.Fatalf("since filter: %v", got)
 	}
