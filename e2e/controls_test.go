@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func adminCall(t *testing.T, base, method, path, body string) map[string]any {
+func ctlAdminCall(t *testing.T, base, method, path, body string) map[string]any {
 	t.Helper()
 	req, err := http.NewRequest(method, base+"/_dingchat/admin"+path, strings.NewReader(body))
 	if err != nil {
@@ -48,21 +48,21 @@ func TestBinaryResetsToTheOrgFile(t *testing.T) {
 	if created.Errcode != 0 {
 		t.Fatalf("chat/create: %+v", created)
 	}
-	adminCall(t, p.Base, http.MethodPost, "/reset", "")
+	ctlAdminCall(t, p.Base, http.MethodPost, "/reset", "")
 	tok = getToken(t, p.Base, appKey, appSecret) // the org file's app is back
 	var got chatGetBody
 	legacy(t, http.MethodGet, p.Base+"/chat/get?"+url.Values{"access_token": {tok}, "chatid": {created.ChatID}}.Encode(), nil, &got)
 	if got.Errcode == 0 {
 		t.Fatalf("a group made before the reset: %+v", got)
 	}
-	adminCall(t, p.Base, http.MethodPost, "/clock", `{"advance":"+1h"}`)
+	ctlAdminCall(t, p.Base, http.MethodPost, "/clock", `{"advance":"+1h"}`)
 	p.stop()
 	p = start(t, args...)
 	out := p.waitStdout("test controls: ON")
 	if !strings.Contains(out, "clock: moved 1h0m0s ahead") {
 		t.Fatalf("banner after restart:\n%s", out)
 	}
-	if c := adminCall(t, p.Base, http.MethodGet, "/clock", ""); c["offsetMs"] != float64(3600000) {
+	if c := ctlAdminCall(t, p.Base, http.MethodGet, "/clock", ""); c["offsetMs"] != float64(3600000) {
 		t.Fatalf("clock after restart: %v", c)
 	}
 }

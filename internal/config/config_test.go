@@ -36,7 +36,8 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_LOG_LEVEL":        "debug",
 		"DINGCHAT_LOG_FORMAT":       "json",
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
-		"DINGCHAT_ADMIN_TOKEN":      "adm-secret",
+		"DINGCHAT_ADMIN_TOKEN":      "adm-secret-0123456789",
+		"DINGCHAT_SHOW_SECRETS":     "true",
 		"DINGCHAT_TEST_CONTROLS":    "true",
 		"DINGCHAT_REQUEST_LOG":      "50",
 	}
@@ -45,7 +46,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret",
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true,
 		TestControls: true, RequestLog: 50}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)

@@ -8,11 +8,12 @@ import (
 
 // ControlStore is what the test controls need of a store.
 type ControlStore interface {
-	// Reset empties every table of the schema except its migration record,
-	// and the settings except those named in keep, in one transaction.
-	// Tables are found in the schema itself, so tables added later are
-	// emptied too. It stores and returns the next reset generation.
-	Reset(ctx context.Context, keep []string) (int64, error)
+	// Reset empties every table of the schema except its migration record
+	// and settings, and deletes the settings named in drop, in one
+	// transaction. Tables are found in the schema itself, so tables added
+	// later are emptied too; settings (keys, seeds, the admin token's hash)
+	// stay unless named. It stores and returns the next reset generation.
+	Reset(ctx context.Context, drop []string) (int64, error)
 	// DeleteCorp deletes a corp and every row that belongs to it: rows
 	// holding its corp_id and, through foreign keys, rows referring to those.
 	// NotFound when the corp is unknown.

@@ -142,14 +142,6 @@ var secretKeys = map[string]bool{
 // IsSecretKey reports whether a parameter, field or header of that name is masked.
 func IsSecretKey(k string) bool { return secretKeys[strings.ToLower(k)] }
 
-// Mask hides a secret but its first four characters, enough to tell two apart.
-func Mask(v string) string {
-	if len(v) <= 8 {
-		return "****"
-	}
-	return v[:4] + "****"
-}
-
 // MaskQuery masks the secret values of a query string.
 func MaskQuery(raw string) string {
 	if raw == "" {

@@ -10,10 +10,10 @@ import (
 
 func TestMaskBody(t *testing.T) {
 	cases := []struct{ in, ct, want string }{
-		{`{"appKey":"dingkey","appSecret":"abcdefghijkl"}`, "application/json", `{"appKey":"dingkey","appSecret":"abcd****"}`},
+		{`{"appKey":"dingkey","appSecret":"abcdefghijklmnopq"}`, "application/json", `{"appKey":"dingkey","appSecret":"abcd…****** (17 chars)"}`},
 		{`{"msg":{"text":{"content":"a&b"}},"chatid":"c1"}`, "application/json", `{"msg":{"text":{"content":"a&b"}},"chatid":"c1"}`},
-		{`{"list":[{"token":"short"}]}`, "application/json", `{"list":[{"token":"****"}]}`},
-		{`corpid=x&corpsecret=0123456789`, "application/x-www-form-urlencoded", `"corpid=x\u0026corpsecret=0123%2A%2A%2A%2A"`},
+		{`{"list":[{"token":"short"}]}`, "application/json", `{"list":[{"token":"****** (5 chars)"}]}`},
+		{`corpid=x&corpsecret=0123456789`, "application/x-www-form-urlencoded", `"corpid=x\u0026corpsecret=%2A%2A%2A%2A%2A%2A+%2810+chars%29"`},
 		{`not json`, "text/plain", `"not json"`},
 		{"\xff\xfe", "application/octet-stream", "\"\uFFFD\""},
 		{`--b\r\nfile`, "multipart/form-data; boundary=b", `"(multipart body not logged)"`},

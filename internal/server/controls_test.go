@@ -207,10 +207,10 @@ func TestFaultAnswersLegacyErrorOnceAndIsLogged(t *testing.T) {
 	if ok["appKey"] != ctlApp || ok["errcode"] != "0" || ok["surface"] != "legacy" || ok["status"] != float64(200) {
 		t.Fatalf("logged call: %v", ok)
 	}
-	if q := ok["query"].(string); strings.Contains(q, ctlSecret) || !strings.Contains(q, "appsecret=ctl-%2A%2A%2A%2A") {
+	if q := ok["query"].(string); strings.Contains(q, ctlSecret) || !strings.Contains(q, "appsecret=ctl-") {
 		t.Fatalf("secret not masked in query %q", q)
 	}
-	if b, _ := json.Marshal(ok["responseBody"]); bytes.Contains(b, []byte(tok)) || !bytes.Contains(b, []byte(tok[:4]+"****")) {
+	if b, _ := json.Marshal(ok["responseBody"]); bytes.Contains(b, []byte(tok)) || !bytes.Contains(b, []byte(`"access_token":"`+tok[:4])) {
 		t.Fatalf("token not masked in the logged answer %s", b)
 	}
 	rules := e.mustAdmin("GET", "/faults", "")["faults"].([]any)
@@ -461,7 +461,7 @@ func TestResetBringsTheDemoBack(t *testing.T) {
 	st := dingtest.OpenStore(t) // no corp: the demo's turn
 	svc := service.New(st, ding.NewControlClock(nil), nil, service.WithTestControls())
 	svc.Declare(nil, true)
-	if created, err := svc.ApplyDeclared(context.Background()); err != nil || !created {
+	if created, err := svc.ApplyDeclared(context.Background()); err != nil || created == "" {
 		t.Fatalf("demo: %v %v", created, err)
 	}
 	mt, err := svc.IssueDemoMemberToken(context.Background())

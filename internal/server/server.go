@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
@@ -21,8 +22,8 @@ import (
 type Option func(*options)
 
 type options struct {
-	adminToken string
-	logSize    int
+	adminHash string
+	logSize   int
 }
 
 // DefaultRequestLog is how many calls the request log keeps by default.
@@ -34,7 +35,17 @@ func WithRequestLog(n int) Option { return func(o *options) { o.logSize = n } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
-func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = t } }
+func WithAdminToken(t string) Option {
+	return func(o *options) {
+		if t != "" {
+			o.adminHash = ding.SecretHash(t)
+		}
+	}
+}
+
+// WithAdminTokenHash enables the admin API for the token whose
+// ding.SecretHash is h: the server need not know the token itself.
+func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash = h } }
 
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
@@ -43,15 +54,12 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.adminToken == "" {
-		o.adminToken = "\x00disabled" // no bearer token can equal it
-	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
-	own := dingchatapi.New(svc, log, o.adminToken)
+	own := dingchatapi.New(svc, log, o.adminHash)
 	rl := httpx.NewRequestLog(o.logSize)
 	own.SetRequestLog(rl)
 	own.Register(mux)

@@ -72,19 +72,19 @@ func (s *Service) DeclareMemberToken(t ding.MemberToken) {
 }
 
 // ApplyDeclared applies the org file's organisations, then the demo
-// organisation when it is on and the store holds no corp; it reports whether
-// it created the demo.
-func (s *Service) ApplyDeclared(ctx context.Context) (bool, error) {
+// organisation when it is on and the store holds no corp; it returns the
+// demo's corp id when it created the demo.
+func (s *Service) ApplyDeclared(ctx context.Context) (string, error) {
 	s.ctl.mu.Lock()
 	orgs, demo := s.ctl.declared, s.ctl.demo
 	s.ctl.mu.Unlock()
 	for _, o := range orgs {
 		if err := s.ApplyOrg(ctx, o); err != nil {
-			return false, fmt.Errorf("corp %s: %w", o.Corp.ID, err)
+			return "", fmt.Errorf("corp %s: %w", o.Corp.ID, err)
 		}
 	}
 	if !demo {
-		return false, nil
+		return "", nil
 	}
 	return s.EnsureDemo(ctx)
 }
@@ -125,10 +125,10 @@ func (s *Service) requireControls() error {
 	return nil
 }
 
-// keptSettings survive a reset: the admin token callers hold, and the demo's
-// seed so the demo comes back with the same keys.
-// Fault rules are controls, not state: they stay too.
-var keptSettings = []string{"admin_token", "demo_seed", ding.SettingFaults}
+// droppedSettings are the settings a reset deletes: the moved clock. The
+// rest are keys and seeds (the admin token's hash, the demo's seed, signing
+// keys) and the fault rules, which are controls rather than state.
+var droppedSettings = []string{ding.SettingClock}
 
 // ResetResult describes a finished reset.
 type ResetResult struct {
@@ -147,7 +147,7 @@ func (s *Service) Reset(ctx context.Context) (*ResetResult, error) {
 	start := time.Now()
 	s.ctl.gate.Lock()
 	defer s.ctl.gate.Unlock()
-	gen, err := s.store.Reset(ctx, keptSettings)
+	gen, err := s.store.Reset(ctx, droppedSettings)
 	if err != nil {
 		return nil, err
 	}

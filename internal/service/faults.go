@@ -351,7 +351,7 @@ func (s *Service) AppKeyOfToken(ctx context.Context, token string) string {
 	if token == "" {
 		return ""
 	}
-	t, err := s.store.Token(ctx, token)
+	t, err := s.store.Token(ctx, ding.SecretHash(token))
 	if err != nil {
 		return ""
 	}

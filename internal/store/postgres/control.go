@@ -94,11 +94,11 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error)
 	}
 }
 
-// Reset empties every table but the migration record, and every setting
-// not kept, in one transaction, and counts the reset generation up. TRUNCATE
+// Reset empties every table but the migration record and settings, drops
+// the named settings, in one transaction, and counts the reset generation up. TRUNCATE
 // holds its tables until the commit, so no write of another node slips in
 // between two tables.
-func (s *Store) Reset(ctx context.Context, keep []string) (int64, error) {
+func (s *Store) Reset(ctx context.Context, drop []string) (int64, error) {
 	var gen int64
 	err := s.inTx(ctx, "reset", func(tx pgx.Tx) error {
 		g, err := catalog(ctx, tx)
@@ -114,8 +114,7 @@ func (s *Store) Reset(ctx context.Context, keep []string) (int64, error) {
 				return err
 			}
 		}
-		keep = append(keep, ding.SettingResetGeneration)
-		if _, err := tx.Exec(ctx, `DELETE FROM settings WHERE NOT (key = ANY($1))`, keep); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM settings WHERE key = ANY($1)`, drop); err != nil {
 			return err
 		}
 		var v string

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -78,9 +77,9 @@ func catalog(tx *sql.Tx) (schema.Graph, error) {
 	return g, nil
 }
 
-// Reset empties every table but the migration record, and every setting
-// not kept, in one transaction, and counts the reset generation up.
-func (s *Store) Reset(ctx context.Context, keep []string) (int64, error) {
+// Reset empties every table but the migration record and settings, drops
+// the named settings, in one transaction, and counts the reset generation up.
+func (s *Store) Reset(ctx context.Context, drop []string) (int64, error) {
 	var gen int64
 	err := s.do(ctx, func(tx *sql.Tx) error {
 		g, err := catalog(tx)
@@ -109,22 +108,6 @@ func (s *Store) Reset(ctx context.Context, keep []string) (int64, error) {
 		}
 		gen, _ = strconv.ParseInt(cur, 10, 64)
 		gen++
-		rows, err := tx.Query(`SELECT key FROM settings`)
-		if err != nil {
-			return translate(err, "setting")
-		}
-		var drop []string
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return translate(err, "setting")
-			}
-			if !slices.Contains(keep, k) {
-				drop = append(drop, k)
-			}
-		}
-		rows.Close()
 		for _, k := range drop {
 			if _, err := tx.Exec(`DELETE FROM settings WHERE key = ?`, k); err != nil {
 				return translate(err, "setting")

@@ -11,7 +11,7 @@ import (
 // robots in the group and a custom robot, a join code.
 func fill(t *testing.T, st ding.Store, corpID, app, chatID string) {
 	t.Helper()
-	_, err := st.IssueToken(ctx(), ding.Token{Value: "tok-" + chatID, AppKey: app, CorpID: corpID, CreatedAt: t0, ExpiresAt: t0 + 7200000}, t0)
+	_, err := st.IssueToken(ctx(), ding.Token{Hash: "tok-" + chatID, AppKey: app, CorpID: corpID, CreatedAt: t0, ExpiresAt: t0 + 7200000}, t0)
 	noErr(t, err, "IssueToken")
 	g := testGroup(corpID, chatID, "cid"+chatID, "填充群")
 	g.ConversationTag = ding.TagInternal
@@ -21,11 +21,11 @@ func fill(t *testing.T, st ding.Store, corpID, app, chatID string) {
 	_, err = st.MarkRead(ctx(), chatID, "manager4220", 1)
 	noErr(t, err, "MarkRead")
 	noErr(t, st.CreateMedia(ctx(), &ding.Media{ID: "@media-" + chatID, CorpID: corpID, Type: ding.MediaImage, Digest: "00", Size: 1, CreatedAt: t0}), "CreateMedia")
-	noErr(t, st.SaveMemberToken(ctx(), ding.MemberToken{Value: "mt-" + chatID, CorpID: corpID, UserID: "manager4220", CreatedAt: t0}), "SaveMemberToken")
+	noErr(t, st.SaveMemberToken(ctx(), ding.MemberToken{Hash: "mt-" + chatID, CorpID: corpID, UserID: "manager4220", CreatedAt: t0}), "SaveMemberToken")
 	noErr(t, st.SaveRobot(ctx(), &ding.Robot{Code: "robot-" + chatID, CorpID: corpID, Name: "r", CreatedAt: t0}), "SaveRobot")
 	noErr(t, st.AddGroupRobot(ctx(), chatID, "robot-"+chatID, t0, nil), "AddGroupRobot")
 	noErr(t, st.CreateWebhook(ctx(), &ding.Webhook{Token: "wh-" + chatID, CorpID: corpID, ChatID: chatID, Name: "w", CreatedAt: t0}), "CreateWebhook")
-	noErr(t, st.SaveJoinCode(ctx(), ding.JoinCode{Code: "jc-" + chatID, CorpID: corpID, ChatID: chatID, Sharer: "manager4220", CreatedAt: t0}), "SaveJoinCode")
+	noErr(t, st.SaveJoinCode(ctx(), ding.JoinCode{Hash: "jc-" + chatID, CorpID: corpID, ChatID: chatID, Sharer: "manager4220", CreatedAt: t0}), "SaveJoinCode")
 }
 
 // gone fails unless nothing fill made for chatID is left.
@@ -63,7 +63,7 @@ func testReset(t *testing.T, st ding.Store) {
 	_, err := st.Setting(ctx(), "admin_token", "adm-kept")
 	noErr(t, err, "Setting")
 	noErr(t, st.PutSetting(ctx(), "scratch", "x"), "PutSetting")
-	gen, err := st.Reset(ctx(), []string{"admin_token"})
+	gen, err := st.Reset(ctx(), []string{"scratch", "never-set"})
 	noErr(t, err, "Reset")
 	if gen != 1 {
 		t.Fatalf("first reset generation = %d, want 1", gen)
@@ -77,7 +77,7 @@ func testReset(t *testing.T, st ding.Store) {
 		t.Fatalf("kept setting = %q %v %v", v, ok, err)
 	}
 	if _, ok, err := st.GetSetting(ctx(), "scratch"); err != nil || ok {
-		t.Fatalf("setting not kept survived: %v %v", ok, err)
+		t.Fatalf("a dropped setting survived: %v %v", ok, err)
 	}
 	if v, _, _ := st.GetSetting(ctx(), ding.SettingResetGeneration); v != "1" {
 		t.Fatalf("stored generation %q", v)
@@ -90,11 +90,11 @@ func testReset(t *testing.T, st ding.Store) {
 	if len(evs) == 0 || evs[0].Seq != 1 {
 		t.Fatalf("events after reset start at %v, want seq 1", evs)
 	}
-	if gen, err = st.Reset(ctx(), nil); err != nil || gen != 2 {
+	if gen, err = st.Reset(ctx(), []string{"admin_token"}); err != nil || gen != 2 {
 		t.Fatalf("second reset = %d, %v; want 2", gen, err)
 	}
 	if _, ok, _ := st.GetSetting(ctx(), "admin_token"); ok {
-		t.Fatal("admin_token survived a reset that did not keep it")
+		t.Fatal("admin_token survived a reset that dropped it")
 	}
 }
 

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"TokenRenewedWhileValid", testTokenRenewedWhileValid},
 		{"TokenNewAfterExpiry", testTokenNewAfterExpiry},
 		{"TokenPerApp", testTokenPerApp},
+		{"TokenOtherKeyNotRenewed", testTokenOtherKeyNotRenewed},
 		{"GroupRoundTrip", testGroupRoundTrip},
 		{"GroupOtherCorp", testGroupOtherCorp},
 		{"CreateGroupConflict", testCreateGroupConflict},
