@@ -24,6 +24,7 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
@@ -33,6 +34,7 @@ type Main struct {
 	Service    *service.Service
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
+	Gateway    *stream.Gateway
 	log        *slog.Logger
 	stdout     io.Writer
 	admin      service.AdminSecret
@@ -90,8 +92,10 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		opts = append(opts, service.WithTestControls())
 	}
 	m.Service = service.New(st, clock, nil, opts...)
+	m.Gateway = stream.New(m.Service, log, stream.Options{})
 	// retry backoff follows the server's clock, moved or not
-	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres()})
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher.SetStreamHub(m.Gateway)
 	// a reset empties subscriptions and cursors: the dispatcher re-reads them
 	m.Service.OnReset(func(context.Context) { m.Dispatcher.Refresh() })
 	// a clock moved before a restart, or by another node, stays moved
@@ -107,9 +111,14 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithRequestLog(cfg.RequestLog)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog)), log); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if cfg.PublicURL == "" {
+		// robots in HTTP mode reply to where this server listens
+		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
 }
@@ -174,6 +183,8 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		// Stream clients are told to go first, so they reconnect elsewhere
+		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}

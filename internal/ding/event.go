@@ -63,6 +63,7 @@ type Store interface {
 	RobotStore
 	ControlStore
 	SubscriptionStore
+	StreamStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -15,6 +15,7 @@ import (
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/stream"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
@@ -23,8 +24,17 @@ type Option func(*options)
 
 type options struct {
 	adminHash string
+	publicURL string
+	stream    *stream.Gateway
 	logSize   int
 }
+
+// WithPublicURL makes links handed to clients (the Stream endpoint) start
+// with u, for a server behind a proxy.
+func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
+
+// WithStream serves the Stream gateway's WebSocket endpoint.
+func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
 
 // DefaultRequestLog is how many calls the request log keeps by default.
 const DefaultRequestLog = 1000
@@ -57,8 +67,12 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
+	v1.SetPublicURL(o.publicURL)
 	legacy.Register(mux)
 	v1.Register(mux)
+	if o.stream != nil {
+		o.stream.Register(mux)
+	}
 	own := dingchatapi.New(svc, log, o.adminHash)
 	rl := httpx.NewRequestLog(o.logSize)
 	own.SetRequestLog(rl)
