@@ -60,7 +60,9 @@ var notRun = map[string]string{
 	"./test": "is the command running this test",
 	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test":     "is the command running this test",
 	"dingchat serve --db 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?sslmode=require'": "names a server the README invents; the PostgreSQL pass runs the binary on a real one",
-	"docker compose up --build": "needs a container engine; TestContainerFiles checks the files and builds the image where one runs",
+	"docker build -t dingchat .":                              "needs a container engine; TestContainerImage builds the image where one runs",
+	"docker run -p 8080:8080 -v dingchat-data:/data dingchat": "needs a container engine; TestContainerImage runs the image where one runs",
+	"docker compose up --build":                               "needs a container engine; TestContainerFiles checks the compose file",
 }
 
 // TestReadmeCommands runs every command of the README: curl commands

@@ -19,6 +19,7 @@ Usage:
   dingchat serve [flags]       start the server (dingchat serve -h lists the flags)
   dingchat bench [flags]       drive a running server and report throughput and latency
   dingchat org check FILE      check an organisation file without starting anything
+  dingchat health [flags]      ask a running server whether it is healthy (a container's health check)
   dingchat version             print the version and the source revision (also --version)
   dingchat help                print this help (also -h, --help)
 `
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "org":
 		return runOrg(args[1:], stdout, stderr)
+	case "health":
+		return runHealth(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		if len(args) > 1 && isHelp(args[1]) {
 			fmt.Fprint(stdout, "Usage: dingchat version\n\nprints the module version and the source revision it was built from.\n")
