@@ -8,7 +8,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -91,17 +90,11 @@ func (a *API) admin(h adminHandler) http.Handler {
 	})
 }
 
-// readBody reads a JSON body of at most max bytes.
-func readBody(r *http.Request, max int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
-	if err != nil {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body exceeds %d bytes or cannot be read", max)
-	}
-	return b, nil
-}
+// maxBody bounds the JSON bodies of this surface.
+const maxBody = 64 << 10
 
 func decode(r *http.Request, v any) error {
-	b, err := readBody(r, 64<<10)
+	b, err := httpx.ReadBody(r, maxBody)
 	if err != nil {
 		return err
 	}
