@@ -52,6 +52,7 @@ type memberHandler func(r *http.Request, mc *service.MemberCaller) (any, error)
 func (a *API) member(h memberHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surface)
+		defer httpx.Recover(a.log, r, func(err error) { writeError(w, r, a.log, err) })
 		mc, err := a.svc.AuthenticateMember(r.Context(), bearer(r))
 		if err != nil {
 			writeError(w, r, a.log, err)
@@ -72,6 +73,7 @@ type adminHandler func(r *http.Request) (any, error)
 func (a *API) admin(h adminHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surface)
+		defer httpx.Recover(a.log, r, func(err error) { writeError(w, r, a.log, err) })
 		t := bearer(r)
 		if t == "" {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
