@@ -24,16 +24,17 @@ type Limits struct {
 }
 
 // Validate is the one check of an app's limits, wherever they are declared.
+// Its messages are in the admin API's golden answers.
 func (l Limits) Validate() error {
 	if l.QPS < 0 || l.PerMinute < 0 {
-		return Errorf(Invalid, ReasonInvalidParam, "qps and perMinute must not be negative, got qps %d, perMinute %d", l.QPS, l.PerMinute)
+		return Errorf(Invalid, ReasonInvalidParam, "limits must not be negative")
 	}
 	for _, e := range l.IPAllowList {
 		if _, err := netip.ParsePrefix(e); err == nil {
 			continue
 		}
 		if _, err := netip.ParseAddr(e); err != nil {
-			return Errorf(Invalid, ReasonInvalidParam, "ipAllowList entry %q is neither an IP nor a CIDR", e)
+			return Errorf(Invalid, ReasonInvalidParam, "%q is neither an IP nor a CIDR", e)
 		}
 	}
 	return nil
@@ -42,7 +43,7 @@ func (l Limits) Validate() error {
 // ValidateQuota is the one check of a corp's monthly quota.
 func ValidateQuota(quota int) error {
 	if quota < 0 {
-		return Errorf(Invalid, ReasonInvalidParam, "monthlyQuota must not be negative, got %d", quota)
+		return Errorf(Invalid, ReasonInvalidParam, "quota must not be negative")
 	}
 	return nil
 }
