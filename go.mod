@@ -1,6 +1,6 @@
 module github.com/dingchat/dingchat
 
-go 1.26.0
+go 1.26.8
 
 require (
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.12
@@ -12,6 +12,7 @@ require (
 	github.com/fastwego/dingding v1.0.0-beta.4
 	github.com/hugozhu/godingtalk v1.0.6
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/zhaoyunxing92/dingtalk/v2 v2.1.1
 	go.yaml.in/yaml/v3 v3.0.4
 	modernc.org/sqlite v1.62.0
 )
@@ -44,15 +45,14 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	github.com/tjfoc/gmsm v1.4.1 // indirect
-	github.com/zhaoyunxing92/dingtalk/v2 v2.1.1 // indirect
 	go.uber.org/atomic v1.7.0 // indirect
 	go.uber.org/multierr v1.6.0 // indirect
 	go.uber.org/zap v1.19.1 // indirect
-	golang.org/x/crypto v0.21.0 // indirect
-	golang.org/x/net v0.23.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.63.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -17,6 +17,7 @@ import (
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
@@ -34,7 +35,10 @@ type Main struct {
 	Dispatcher *events.Dispatcher
 	log        *slog.Logger
 	stdout     io.Writer
-	adminToken string
+	admin      service.AdminSecret
+	// demoCorp is the demo corp when this start created it: its secrets
+	// were minted now and may be shown once.
+	demoCorp string
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
@@ -80,16 +84,16 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 				m.Dispatcher.Refresh()
 			}
 		}))
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log})
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.adminToken, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
+	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash)), log); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -123,7 +127,8 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if created {
+		if created != "" {
+			m.demoCorp = created
 			m.log.Info("created the demo organisation")
 			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
 				return err
@@ -166,7 +171,14 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
-	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
+	switch {
+	case m.admin.Minted != "":
+		fmt.Fprintf(w, "  admin token: %s\n    (minted now and kept only as a hash: this is the one time it is shown;\n     set --admin-token-file to choose your own)\n", m.admin.Minted)
+	case m.admin.Configured:
+		fmt.Fprintf(w, "  admin token: as configured\n")
+	default:
+		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)
@@ -174,13 +186,20 @@ func (m *Main) banner(ctx context.Context) {
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
+		// secrets are shown in full only when minted by this start (the
+		// demo organisation it created) or when asked for
+		show := m.Config.ShowSecrets || s.Corp.ID == m.demoCorp
 		var first *ding.App
 		for i, a := range s.Apps {
 			if a.SuiteKey != "" {
 				fmt.Fprintf(w, "  ISV app of suite %s  agentId %d (tokens via /service/get_corp_token)\n", a.SuiteKey, a.AgentID)
 				continue
 			}
-			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+			secret := a.Secret
+			if !show {
+				secret = httpx.Mask(a.Secret) + " (--show-secrets prints it)"
+			}
+			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, secret)
 			if first == nil {
 				first = &s.Apps[i]
 			}
@@ -193,7 +212,11 @@ func (m *Main) banner(ctx context.Context) {
 			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
 			s.Corp.ID, base)
 		if first != nil {
-			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
+			secret := "APPSECRET"
+			if show {
+				secret = first.Secret
+			}
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, secret)
 		}
 	}
 }

@@ -36,14 +36,15 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_LOG_LEVEL":        "debug",
 		"DINGCHAT_LOG_FORMAT":       "json",
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
-		"DINGCHAT_ADMIN_TOKEN":      "adm-secret",
+		"DINGCHAT_ADMIN_TOKEN":      "adm-secret-0123456789",
+		"DINGCHAT_SHOW_SECRETS":     "true",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret"}
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}

@@ -19,14 +19,15 @@ import (
 
 // API is DingChat's own surface.
 type API struct {
-	svc        *service.Service
-	log        *slog.Logger
-	adminToken string
+	svc       *service.Service
+	log       *slog.Logger
+	adminHash string
 }
 
-// New returns the surface; adminToken guards /_dingchat/admin/.
-func New(svc *service.Service, log *slog.Logger, adminToken string) *API {
-	return &API{svc: svc, log: log, adminToken: adminToken}
+// New returns the surface; the admin token whose ding.SecretHash is
+// adminHash guards /_dingchat/admin/ ("" turns the admin API off).
+func New(svc *service.Service, log *slog.Logger, adminHash string) *API {
+	return &API{svc: svc, log: log, adminHash: adminHash}
 }
 
 func bearer(r *http.Request) string {
@@ -79,7 +80,7 @@ func (a *API) admin(h adminHandler) http.Handler {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(t), []byte(a.adminToken)) != 1 {
+		if a.adminHash == "" || subtle.ConstantTimeCompare([]byte(ding.SecretHash(t)), []byte(a.adminHash)) != 1 {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid admin token"))
 			return
 		}

@@ -3,6 +3,7 @@ package dingchatapi
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -10,8 +11,30 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 )
 
-// memberCookie keeps a member signed in on join pages.
-const memberCookie = "dingchat_member"
+// sessionCookie keeps a member signed in on join pages: a signed,
+// expiring session, never the member token.
+const sessionCookie = "dingchat_join_session"
+
+// joinCSP lets the page use its inline style and post its form to itself,
+// and nothing else; no one may frame it.
+const joinCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// crossSite reports a browser request sent from another site: a login CSRF
+// or clickjacking attempt. Requests without the headers (no browser) pass.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return true
+		}
+	}
+	return false
+}
 
 var joinTmpl = template.Must(template.New("join").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -50,18 +73,23 @@ type joinView struct {
 }
 
 func (a *API) renderJoin(w http.ResponseWriter, status int, v joinView) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", joinCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the link's code must not leak to other sites
 	w.WriteHeader(status)
 	joinTmpl.Execute(w, v)
 }
 
 func (a *API) signedIn(r *http.Request) *service.MemberCaller {
-	c, err := r.Cookie(memberCookie)
+	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
 	}
-	mc, err := a.svc.AuthenticateMember(r.Context(), c.Value)
+	mc, err := a.svc.JoinSession(r.Context(), c.Value)
 	if err != nil {
 		return nil
 	}
@@ -85,6 +113,10 @@ func (a *API) joinPage(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	httpx.SetSurface(r, surface)
+	if crossSite(r) {
+		a.renderJoin(w, http.StatusForbidden, joinView{Message: "请从本站的入群页面提交。", Error: true})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		bad := ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "join form does not parse or exceeds 16 KiB")
@@ -100,13 +132,15 @@ func (a *API) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	v := joinView{Code: code, Info: info}
 	mc := a.signedIn(r)
 	if tok := r.PostForm.Get("token"); tok != "" {
-		if mc, err = a.svc.AuthenticateMember(r.Context(), tok); err != nil {
+		var session string
+		var exp time.Time
+		if session, exp, mc, err = a.svc.NewJoinSession(r.Context(), tok); err != nil {
 			v.Message, v.Error, v.CanJoin = "成员令牌无效。", true, true
 			a.renderJoin(w, explainPage(w, r, err), v)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: memberCookie, Value: tok, Path: "/_dingchat/", HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(30 * 24 * time.Hour)})
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: session, Path: "/_dingchat/joingroup", HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", Expires: exp})
 	}
 	if mc == nil {
 		v.Message, v.Error, v.CanJoin = "请先输入成员令牌登录。", true, true

@@ -24,6 +24,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_dingchat/joingroup", a.joinSubmit)
 
 	mux.Handle("POST /_dingchat/admin/member-tokens", a.admin(a.issueMemberToken))
+	mux.Handle("POST /_dingchat/admin/member-tokens/revoke", a.admin(a.revokeMemberTokens))
 	mux.Handle("GET /_dingchat/admin/suites/{suiteKey}/ticket", a.admin(a.suiteTicket))
 	mux.Handle("POST /_dingchat/admin/corps/{corpid}/groups/{chatid}/disband", a.admin(a.adminDisband))
 	mux.Handle("PUT /_dingchat/admin/apps/{appKey}/limits", a.admin(a.setAppLimits))

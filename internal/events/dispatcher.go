@@ -24,19 +24,23 @@ var Retries = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 
 
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
-	Node         string        // lease owner name; random when empty
-	Poll         time.Duration // how often the newest event of each corp is read (25 ms)
-	Refresh      time.Duration // how often subscriptions are re-read (1 s)
-	Lease        time.Duration // how long a node holds a cursor without renewing (15 s)
-	PushTimeout  time.Duration // DingTalk's deadline for an event push (2.5 s)
-	Flush        time.Duration // how long progress may stay unsaved (100 ms)
-	Retention    time.Duration // how long delivery attempts are kept (7 days)
-	Retries      []time.Duration
-	MaxAttempts  int // len(Retries)+1 when zero
-	MaxInFlight  int // concurrent pushes over all subscriptions (64)
-	BatchEvents  int // events read at once (100)
-	EventIDSalt  string
-	DisableHTTP  bool
+	Node        string        // lease owner name; random when empty
+	Poll        time.Duration // how often the newest event of each corp is read (25 ms)
+	Refresh     time.Duration // how often subscriptions are re-read (1 s)
+	Lease       time.Duration // how long a node holds a cursor without renewing (15 s)
+	PushTimeout time.Duration // DingTalk's deadline for an event push (2.5 s)
+	Flush       time.Duration // how long progress may stay unsaved (100 ms)
+	Retention   time.Duration // how long delivery attempts are kept (7 days)
+	Retries     []time.Duration
+	MaxAttempts int // len(Retries)+1 when zero
+	MaxInFlight int // concurrent pushes over all subscriptions (64)
+	BatchEvents int // events read at once (100)
+	EventIDSalt string
+	DisableHTTP bool
+	// ClaimAll takes over every lease at start: right when no other node
+	// can be running (SQLite's file belongs to one process), so a restart
+	// after a crash resumes at once instead of waiting out the old leases.
+	ClaimAll     bool
 	Log          *slog.Logger
 	OnDelivery   func(ding.Delivery) // observes every attempt (metrics, tests)
 	UnionIDCache int                 // user → unionId entries kept (10000)
@@ -137,6 +141,15 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer poll.Stop()
 	prune := time.NewTicker(10 * time.Minute)
 	defer prune.Stop()
+	if d.cfg.ClaimAll {
+		if cs, err := d.store.Cursors(ctx, "http:"); err == nil {
+			for _, c := range cs {
+				if c.LeaseOwner != "" && c.LeaseOwner != d.cfg.Node {
+					d.store.ReleaseCursor(ctx, c.Consumer, c.CorpID, c.LeaseOwner)
+				}
+			}
+		}
+	}
 	d.refresh(ctx)
 	for {
 		select {

@@ -191,6 +191,7 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonMsgType:       {400105, "不支持的消息类型"},
 		ding.ReasonMsgMalformed:  {40035, "不合法的参数"}, // unconfirmed: observed answers name the field (400402 markdown->title, 400403 markdown->text)
 		ding.ReasonChatDisbanded: {400013, "群已被解散"},
+		ding.ReasonMsgTooLong:    {460101, "message too long, exceed 20000 bytes"}, // unconfirmed: code and limit chosen, see ding.MaxWebhookBytes
 	},
 	"chat/update": {
 		ding.ReasonMalformedBody: {71010, "JSON解析失败"},

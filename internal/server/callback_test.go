@@ -454,7 +454,7 @@ func TestAdminPushDialectAndSurfaces(t *testing.T) {
 	}
 	// a change through the member API: a member quits
 	g := e.Group("退群", "manager4220", "zhangsan", "lisi")
-	tok, err := e.Svc.IssueMemberToken(t.Context(), dingtest.CorpID, "lisi")
+	tok, err := e.Svc.IssueMemberToken(t.Context(), dingtest.CorpID, "lisi", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

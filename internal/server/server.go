@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
@@ -20,11 +21,21 @@ import (
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct{ adminHash string }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
-func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = t } }
+func WithAdminToken(t string) Option {
+	return func(o *options) {
+		if t != "" {
+			o.adminHash = ding.SecretHash(t)
+		}
+	}
+}
+
+// WithAdminTokenHash enables the admin API for the token whose
+// ding.SecretHash is h: the server need not know the token itself.
+func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash = h } }
 
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
@@ -33,15 +44,12 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.adminToken == "" {
-		o.adminToken = "\x00disabled" // no bearer token can equal it
-	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
 	legacy.Register(mux)
 	v1.Register(mux)
-	own := dingchatapi.New(svc, log, o.adminToken)
+	own := dingchatapi.New(svc, log, o.adminHash)
 	own.Register(mux)
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,15 @@ import (
 // ApplyOrg declares an organisation; applying the same one twice changes
 // nothing. Declared groups are created when missing.
 func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
+	for i := range org.MemberTokens {
+		t := &org.MemberTokens[i]
+		if t.Hash == "" {
+			if len(t.Value) < MinSecretLen {
+				return ding.Errorf(ding.Invalid, ding.ReasonNone, "the member token of %s must be at least %d characters long", t.UserID, MinSecretLen)
+			}
+			t.Hash = ding.SecretHash(t.Value)
+		}
+	}
 	if err := s.store.ApplyOrg(ctx, org); err != nil {
 		return err
 	}
@@ -103,19 +112,20 @@ type OrgSummary struct {
 }
 
 // EnsureDemo creates the demo organisation when the store holds no corp.
-// It reports whether it created one.
-func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
+// It returns the corp id of the one it created, "" when it created none.
+func (s *Service) EnsureDemo(ctx context.Context) (string, error) {
 	n, err := s.store.CountCorps(ctx)
 	if err != nil || n > 0 {
-		return false, err
+		return "", err
 	}
 	// the first node to store a seed wins; every node then applies the same
 	// organisation, which applying twice leaves unchanged
 	seed, err := s.store.Setting(ctx, "demo_seed", s.ids.Token())
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+	org := s.DemoOrg(seed)
+	return org.Corp.ID, s.store.ApplyOrg(ctx, org)
 }
 
 // DemoMemberUser is the demo user whose member token a fresh demo prints.
@@ -128,7 +138,7 @@ func (s *Service) IssueDemoMemberToken(ctx context.Context) (*ding.MemberToken, 
 	if err != nil {
 		return nil, err
 	}
-	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser)
+	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser, 0)
 }
 
 // Summarize describes each corp for the banner, with up to users users.

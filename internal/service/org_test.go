@@ -49,7 +49,7 @@ func TestEnsureDemoOnceAcrossNodes(t *testing.T) {
 	}
 	// a later start finds the corp and adds nothing
 	created, err := service.New(st, dingtest.NewClock(), nil).EnsureDemo(bg)
-	if err != nil || created {
-		t.Fatalf("EnsureDemo on a populated store = %v, %v; want false, nil", created, err)
+	if err != nil || created != "" {
+		t.Fatalf("EnsureDemo on a populated store = %q, %v; want no corp", created, err)
 	}
 }

@@ -179,10 +179,18 @@ func (s *Store) SaveProgress(ctx context.Context, p *ding.Progress) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return &ding.Error{Kind: ding.Conflict, Message: "cursor lease lost"}
 		}
-		for _, d := range p.Deliveries {
-			if _, err := tx.Exec(`INSERT INTO event_deliveries (consumer, corp_id, seq, event_type, attempt, at, status, latency_ms, outcome, error, payload)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.Consumer, d.CorpID, d.Seq, d.EventType, d.Attempt, d.At, d.Status, d.LatencyMs, d.Outcome, d.Error, d.Payload); err != nil {
+		if len(p.Deliveries) > 0 {
+			// one statement for the batch: parsing SQL costs more than the insert
+			st, err := tx.Prepare(`INSERT INTO event_deliveries (consumer, corp_id, seq, event_type, attempt, at, status, latency_ms, outcome, error, payload)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
 				return translate(err, "delivery")
+			}
+			defer st.Close()
+			for _, d := range p.Deliveries {
+				if _, err := st.Exec(d.Consumer, d.CorpID, d.Seq, d.EventType, d.Attempt, d.At, d.Status, d.LatencyMs, d.Outcome, d.Error, d.Payload); err != nil {
+					return translate(err, "delivery")
+				}
 			}
 		}
 		for _, f := range p.Failed {
