@@ -6,13 +6,14 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
 )
 
 // TestPanicAnsweredByErrorsGo: a panicking admin handler gets this
 // surface's own 500 body.
 func TestPanicAnsweredByErrorsGo(t *testing.T) {
-	a := &API{log: slog.New(slog.DiscardHandler), adminToken: "t"}
+	a := &API{log: slog.New(slog.DiscardHandler), adminHash: ding.SecretHash("t")}
 	h := httpx.Middleware(a.log, func() string { return "RID" }, a.admin(func(*http.Request) (any, error) { panic("boom") }))
 	r := httptest.NewRequest("GET", "/_dingchat/admin/x", nil)
 	r.Header.Set("Authorization", "Bearer t")
