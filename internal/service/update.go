@@ -21,13 +21,14 @@ type UpdateGroupInput struct {
 	Options    OptionsPatch
 }
 
-func overlap(a, b []string) bool {
+// overlap is the first id of a that b also holds.
+func overlap(a, b []string) (string, bool) {
 	for _, x := range a {
 		if contains(b, x) {
-			return true
+			return x, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // UpdateGroup changes a group. Checks that need the group's current state
@@ -84,11 +85,11 @@ func (s *Service) checkUpdate(ctx context.Context, c *Caller, in *UpdateGroupInp
 			return l, ding.Errorf(ding.Invalid, ding.ReasonTooManyExtIDs, "a list has %d ids, at most %d", len(ids), ding.MaxExtIDsPerCall)
 		}
 	}
-	if overlap(l.add, l.del) {
-		return l, ding.Errorf(ding.Invalid, ding.ReasonAddDelOverlap, "add_useridlist and del_useridlist share ids")
+	if id, ok := overlap(l.add, l.del); ok {
+		return l, ding.Errorf(ding.Invalid, ding.ReasonAddDelOverlap, "add_useridlist and del_useridlist both name %s", id)
 	}
-	if overlap(l.addExt, l.delExt) {
-		return l, ding.Errorf(ding.Invalid, ding.ReasonExtAddDelOverlap, "add_extidlist and del_extidlist share ids")
+	if id, ok := overlap(l.addExt, l.delExt); ok {
+		return l, ding.Errorf(ding.Invalid, ding.ReasonExtAddDelOverlap, "add_extidlist and del_extidlist both name %s", id)
 	}
 	if err := in.Options.validate(); err != nil {
 		return l, err
@@ -110,7 +111,11 @@ func (s *Service) decideUpdate(c *Caller, in UpdateGroupInput, l memberLists, st
 		return nil, ding.Errorf(ding.Conflict, ding.ReasonChatDisbanded, "group %s is disbanded", old.ChatID)
 	}
 	if old.ConversationTag == ding.TagInternal && (len(l.addExt) > 0 || (in.OwnerType != nil && *in.OwnerType == ding.OwnerExt)) {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonExternalNotAllowed, "an internal group holds staff only")
+		ownerType := "unchanged"
+		if in.OwnerType != nil {
+			ownerType = *in.OwnerType
+		}
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonExternalNotAllowed, "an internal group (conversationTag 2) holds staff only; add_extidlist has %d ids, ownerType %s", len(l.addExt), ownerType)
 	}
 	g := old
 	g.UpdatedAt = now
