@@ -58,6 +58,7 @@ var layers = map[string]layer{
 	"internal/oapi":        surface,
 	"internal/v1api":       surface,
 	"internal/dingchatapi": surface,
+	"internal/groupform":   surface, // the group fields both DingTalk surfaces read
 	"internal/server":      surface,
 
 	"internal/config":  support,
