@@ -60,6 +60,7 @@ var layers = map[string]layer{
 	"internal/dingchatapi": surface,
 	"internal/groupform":   surface, // the group fields both DingTalk surfaces read
 	"internal/server":      surface,
+	"internal/stream":      surface, // DingTalk's Stream mode gateway
 
 	"internal/config":  support,
 	"internal/orgfile": support,
