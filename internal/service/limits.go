@@ -131,16 +131,8 @@ func ipAllowed(list []string, ip string) bool {
 
 // SetAppLimits switches an app's emulated limits (admin side).
 func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits) error {
-	if l.QPS < 0 || l.PerMinute < 0 {
-		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "limits must not be negative")
-	}
-	for _, e := range l.IPAllowList {
-		if _, err := netip.ParsePrefix(e); err == nil {
-			continue
-		}
-		if _, err := netip.ParseAddr(e); err != nil {
-			return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "%q is neither an IP nor a CIDR", e)
-		}
+	if err := l.Validate(); err != nil {
+		return err
 	}
 	err := s.store.SetAppLimits(ctx, appKey, l)
 	if ding.IsKind(err, ding.NotFound) {
@@ -151,8 +143,8 @@ func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits
 
 // SetMonthlyQuota switches a corp's emulated monthly quota (admin side).
 func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int) error {
-	if quota < 0 {
-		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "quota must not be negative")
+	if err := ding.ValidateQuota(quota); err != nil {
+		return err
 	}
 	err := s.store.SetMonthlyQuota(ctx, corpID, quota)
 	if ding.IsKind(err, ding.NotFound) {
