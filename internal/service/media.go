@@ -120,6 +120,12 @@ func (s *Service) UploadMedia(ctx context.Context, c *Caller, in UploadInput) (*
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonFileType, "the content of this .%s file is a web page", ext)
 	}
 	body = br
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-ctx.Done():
+		return nil, ding.Errorf(ding.Unavailable, ding.ReasonNone, "every upload slot stayed busy: %v", ctx.Err())
+	}
 	digest, size, err := s.blobs.Put(ctx, body, rule.limit)
 	if err != nil {
 		if ding.IsKind(err, ding.TooLarge) {

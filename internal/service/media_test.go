@@ -336,3 +336,42 @@ func TestMediaWithoutBlobStore(t *testing.T) {
 	_, _, err = svc.OpenMedia(context.Background(), c, "@x")
 	wantMediaErr(t, err, ding.Unavailable, ding.ReasonNone)
 }
+
+// At most MaxConcurrentUploads uploads are spooled at once; another waits
+// for a slot and gives up when its request ends.
+func TestConcurrentUploadsBounded(t *testing.T) {
+	e := newMediaEnv(t)
+	c := e.signIn(dingtest.AppKey, dingtest.AppSecret)
+	var writers []*io.PipeWriter
+	done := make(chan error, service.MaxConcurrentUploads)
+	for i := 0; i < service.MaxConcurrentUploads; i++ {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		go func() {
+			_, err := e.svc.UploadMedia(context.Background(), c, service.UploadInput{Type: "file", FileName: "a.zip", Size: -1, Body: pr})
+			done <- err
+		}()
+		// the upload has its slot once it reads past the first bytes
+		if _, err := pw.Write(bytes.Repeat([]byte("x"), 600)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pw.Write([]byte("y")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := e.svc.UploadMedia(ctx, c, upload("file", "b.zip", []byte("zip bytes")))
+	wantMediaErr(t, err, ding.Unavailable, ding.ReasonNone)
+	for _, pw := range writers {
+		pw.Close()
+	}
+	for range writers {
+		if err := <-done; err != nil {
+			t.Fatalf("a held upload failed: %v", err)
+		}
+	}
+	if _, err := e.svc.UploadMedia(context.Background(), c, upload("file", "b.zip", []byte("zip bytes"))); err != nil {
+		t.Fatalf("upload after the slots freed: %v", err)
+	}
+}

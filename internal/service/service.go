@@ -18,7 +18,14 @@ type Service struct {
 	subsChanged func()
 
 	limits limiter
+	// uploads holds a slot per upload being spooled, bounding the temporary
+	// space uploads take to MaxConcurrentUploads files
+	uploads chan struct{}
 }
+
+// MaxConcurrentUploads is how many media uploads are spooled at once; more
+// wait for a slot as long as their request lasts.
+const MaxConcurrentUploads = 8
 
 // Option adjusts a Service at construction.
 type Option func(*Service)
@@ -35,7 +42,7 @@ func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Serv
 	if ids == nil {
 		ids = RandomIDs{}
 	}
-	s := &Service{store: store, clock: clock, ids: ids}
+	s := &Service{store: store, clock: clock, ids: ids, uploads: make(chan struct{}, MaxConcurrentUploads)}
 	for _, o := range opts {
 		o(s)
 	}
