@@ -60,6 +60,7 @@ var notRun = map[string]string{
 	"./test": "is the command running this test",
 	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test":     "is the command running this test",
 	"dingchat serve --db 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?sslmode=require'": "names a server the README invents; the PostgreSQL pass runs the binary on a real one",
+	"curl -X POST 'http://127.0.0.1:8080/call_back/register_call_back?access_token=TOKEN' \\\n     -H 'Content-Type: application/json' \\\n     -d '{\"call_back_tag\":[\"chat_add_member\",\"chat_update_title\"],\"token\":\"my-callback-token\",\"aes_key\":\"Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7\",\"url\":\"http://127.0.0.1:9000/dingtalk/events\"}'": "needs a callback receiver on port 9000; TestRegisterCallbackChecksURL and TestCallbackWithSDK register against real ones",
 	"docker compose up --build": "needs a container engine; TestContainerFiles checks the files and builds the image where one runs",
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
@@ -33,6 +34,7 @@ type Main struct {
 	Service    *service.Service
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
+	Gateway    *stream.Gateway
 	log        *slog.Logger
 	stdout     io.Writer
 	admin      service.AdminSecret
@@ -84,7 +86,9 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 				m.Dispatcher.Refresh()
 			}
 		}))
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
+	m.Gateway = stream.New(m.Service, log, stream.Options{})
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher.SetStreamHub(m.Gateway)
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -93,9 +97,14 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL)), log); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if cfg.PublicURL == "" {
+		// robots in HTTP mode reply to where this server listens
+		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
 }
@@ -155,6 +164,8 @@ func (m *Main) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		// Stream clients are told to go first, so they reconnect elsewhere
+		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}

@@ -62,6 +62,7 @@ type Store interface {
 	JoinStore
 	RobotStore
 	SubscriptionStore
+	StreamStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

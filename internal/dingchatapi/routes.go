@@ -47,6 +47,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /_dingchat/admin/suites/{key}/callback", a.admin(a.getPush(ding.SubSuitePush)))
 	mux.Handle("DELETE /_dingchat/admin/suites/{key}/callback", a.admin(a.deletePush(ding.SubSuitePush)))
 	mux.Handle("GET /_dingchat/admin/subscriptions", a.admin(a.subscriptions))
+	mux.Handle("PUT /_dingchat/admin/apps/{key}/robot", a.admin(a.setRobotURL))
 	mux.Handle("GET /_dingchat/admin/corps/{corpid}/events", a.admin(a.eventLog))
 	mux.Handle("GET /_dingchat/admin/deliveries", a.admin(a.deliveries))
 }

@@ -16,13 +16,25 @@ import (
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/stream"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminHash string }
+type options struct {
+	adminHash string
+	publicURL string
+	stream    *stream.Gateway
+}
+
+// WithPublicURL makes links handed to clients (the Stream endpoint) start
+// with u, for a server behind a proxy.
+func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
+
+// WithStream serves the Stream gateway's WebSocket endpoint.
+func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -48,8 +60,12 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
+	v1.SetPublicURL(o.publicURL)
 	legacy.Register(mux)
 	v1.Register(mux)
+	if o.stream != nil {
+		o.stream.Register(mux)
+	}
 	own := dingchatapi.New(svc, log, o.adminHash)
 	own.Register(mux)
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
