@@ -2,9 +2,9 @@ package config
 
 import (
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
