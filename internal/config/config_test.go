@@ -3,6 +3,8 @@ package config
 import (
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +121,9 @@ func TestRejects(t *testing.T) {
 		{"bad env db", nil, map[string]string{"DINGCHAT_DB": "/y.db"}, `"/y.db"`},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 		{"stray argument", []string{"extra"}, nil, "extra"},
+		{"short admin token", []string{"--admin-token", "short-token"}, nil, "at least 16 characters"},
+		{"admin token twice", []string{"--admin-token", "0123456789abcdef", "--admin-token-file", "/nonexistent"}, nil, "both set"},
+		{"missing admin token file", []string{"--admin-token-file", "/nonexistent/admin-token"}, nil, "admin token file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, env(tc.env), io.Discard)
@@ -132,5 +137,23 @@ func TestRejects(t *testing.T) {
 				t.Errorf("error %q shows a password or a path the user did not type", err)
 			}
 		})
+	}
+}
+
+// The admin token can come from a file, so it shows neither in ps nor in
+// the environment; the file's first line is the token.
+func TestAdminTokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(path, []byte("  file-admin-token-0123\nsecond line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"--admin-token-file", path}, env(nil), io.Discard)
+	if err != nil || c.AdminToken != "file-admin-token-0123" {
+		t.Fatalf("Load = %q, %v", c.AdminToken, err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	if _, err := Load([]string{"--admin-token-file", empty}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty file: %v", err)
 	}
 }

@@ -152,3 +152,40 @@ func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int)
 	}
 	return err
 }
+
+// MaxCredentialFailures is how many failed secret checks one key (an app
+// key, a suite key) may have in a minute; beyond it every check of that key
+// is refused with the per-minute limit (90006) until the minute ends, so a
+// secret is guessed at this pace at most. Counted in this process, like
+// the emulated limits.
+const MaxCredentialFailures = 30
+
+func minuteOf(ms int64) int64 { return ms / 60000 }
+
+// credentialsThrottled refuses a credential check of key while it is over
+// MaxCredentialFailures this minute.
+func (s *Service) credentialsThrottled(key string) error {
+	k := limitKey{"cred", key, ""}
+	if s.limits.count(k, minuteOf(s.nowMs())) >= MaxCredentialFailures {
+		return ding.Errorf(ding.RateLimited, ding.ReasonQPMLimit, "more than %d failed credential checks for %s this minute", MaxCredentialFailures, key)
+	}
+	return nil
+}
+
+// credentialsFailed counts a failed check of key; it returns err.
+func (s *Service) credentialsFailed(key string, err error) error {
+	if ding.IsKind(err, ding.Unauthenticated) {
+		s.limits.take(limitKey{"cred", key, ""}, minuteOf(s.nowMs()), MaxCredentialFailures)
+	}
+	return err
+}
+
+// count is how many calls the window starting at start holds.
+func (l *limiter) count(k limitKey, start int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.windows[k]; w != nil && w.start == start {
+		return w.n
+	}
+	return 0
+}
