@@ -32,6 +32,7 @@ type Main struct {
 	log        *slog.Logger
 	stdout     io.Writer
 	adminToken string
+	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -72,7 +73,16 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
+	if cfg.Pprof != "" {
+		if m.stopPprof, err = startPprof(cfg.Pprof, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
+	}
 	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+		if m.stopPprof != nil {
+			m.stopPprof()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -126,6 +136,9 @@ func (m *Main) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		err = m.Server.Shutdown(sctx)
 		cancel()
+	}
+	if m.stopPprof != nil {
+		m.stopPprof()
 	}
 	return errors.Join(err, m.Store.Close())
 }

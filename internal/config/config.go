@@ -26,6 +26,7 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
+	Pprof           string        // loopback address serving net/http/pprof; "" = off
 }
 
 // Default is what a plain `dingchat serve` uses.
@@ -82,10 +83,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "loopback address for the Go profiler (net/http/pprof); empty = off (env DINGCHAT_PPROF)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "pprof"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -109,6 +111,16 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if c.Pprof != "" {
+		// the profiler shows memory and goroutines: never off this machine
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if err != nil {
+			return fmt.Errorf("pprof %q: %w", c.Pprof, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("pprof %q: must be a loopback address such as 127.0.0.1:6060", c.Pprof)
+		}
 	}
 	if c.DataDir == "" {
 		return errors.New("data directory must not be empty")

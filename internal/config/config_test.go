@@ -37,13 +37,14 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_LOG_FORMAT":       "json",
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
 		"DINGCHAT_ADMIN_TOKEN":      "adm-secret",
+		"DINGCHAT_PPROF":            "127.0.0.1:6060",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret"}
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret", Pprof: "127.0.0.1:6060"}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
@@ -98,6 +99,10 @@ func TestRejects(t *testing.T) {
 		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil},
 		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}},
 		{"unknown flag", []string{"--nope"}, nil},
+		{"pprof on every interface", []string{"--pprof", ":6060"}, nil},
+		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil},
+		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil},
+		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil},
 		{"stray argument", []string{"extra"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
