@@ -17,7 +17,7 @@ func (s *Service) AuthenticateMember(ctx context.Context, token string) (*Member
 	if token == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing member token")
 	}
-	t, err := s.store.MemberToken(ctx, token)
+	t, err := s.cachedMemberToken(ctx, token)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid member token")
 	}

@@ -12,7 +12,9 @@ import (
 // ApplyOrg declares an organisation; applying the same one twice changes
 // nothing. Declared groups are created when missing.
 func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
-	if err := s.store.ApplyOrg(ctx, org); err != nil {
+	err := s.store.ApplyOrg(ctx, org)
+	s.DropCaches()
+	if err != nil {
 		return err
 	}
 	for _, g := range org.Groups {
@@ -86,7 +88,9 @@ func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+	err = s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+	s.DropCaches()
+	return true, err
 }
 
 // Summarize describes each corp for the banner, with up to users users.

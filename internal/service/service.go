@@ -14,6 +14,7 @@ type Service struct {
 	blobs ding.Blobs
 
 	limits limiter
+	cache  caches
 }
 
 // Option adjusts a Service at construction.

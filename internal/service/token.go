@@ -63,7 +63,11 @@ func (s *Service) IssueTokenForCorp(ctx context.Context, corpID, corpSecret stri
 func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error) {
 	now := s.nowMs()
 	fresh := ding.Token{Value: s.ids.Token(), AppKey: app.Key, CorpID: app.CorpID, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
-	return s.store.IssueToken(ctx, fresh, now)
+	t, err := s.store.IssueToken(ctx, fresh, now)
+	if err == nil {
+		s.cache.tokens.drop(t.Value) // its expiry moved
+	}
+	return t, err
 }
 
 // Authenticate resolves an access token to its app.
@@ -71,7 +75,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if token == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing access_token")
 	}
-	t, err := s.store.Token(ctx, token)
+	t, err := s.cachedToken(ctx, token)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}
@@ -81,7 +85,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}
-	app, err := s.store.App(ctx, t.AppKey)
+	app, err := s.cachedApp(ctx, t.AppKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}
