@@ -161,7 +161,7 @@ func (s *Service) MemberSend(ctx context.Context, mc *MemberCaller, chatID strin
 	if err := s.checkMedia(ctx, mc.CorpID, refs); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body)
+	return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body, nil)
 }
 
 // MemberMarkRead moves the caller's read mark in a group up to seq.
