@@ -60,6 +60,7 @@ type Store struct {
 	pool      *pgxpool.Pool
 	closed    atomic.Bool
 	closeOnce sync.Once
+	sends     sendQueue
 }
 
 // Open connects to the database at url (postgres://…), migrates it and
@@ -89,13 +90,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.startSenders()
+	return s, nil
 }
 
 // Close waits for the transactions in flight and closes the pool; later
 // calls answer Unavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopSenders() // queued sends are written first
 		s.closed.Store(true)
 		s.pool.Close()
 	})
