@@ -101,8 +101,9 @@ func TestTokensAndGroupsSurviveRestart(t *testing.T) {
 }
 
 var (
-	appKeyLine    = regexp.MustCompile(`(?m)^\s+appKey\s+(\S+)$`)
-	appSecretLine = regexp.MustCompile(`(?m)^\s+appSecret\s+(\S+)$`)
+	appKeyLine      = regexp.MustCompile(`(?m)^\s+appKey\s+(\S+)$`)
+	appSecretLine   = regexp.MustCompile(`(?m)^\s+appSecret\s+(\S+)$`)
+	memberTokenLine = regexp.MustCompile(`(?m)^\s+member token of (\S+) \(minted now, shown once\): (\S+)$`)
 )
 
 // A plain `dingchat serve` creates the demo organisation and tells the
@@ -126,6 +127,23 @@ func TestDemoBanner(t *testing.T) {
 	}
 	token := getToken(t, p.Base, key[1], secret[1])
 
+	// a fresh demo prints a member token that signs in, and how to get more
+	mt := memberTokenLine.FindStringSubmatch(out)
+	if mt == nil || !strings.Contains(out, "/_dingchat/admin/member-tokens") {
+		t.Fatalf("banner has no member token or no way to get one:\n%s", out)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.Base+"/_dingchat/member/me", nil)
+	req.Header.Set("Authorization", "Bearer "+mt[2])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(me), `"userid":"`+mt[1]+`"`) {
+		t.Errorf("the banner's member token: /_dingchat/member/me = %d %s", resp.StatusCode, me)
+	}
+
 	var created createBody
 	raw := legacy(t, http.MethodPost, p.Base+"/chat/create?access_token="+url.QueryEscape(token), map[string]any{
 		"name": "演示群", "owner": "manager4220", "useridlist": []string{"manager4220", "zhangsan", "lisi"},
@@ -140,6 +158,9 @@ func TestDemoBanner(t *testing.T) {
 	out = p.waitStdout("try:")
 	if again := appKeyLine.FindStringSubmatch(out); again == nil || again[1] != key[1] {
 		t.Errorf("after restart appKey = %v, want %s", again, key[1])
+	}
+	if memberTokenLine.MatchString(out) {
+		t.Errorf("a restart prints a member token it did not mint:\n%s", out)
 	}
 	if n := strings.Count(out, "\ncorp "); n != 1 {
 		t.Errorf("after restart the banner lists %d corps, want 1:\n%s", n, out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,9 @@ import (
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("dingchat bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if wantsHelp(args) {
+		fs.SetOutput(stdout)
+	}
 	cfg := bench.Config{Progress: stderr}
 	var users string
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "server to drive (env DINGCHAT_BENCH_URL)")
@@ -35,6 +39,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if cfg.AppKey == "" || cfg.AppSecret == "" {

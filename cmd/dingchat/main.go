@@ -3,23 +3,29 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 const usage = `dingchat serves DingTalk's group conversation API.
 
 Usage:
-  dingchat serve [flags]   start the server (dingchat serve -h lists the flags)
-  dingchat bench [flags]   drive a running server and report throughput and latency
-  dingchat version         print the version
+  dingchat serve [flags]       start the server (dingchat serve -h lists the flags)
+  dingchat bench [flags]       drive a running server and report throughput and latency
+  dingchat org check FILE      check an organisation file without starting anything
+  dingchat version             print the version and the source revision (also --version)
+  dingchat help                print this help (also -h, --help)
 `
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=…"; without
+// it the module version and VCS revision come from the build info.
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,6 +41,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		m, err := Open(args[1:], getenv, stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "dingchat:", err)
 			return 1
@@ -46,13 +55,71 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "dingchat", version)
+	case "org":
+		return runOrg(args[1:], stdout, stderr)
+	case "version", "--version", "-version", "-v":
+		if len(args) > 1 && isHelp(args[1]) {
+			fmt.Fprint(stdout, "Usage: dingchat version\n\nprints the module version and the source revision it was built from.\n")
+			return 0
+		}
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, "dingchat", versionString(info))
 		return 0
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "dingchat: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// wantsHelp reports whether flags ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			return true
+		}
+	}
+	return false
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
+
+// versionString is the module version and the VCS revision the binary was
+// built from ("(devel)" for a build inside the source tree).
+func versionString(info *debug.BuildInfo) string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if info != nil && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+	}
+	if info == nil {
+		return v
+	}
+	var rev, when, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " with uncommitted changes"
+			}
+		}
+	}
+	if rev != "" {
+		v += " revision " + rev
+		if when != "" {
+			v += " (" + when + ")"
+		}
+		v += dirty
+	}
+	return v + " " + info.GoVersion
 }

@@ -13,14 +13,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/config"
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/media"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
@@ -29,16 +33,28 @@ type Main struct {
 	Store      ding.Store
 	Service    *service.Service
 	Server     *server.Server
+	Dispatcher *events.Dispatcher
+	Gateway    *stream.Gateway
 	log        *slog.Logger
 	stdout     io.Writer
-	adminToken string
+	admin      service.AdminSecret
+	// demoCorp is the demo corp when this start created it: its secrets
+	// were minted now and may be shown once.
+	demoCorp string
+	// demoMember is a member token minted with the demo organisation at
+	// this start; printed once, never again (a later start cannot read it back)
+	demoMember *ding.MemberToken
 	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
 // and binds the listener; nothing is served until Run.
 func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (*Main, error) {
-	cfg, err := config.Load(args, getenv, stderr)
+	usageOut := stderr
+	if wantsHelp(args) {
+		usageOut = stdout // asked for: it is the answer, not a complaint
+	}
+	cfg, err := config.Load(args, getenv, usageOut)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err
 	}
@@ -64,12 +80,21 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		return nil, err
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs))
+	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
+	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+		service.OnSubscriptionsChanged(func() {
+			if m.Dispatcher != nil {
+				m.Dispatcher.Refresh()
+			}
+		}))
+	m.Gateway = stream.New(m.Service, log, stream.Options{})
+	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher.SetStreamHub(m.Gateway)
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
 	}
-	if m.adminToken, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
+	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -79,12 +104,17 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 			return nil, fmt.Errorf("pprof: %w", err)
 		}
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminToken(m.adminToken)), log); err != nil {
+	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL)), log); err != nil {
 		if m.stopPprof != nil {
 			m.stopPprof()
 		}
 		st.Close()
 		return nil, err
+	}
+	if cfg.PublicURL == "" {
+		// robots in HTTP mode reply to where this server listens
+		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
 }
@@ -116,8 +146,12 @@ func (m *Main) applyOrg(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if created {
+		if created != "" {
+			m.demoCorp = created
 			m.log.Info("created the demo organisation")
+			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -128,18 +162,30 @@ func (m *Main) Run(ctx context.Context) error {
 	m.banner(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.Server.Serve() }()
+	dctx, stopEvents := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		m.Dispatcher.Run(dctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		// Stream clients are told to go first, so they reconnect elsewhere
+		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
 	if m.stopPprof != nil {
 		m.stopPprof()
 	}
+	// deliveries stop after the last request: they save their place and
+	// give up their leases before the store closes
+	stopEvents()
+	<-dispatched
 	return errors.Join(err, m.Store.Close())
 }
 
@@ -149,7 +195,14 @@ func (m *Main) banner(ctx context.Context) {
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
-	fmt.Fprintf(w, "  admin token: %s\n", m.adminToken)
+	switch {
+	case m.admin.Minted != "":
+		fmt.Fprintf(w, "  admin token: %s\n    (minted now and kept only as a hash: this is the one time it is shown;\n     set --admin-token-file to choose your own)\n", m.admin.Minted)
+	case m.admin.Configured:
+		fmt.Fprintf(w, "  admin token: as configured\n")
+	default:
+		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {
 		m.log.Warn("cannot list the organisation", "err", err)
@@ -157,20 +210,37 @@ func (m *Main) banner(ctx context.Context) {
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "\ncorp %s (%s)\n", s.Corp.ID, s.Corp.Name)
+		// secrets are shown in full only when minted by this start (the
+		// demo organisation it created) or when asked for
+		show := m.Config.ShowSecrets || s.Corp.ID == m.demoCorp
 		var first *ding.App
 		for i, a := range s.Apps {
 			if a.SuiteKey != "" {
 				fmt.Fprintf(w, "  ISV app of suite %s  agentId %d (tokens via /service/get_corp_token)\n", a.SuiteKey, a.AgentID)
 				continue
 			}
-			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, a.Secret)
+			secret := a.Secret
+			if !show {
+				secret = httpx.Mask(a.Secret) + " (--show-secrets prints it)"
+			}
+			fmt.Fprintf(w, "  app %s  agentId %d\n    appKey    %s\n    appSecret %s\n", a.Name, a.AgentID, a.Key, secret)
 			if first == nil {
 				first = &s.Apps[i]
 			}
 		}
 		fmt.Fprintf(w, "  users (%d): %s\n", len(s.Users), sampleUsers(s.Users, 6))
+		if t := m.demoMember; t != nil && t.CorpID == s.Corp.ID {
+			fmt.Fprintf(w, "  member token of %s (minted now, shown once): %s\n", t.UserID, t.Value)
+		}
+		fmt.Fprintf(w, "  member tokens (the join page and /_dingchat/member/ ask for one):\n"+
+			"    curl -X POST -H 'Authorization: Bearer ADMIN_TOKEN' -d '{\"corpId\":\"%s\",\"userid\":\"USERID\"}' %s/_dingchat/admin/member-tokens\n",
+			s.Corp.ID, base)
 		if first != nil {
-			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, first.Secret)
+			secret := "APPSECRET"
+			if show {
+				secret = first.Secret
+			}
+			fmt.Fprintf(w, "\ntry:\n  curl '%s/gettoken?appkey=%s&appsecret=%s'\n", base, first.Key, secret)
 		}
 	}
 }

@@ -33,7 +33,7 @@ var (
 	// surfaces speak a wire format; they reach storage only through service
 	surfaces = []string{"internal/oapi", "internal/v1api", "internal/server", "internal/httpx", "internal/dingchatapi", "internal/stream", "internal/console"}
 	// adapters implement ding's interfaces; each root is one adapter
-	adapters = []string{"internal/store/sqlite", "internal/store/postgres", "internal/store/storetest", "internal/events", "internal/media", "internal/auth"}
+	adapters = []string{"internal/store/sqlite", "internal/store/postgres", "internal/store/storetest", "internal/events", "internal/callback", "internal/media", "internal/auth"}
 	stores   = []string{"internal/store"}
 	service  = []string{"internal/service"}
 	// test wiring may import concrete adapters; it is exempt from the surface rules

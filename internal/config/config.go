@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,8 +27,21 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
-	Pprof           string        // loopback address serving net/http/pprof; "" = off
+	AdminTokenFile  string        // file holding AdminToken, so it stays out of ps and the environment
+	ShowSecrets     bool          // print app secrets in the banner even when this start did not mint them
+	// CallbackDenyPrivate refuses loopback and private callback URLs (71013),
+	// as DingTalk does; off by default so test receivers on 127.0.0.1 work.
+	CallbackDenyPrivate bool
+	// PublicURL is how clients reach this server when a proxy stands in
+	// front (https://chat.example.com): the Stream endpoint and robots'
+	// sessionWebhooks are built on it. "" = as each request addressed it.
+	PublicURL string
+	Pprof     string // loopback address serving net/http/pprof; "" = off
 }
+
+// MinSecretLen is the shortest admin token accepted: it is kept only as a
+// fast hash, which a short secret would not survive.
+const MinSecretLen = 16
 
 // Default is what a plain `dingchat serve` uses.
 func Default() Config {
@@ -83,14 +97,21 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file whose first line is the admin token (env DINGCHAT_ADMIN_TOKEN_FILE)")
+	fs.BoolVar(&c.ShowSecrets, "show-secrets", c.ShowSecrets, "print every app secret in the start-up banner, not only freshly minted ones (env DINGCHAT_SHOW_SECRETS)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach this server at behind a proxy, for the Stream endpoint and sessionWebhooks (env DINGCHAT_PUBLIC_URL)")
+	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
 	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "loopback address for the Go profiler (net/http/pprof); empty = off (env DINGCHAT_PPROF)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "pprof"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "callback-deny-private", "public-url", "pprof"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
+				if name == "admin-token" {
+					v = "…" // never echo a secret
+				}
 				return c, fmt.Errorf("%s=%q: %w", env, v, err)
 			}
 		}
@@ -104,11 +125,30 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("log level %q: %w", level, err)
 	}
+	if c.AdminTokenFile != "" {
+		if c.AdminToken != "" {
+			return c, errors.New("admin-token and admin-token-file are both set: keep one")
+		}
+		b, err := os.ReadFile(c.AdminTokenFile)
+		if err != nil {
+			return c, fmt.Errorf("admin token file: %w", err)
+		}
+		c.AdminToken, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+		c.AdminToken = strings.TrimSpace(c.AdminToken)
+		if c.AdminToken == "" {
+			return c, fmt.Errorf("admin token file %s is empty", c.AdminTokenFile)
+		}
+	}
 	return c, c.Validate()
 }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url %q: want http(s)://HOST[:PORT]", c.PublicURL)
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
@@ -126,13 +166,26 @@ func (c Config) Validate() error {
 		return errors.New("data directory must not be empty")
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
-		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", c.DBName())
+		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", typed(c.DB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
 	if c.ShutdownTimeout <= 0 {
-		return errors.New("shutdown timeout must be positive")
+		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < MinSecretLen {
+		return fmt.Errorf("admin token: at least %d characters, got %d", MinSecretLen, len(c.AdminToken))
 	}
 	return nil
+}
+
+// typed is a value as the user typed it, with any password in it hidden.
+func typed(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+	}
+	return v
 }

@@ -36,7 +36,8 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_LOG_LEVEL":        "debug",
 		"DINGCHAT_LOG_FORMAT":       "json",
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
-		"DINGCHAT_ADMIN_TOKEN":      "adm-secret",
+		"DINGCHAT_ADMIN_TOKEN":      "adm-secret-0123456789",
+		"DINGCHAT_SHOW_SECRETS":     "true",
 		"DINGCHAT_PPROF":            "127.0.0.1:6060",
 	}
 	c, err := Load(nil, env(e), io.Discard)
@@ -44,7 +45,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret", Pprof: "127.0.0.1:6060"}
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true, Pprof: "127.0.0.1:6060"}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
@@ -87,27 +88,38 @@ func TestPostgresURL(t *testing.T) {
 
 func TestRejects(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		env  map[string]string
+		name  string
+		args  []string
+		env   map[string]string
+		names string // the value as typed, which the error repeats
 	}{
-		{"addr without port", []string{"--addr", "localhost"}, nil},
-		{"empty data dir", []string{"--data", ""}, nil},
-		{"unknown db scheme", []string{"--db", "mysql://x"}, nil},
-		{"bad log level", []string{"--log-level", "loud"}, nil},
-		{"bad log format", []string{"--log-format", "xml"}, nil},
-		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil},
-		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}},
-		{"unknown flag", []string{"--nope"}, nil},
-		{"pprof on every interface", []string{"--pprof", ":6060"}, nil},
-		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil},
-		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil},
-		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil},
-		{"stray argument", []string{"extra"}, nil},
+		{"addr without port", []string{"--addr", "localhost"}, nil, `"localhost"`},
+		{"empty data dir", []string{"--data", ""}, nil, "data directory"},
+		{"unknown db scheme", []string{"--db", "mysql://x"}, nil, `"mysql://x"`},
+		{"a bare path for db", []string{"--db", "/x.db"}, nil, `"/x.db"`},
+		{"db with a password", []string{"--db", "mysql://u:hunter2@h/d"}, nil, "mysql://u:xxxxx@h/d"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, `"loud"`},
+		{"bad log format", []string{"--log-format", "xml"}, nil, `"xml"`},
+		{"zero shutdown timeout", []string{"--shutdown-timeout", "0s"}, nil, "0s"},
+		{"bad env bool", nil, map[string]string{"DINGCHAT_DEMO": "maybe"}, `DINGCHAT_DEMO="maybe"`},
+		{"bad env db", nil, map[string]string{"DINGCHAT_DB": "/y.db"}, `"/y.db"`},
+		{"unknown flag", []string{"--nope"}, nil, "nope"},
+		{"stray argument", []string{"extra"}, nil, "extra"},
+		{"pprof on every interface", []string{"--pprof", ":6060"}, nil, `":6060"`},
+		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil, `"0.0.0.0:6060"`},
+		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil, `"example.com:6060"`},
+		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil, `"127.0.0.1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
+			_, err := Load(tc.args, env(tc.env), io.Discard)
+			if err == nil {
 				t.Fatal("Load succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tc.names) {
+				t.Errorf("error %q does not name %s", err, tc.names)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "dingchat.db") {
+				t.Errorf("error %q shows a password or a path the user did not type", err)
 			}
 		})
 	}

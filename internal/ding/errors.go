@@ -150,6 +150,26 @@ const (
 	ReasonWebhookRateLimited Reason = "webhook_rate_limited" // over the per-minute limit, or throttled
 )
 
+// HTTP event subscriptions (/call_back/*).
+const (
+	ReasonCallbackExists      Reason = "callback_exists"      // register while the app has one
+	ReasonCallbackMissing     Reason = "callback_missing"     // update or get while it has none
+	ReasonCallbackNotFound    Reason = "callback_not_found"   // delete while it has none
+	ReasonCallbackTag         Reason = "callback_tag"         // a call_back_tag outside the list
+	ReasonCallbackField       Reason = "callback_field"       // a field missing or of the wrong shape
+	ReasonCallbackURL         Reason = "callback_url"         // not an http(s) URL
+	ReasonCallbackAddress     Reason = "callback_address"     // a loopback or private address, when refused
+	ReasonCallbackUnreachable Reason = "callback_unreachable" // check_url could not connect
+	ReasonCallbackTimeout     Reason = "callback_timeout"     // check_url got no answer in time
+	ReasonCallbackBadReply    Reason = "callback_bad_reply"   // check_url got no JSON reply, a non-200 status or a redirect
+	ReasonCallbackNotSuccess  Reason = "callback_not_success" // the reply decrypts to something else than success
+	ReasonCallbackSignature   Reason = "callback_signature"   // the reply's msg_signature does not match
+	ReasonAESKey              Reason = "aes_key"              // aes_key is not 43 base64 characters
+	ReasonStreamAuth          Reason = "stream_auth"          // connections/open: unknown clientId or wrong clientSecret
+	ReasonStreamTicket        Reason = "stream_ticket"        // a Stream ticket unknown, used or expired
+	ReasonSessionWebhook      Reason = "session_webhook"      // a sessionWebhook unknown or expired
+)
+
 // ISV suites, their tokens, and chat/bind.
 const (
 	ReasonSuiteKeyMissing      Reason = "suite_key_missing"
@@ -200,6 +220,9 @@ var Reasons = []Reason{
 	ReasonSenderUnknown, ReasonSenderNotMember, ReasonGroupKind, ReasonMessageNotFound, ReasonBadCursor, ReasonBadSize,
 	ReasonRobotCodeMissing, ReasonRobotNotFound, ReasonRobotNotInGroup, ReasonTextEmpty, ReasonWebhookToken,
 	ReasonSignTimestamp, ReasonSignMismatch, ReasonKeywordMissing, ReasonWebhookRateLimited,
+	ReasonCallbackExists, ReasonCallbackMissing, ReasonCallbackNotFound, ReasonCallbackTag, ReasonCallbackField,
+	ReasonCallbackURL, ReasonCallbackAddress, ReasonCallbackUnreachable, ReasonCallbackTimeout, ReasonCallbackBadReply,
+	ReasonCallbackNotSuccess, ReasonCallbackSignature, ReasonAESKey, ReasonStreamAuth, ReasonStreamTicket, ReasonSessionWebhook,
 }
 
 // Error is the one error type of the domain.

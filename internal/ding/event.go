@@ -61,6 +61,8 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	SubscriptionStore
+	StreamStore
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 	Close() error

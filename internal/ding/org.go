@@ -118,6 +118,19 @@ type Org struct {
 	Suites []Suite
 	// SuiteAuths are the corp's authorisations of suites.
 	SuiteAuths []SuiteAuth
+	// Pushes are HTTP pushes declared for the corp's apps and suites.
+	Pushes []OrgPush
+}
+
+// OrgPush is an app's (Kind SubAppPush) or a suite's (SubSuitePush) HTTP
+// event push declared in an org file.
+type OrgPush struct {
+	Kind   string
+	Key    string
+	URL    string
+	Token  string
+	AESKey string
+	Types  []string
 }
 
 // OrgStore keeps corps, apps, users and external contacts.
@@ -154,18 +167,24 @@ type OrgStore interface {
 
 // MemberToken lets a staff member use DingChat's own member API.
 type MemberToken struct {
-	Value     string
+	Value     string // never stored: stores keep and find Hash
+	Hash      string
 	CorpID    string
 	UserID    string
 	CreatedAt int64
+	ExpiresAt int64 // Unix ms; 0 = never (tokens declared in an org file)
 }
 
 // MemberTokenStore keeps member tokens.
 type MemberTokenStore interface {
-	// SaveMemberToken stores t; saving the same value again updates its owner.
+	// SaveMemberToken stores t by its Hash; saving the same hash again
+	// updates its owner and expiry.
 	SaveMemberToken(ctx context.Context, t MemberToken) error
-	// MemberToken returns NotFound when value was never issued.
-	MemberToken(ctx context.Context, value string) (*MemberToken, error)
+	// MemberToken returns NotFound when no member token has hash.
+	MemberToken(ctx context.Context, hash string) (*MemberToken, error)
+	// RevokeMemberTokens deletes the token with hash, or when hash is ""
+	// every token of the user; it returns how many it deleted.
+	RevokeMemberTokens(ctx context.Context, corpID, userID, hash string) (int, error)
 	// Setting returns the stored value of key, storing def first when the
 	// key is unset; it lets one secret survive restarts.
 	Setting(ctx context.Context, key, def string) (string, error)

@@ -13,6 +13,10 @@ const (
 	MaxRecallKeys    = 20    // processQueryKeys per /v1.0/robot/groupMessages/recall
 	MaxAtUserIDs     = 50    // at.atUserIds of a webhook message
 	MaxKeywords      = 10    // keywords of one custom robot (DingTalk's console allows 10)
+	// MaxWebhookBytes bounds a /robot/send body. DingTalk's exact limit is
+	// not documented in the sources at hand; 20,000 bytes is a chosen,
+	// unconfirmed value (it certainly refuses a megabyte).
+	MaxWebhookBytes = 20000
 
 	WebhookPerWindow = 20               // messages one custom robot may send per window
 	WebhookPeriod    = time.Minute      // the window of WebhookPerWindow

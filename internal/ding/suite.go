@@ -58,7 +58,10 @@ func (a *SuiteAuth) App(suiteName string) App {
 
 // SuiteToken is a suite access token: it serves only get_corp_token.
 type SuiteToken struct {
-	Value     string
+	Value     string // never stored; see Token
+	Hash      string
+	Salt      string
+	KeyID     string
 	SuiteKey  string
 	CreatedAt int64 // Unix ms
 	ExpiresAt int64 // Unix ms
@@ -106,14 +109,14 @@ type SuiteStore interface {
 	EnsureSuiteTicket(ctx context.Context, key, fresh string) (string, error)
 	// SuiteAuth returns NotFound when corpID has not authorised the suite.
 	SuiteAuth(ctx context.Context, suiteKey, corpID string) (*SuiteAuth, error)
-	// IssueSuiteToken returns the suite's token that is still valid at now,
-	// with its expiry moved to fresh.ExpiresAt; when none is valid it stores
-	// fresh and returns it.
+	// IssueSuiteToken returns the suite's token with fresh.KeyID that is
+	// still valid at now, with its expiry moved to fresh.ExpiresAt; when
+	// none is valid it stores fresh and returns it. Value is empty.
 	IssueSuiteToken(ctx context.Context, fresh SuiteToken, now int64) (*SuiteToken, error)
-	// SuiteToken returns NotFound when value was never issued.
-	SuiteToken(ctx context.Context, value string) (*SuiteToken, error)
+	// SuiteToken returns NotFound when no suite token has hash.
+	SuiteToken(ctx context.Context, hash string) (*SuiteToken, error)
 	// AddToken stores t as one more token of its app: the app's other
-	// tokens stay valid (ISV corp tokens). Conflict when the value is taken.
+	// tokens stay valid (ISV corp tokens). Conflict when the hash is taken.
 	AddToken(ctx context.Context, t Token, now int64) error
 	// ChatApps lists the apps bound to a group, in binding order.
 	ChatApps(ctx context.Context, chatID string) ([]ChatApp, error)

@@ -20,14 +20,15 @@ import (
 
 // API is DingChat's own surface.
 type API struct {
-	svc        *service.Service
-	log        *slog.Logger
-	adminToken string
+	svc       *service.Service
+	log       *slog.Logger
+	adminHash string
 }
 
-// New returns the surface; adminToken guards /_dingchat/admin/.
-func New(svc *service.Service, log *slog.Logger, adminToken string) *API {
-	return &API{svc: svc, log: log, adminToken: adminToken}
+// New returns the surface; the admin token whose ding.SecretHash is
+// adminHash guards /_dingchat/admin/ ("" turns the admin API off).
+func New(svc *service.Service, log *slog.Logger, adminHash string) *API {
+	return &API{svc: svc, log: log, adminHash: adminHash}
 }
 
 func bearer(r *http.Request) string {
@@ -39,15 +40,26 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
+// surface names this surface in the access log.
+const surface = "dingchat"
+
+// NotFound answers /_dingchat/ paths no route knows.
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
+	httpx.SetSurface(r, surface)
+	writeError(w, r, a.log, ding.Errorf(ding.NotFound, ding.ReasonNone, "no such DingChat path"))
+}
+
 type memberHandler func(r *http.Request, mc *service.MemberCaller) (any, error)
 
 func (a *API) member(h memberHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surface)
 		mc, err := a.svc.AuthenticateMember(r.Context(), bearer(r))
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
+		httpx.SetMember(r, mc.CorpID, mc.UserID)
 		out, err := h(r, mc)
 		if err != nil {
 			writeError(w, r, a.log, err)
@@ -61,12 +73,13 @@ type adminHandler func(r *http.Request) (any, error)
 
 func (a *API) admin(h adminHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surface)
 		t := bearer(r)
 		if t == "" {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
 			return
 		}
-		if subtle.ConstantTimeCompare([]byte(t), []byte(a.adminToken)) != 1 {
+		if a.adminHash == "" || subtle.ConstantTimeCompare([]byte(ding.SecretHash(t)), []byte(a.adminHash)) != 1 {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid admin token"))
 			return
 		}

@@ -28,17 +28,46 @@ type errorBody struct {
 	RequestID string `json:"requestid"`
 }
 
+// codeOf is the code this surface answers for err: its reason, or its kind.
+func codeOf(err error) string {
+	if r := ding.ErrorReason(err); r != ding.ReasonNone {
+		return string(r)
+	}
+	return ding.ErrorKind(err).String()
+}
+
 // writeError is the one place an error of this surface reaches the wire.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	rid := httpx.RequestID(r.Context())
 	kind := ding.ErrorKind(err)
-	code, msg := string(ding.ErrorReason(err)), ding.ErrorMessage(err)
-	if code == "" {
-		code = kind.String()
-	}
+	code, msg := codeOf(err), ding.ErrorMessage(err)
 	if (kind == ding.Internal || kind == ding.Unavailable) && r.Context().Err() == nil { // a caller that hung up is no server fault
 		log.Error("request failed", "request_id", rid, "path", r.URL.Path, "err", err)
 		msg = "internal error; see the server log for request " + rid
 	}
+	httpx.Explain(w, r, code, err)
 	httpx.WriteJSON(w, statuses[kind], httpx.ContentTypeV1, errorBody{Code: code, Message: msg, RequestID: rid})
+}
+
+// explainPage is writeError for the join page, whose body is HTML in the
+// member's language: it sets the reason and returns the status to render.
+func explainPage(w http.ResponseWriter, r *http.Request, err error) int {
+	httpx.Explain(w, r, codeOf(err), err)
+	if s, ok := statuses[ding.ErrorKind(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// joinError is what the join page tells a member it refused.
+func joinError(err error) string {
+	switch ding.ErrorReason(err) {
+	case ding.ReasonMemberLimit:
+		return "群人数已满。"
+	case ding.ReasonChatDisbanded:
+		return "该群已解散。"
+	case ding.ReasonPermissionDenied:
+		return "只有本企业的成员可以加入。"
+	}
+	return "加入失败：" + ding.ErrorMessage(err)
 }

@@ -3,14 +3,38 @@ package dingchatapi
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
-// memberCookie keeps a member signed in on join pages.
-const memberCookie = "dingchat_member"
+// sessionCookie keeps a member signed in on join pages: a signed,
+// expiring session, never the member token.
+const sessionCookie = "dingchat_join_session"
+
+// joinCSP lets the page use its inline style and post its form to itself,
+// and nothing else; no one may frame it.
+const joinCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// crossSite reports a browser request sent from another site: a login CSRF
+// or clickjacking attempt. Requests without the headers (no browser) pass.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return true
+		}
+	}
+	return false
+}
 
 var joinTmpl = template.Must(template.New("join").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -32,7 +56,8 @@ button{margin-top:1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;backgroun
 <form method="post" action="/_dingchat/joingroup">
 <input type="hidden" name="code" value="{{.Code}}">
 {{if not .SignedIn}}<label for="token">成员令牌（member token）</label>
-<input type="password" id="token" name="token" autocomplete="off" required>{{end}}
+<input type="password" id="token" name="token" autocomplete="off" required>
+<p class="muted" id="token-hint">成员令牌由管理员签发（<code>POST /_dingchat/admin/member-tokens</code>），或在组织文件中以 <code>memberToken</code> 声明；新建的演示组织在启动信息中打印一个。</p>{{end}}
 <button type="submit" id="join">{{if .Info.NeedsApproval}}申请加入{{else}}加入群聊{{end}}</button>
 </form>
 {{end}}
@@ -48,18 +73,23 @@ type joinView struct {
 }
 
 func (a *API) renderJoin(w http.ResponseWriter, status int, v joinView) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", joinCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the link's code must not leak to other sites
 	w.WriteHeader(status)
 	joinTmpl.Execute(w, v)
 }
 
 func (a *API) signedIn(r *http.Request) *service.MemberCaller {
-	c, err := r.Cookie(memberCookie)
+	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
 	}
-	mc, err := a.svc.AuthenticateMember(r.Context(), c.Value)
+	mc, err := a.svc.JoinSession(r.Context(), c.Value)
 	if err != nil {
 		return nil
 	}
@@ -67,10 +97,11 @@ func (a *API) signedIn(r *http.Request) *service.MemberCaller {
 }
 
 func (a *API) joinPage(w http.ResponseWriter, r *http.Request) {
+	httpx.SetSurface(r, surface)
 	code := r.URL.Query().Get("code")
 	info, err := a.svc.JoinLinkInfo(r.Context(), code)
 	if err != nil {
-		a.renderJoin(w, statusOf(err), joinView{Message: "这个入群链接无效。", Error: true})
+		a.renderJoin(w, explainPage(w, r, err), joinView{Message: "这个入群链接无效。", Error: true})
 		return
 	}
 	v := joinView{Code: code, Info: info, SignedIn: a.signedIn(r) != nil, CanJoin: !info.Disbanded}
@@ -80,47 +111,49 @@ func (a *API) joinPage(w http.ResponseWriter, r *http.Request) {
 	a.renderJoin(w, http.StatusOK, v)
 }
 
-func statusOf(err error) int {
-	if s, ok := statuses[ding.ErrorKind(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 func (a *API) joinSubmit(w http.ResponseWriter, r *http.Request) {
+	httpx.SetSurface(r, surface)
+	if crossSite(r) {
+		a.renderJoin(w, http.StatusForbidden, joinView{Message: "请从本站的入群页面提交。", Error: true})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		a.renderJoin(w, http.StatusBadRequest, joinView{Message: "请求无效。", Error: true})
+		bad := ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "join form does not parse or exceeds 16 KiB")
+		a.renderJoin(w, explainPage(w, r, bad), joinView{Message: "请求无效。", Error: true})
 		return
 	}
 	code := r.PostForm.Get("code")
 	info, err := a.svc.JoinLinkInfo(r.Context(), code)
 	if err != nil {
-		a.renderJoin(w, statusOf(err), joinView{Message: "这个入群链接无效。", Error: true})
+		a.renderJoin(w, explainPage(w, r, err), joinView{Message: "这个入群链接无效。", Error: true})
 		return
 	}
 	v := joinView{Code: code, Info: info}
 	mc := a.signedIn(r)
 	if tok := r.PostForm.Get("token"); tok != "" {
-		if mc, err = a.svc.AuthenticateMember(r.Context(), tok); err != nil {
+		var session string
+		var exp time.Time
+		if session, exp, mc, err = a.svc.NewJoinSession(r.Context(), tok); err != nil {
 			v.Message, v.Error, v.CanJoin = "成员令牌无效。", true, true
-			a.renderJoin(w, http.StatusUnauthorized, v)
+			a.renderJoin(w, explainPage(w, r, err), v)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: memberCookie, Value: tok, Path: "/_dingchat/", HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(30 * 24 * time.Hour)})
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: session, Path: "/_dingchat/joingroup", HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", Expires: exp})
 	}
 	if mc == nil {
 		v.Message, v.Error, v.CanJoin = "请先输入成员令牌登录。", true, true
-		a.renderJoin(w, http.StatusUnauthorized, v)
+		a.renderJoin(w, explainPage(w, r, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "no member token given and none signed in")), v)
 		return
 	}
 	v.SignedIn = true
+	httpx.SetMember(r, mc.CorpID, mc.UserID)
 	outcome, g, err := a.svc.Join(r.Context(), mc, code)
 	switch {
 	case err != nil:
 		v.Message, v.Error = joinError(err), true
-		a.renderJoin(w, statusOf(err), v)
+		a.renderJoin(w, explainPage(w, r, err), v)
 		return
 	case outcome == service.JoinRequested:
 		v.Message = "已提交入群申请，等待群主或管理员验证。"
@@ -131,16 +164,4 @@ func (a *API) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		v.Info.Group = *g
 	}
 	a.renderJoin(w, http.StatusOK, v)
-}
-
-func joinError(err error) string {
-	switch ding.ErrorReason(err) {
-	case ding.ReasonMemberLimit:
-		return "群人数已满。"
-	case ding.ReasonChatDisbanded:
-		return "该群已解散。"
-	case ding.ReasonPermissionDenied:
-		return "只有本企业的成员可以加入。"
-	}
-	return "加入失败：" + ding.ErrorMessage(err)
 }

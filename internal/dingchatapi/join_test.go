@@ -3,6 +3,7 @@ package dingchatapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,7 +48,7 @@ func joinPost(e *servertest.Env, code, token, cookie string) *servertest.Respons
 	}
 	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	if cookie != "" {
-		h["Cookie"] = "dingchat_member=" + cookie
+		h["Cookie"] = "dingchat_join_session=" + cookie
 	}
 	return e.Do(servertest.Request{Method: http.MethodPost, Path: "/_dingchat/joingroup", Header: h, Body: form.Encode()})
 }
@@ -114,22 +115,26 @@ func TestJoinPage(t *testing.T) {
 	}
 	var cookie *http.Cookie
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
-		if c.Name == "dingchat_member" {
+		if c.Name == "dingchat_join_session" {
 			cookie = c
 		}
 	}
-	if cookie == nil || cookie.Value != tok || !cookie.HttpOnly || cookie.Path != "/_dingchat/" || cookie.SameSite != http.SameSiteLaxMode {
-		t.Fatalf("sign-in cookie = %+v, want dingchat_member=<token>, HttpOnly, Path /_dingchat/, SameSite Lax", cookie)
+	if cookie == nil || strings.Contains(cookie.Value, tok) || !cookie.HttpOnly || cookie.Path != "/_dingchat/joingroup" ||
+		cookie.SameSite != http.SameSiteLaxMode || cookie.Expires.IsZero() || cookie.Secure {
+		t.Fatalf("sign-in cookie = %+v, want a session (not the token), HttpOnly, Path /_dingchat/joingroup, SameSite Lax, expiring, not Secure over plain HTTP", cookie)
 	}
+	session := cookie.Value
 
 	// signed in by the cookie: no token field, and joining again changes nothing
 	same = frozen(t, e)
-	page = e.Do(servertest.Request{Method: http.MethodGet, Path: link, Header: map[string]string{"Cookie": "dingchat_member=" + tok}})
+	page = e.Do(servertest.Request{Method: http.MethodGet, Path: link, Header: map[string]string{"Cookie": "dingchat_join_session=" + session}})
 	wantPage(t, page, http.StatusOK, `<span id="member-count">4</span>`, `id="join"`)
 	if bytes.Contains(page.Body, []byte(`name="token"`)) {
 		t.Fatalf("a signed-in member is asked for a token:\n%s", page.Body)
 	}
-	wantPage(t, joinPost(e, code, "", tok), http.StatusOK, "你已经在群里了。")
+	wantPage(t, joinPost(e, code, "", session), http.StatusOK, "你已经在群里了。")
+	// the raw token is no session
+	wantPage(t, joinPost(e, code, "", tok), http.StatusUnauthorized, "请先输入成员令牌登录。")
 	same("a member joins again")
 
 	// a member joined through the link is a member everywhere
@@ -268,4 +273,72 @@ func TestJoinMemberCap(t *testing.T) {
 	if got := jsonText(len(chatInfo(t, e)["useridlist"].([]any))); got != "1000" {
 		t.Fatalf("%s members, want 1000", got)
 	}
+}
+
+// The join page is safe in a browser: other sites can neither post the form
+// (login CSRF) nor frame the page, and a session ends when its token is
+// revoked.
+func TestJoinPageBrowserSafety(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	link := shareLink(t, e, "zhangsan")
+	code := joinCodeOf(t, e.URL+link)
+
+	page := e.Do(servertest.Request{Method: http.MethodGet, Path: link})
+	wantPage(t, page, http.StatusOK)
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "no-referrer",
+	} {
+		if got := page.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+
+	tok := memberToken(e, dingtest.CorpID, "wangwu")
+	form := url.Values{"code": {code}, "token": {tok}}.Encode()
+	for _, h := range []map[string]string{
+		{"Origin": "http://evil.example"},
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Site": "same-site"},
+		{"Origin": "null"},
+	} {
+		same := frozen(t, e)
+		h["Content-Type"] = "application/x-www-form-urlencoded"
+		r := e.Do(servertest.Request{Method: http.MethodPost, Path: "/_dingchat/joingroup", Header: h, Body: form})
+		wantPage(t, r, http.StatusForbidden)
+		if len((&http.Response{Header: r.Header}).Cookies()) != 0 {
+			t.Errorf("a cross-site post %v set a cookie", h)
+		}
+		same(fmt.Sprintf("a cross-site post %v", h))
+	}
+	// the same post from the page itself is accepted
+	u, _ := url.Parse(e.URL)
+	r := e.Do(servertest.Request{Method: http.MethodPost, Path: "/_dingchat/joingroup", Body: form,
+		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": e.URL, "Sec-Fetch-Site": "same-origin", "Host": u.Host}})
+	wantPage(t, r, http.StatusOK, "已加入群聊。")
+	var session string
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "dingchat_join_session" {
+			session = c.Value
+		}
+	}
+	if session == "" {
+		t.Fatalf("no session cookie after signing in")
+	}
+	wantPage(t, joinPost(e, code, "", session), http.StatusOK, "你已经在群里了。")
+	// a forged session is nobody
+	wantPage(t, joinPost(e, code, "", session[:len(session)-2]+"xx"), http.StatusUnauthorized)
+
+	// revoking the token ends the session and the token
+	rv := withBearer(e, adminToken, http.MethodPost, "/_dingchat/admin/member-tokens/revoke", `{"corpId":"`+dingtest.CorpID+`","userid":"wangwu"}`)
+	if rv.Status != http.StatusOK || !bytes.Contains(rv.Body, []byte(`"revoked":1`)) {
+		t.Fatalf("revoke = %d %s", rv.Status, rv.Body)
+	}
+	wantPage(t, joinPost(e, code, "", session), http.StatusUnauthorized)
+	wantAnswer(t, withBearer(e, tok, http.MethodGet, "/_dingchat/member/me", ""), http.StatusUnauthorized, "token_invalid")
 }

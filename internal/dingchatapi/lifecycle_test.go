@@ -28,7 +28,7 @@ func newEnv(t *testing.T) *servertest.Env {
 // memberToken issues a member-API token for a user of corp.
 func memberToken(e *servertest.Env, corpID, userID string) string {
 	e.T.Helper()
-	tok, err := e.Svc.IssueMemberToken(context.Background(), corpID, userID)
+	tok, err := e.Svc.IssueMemberToken(context.Background(), corpID, userID, 0)
 	if err != nil {
 		e.T.Fatalf("IssueMemberToken(%s, %s): %v", corpID, userID, err)
 	}

@@ -16,11 +16,11 @@ type meResponse struct {
 }
 
 func (a *API) me(r *http.Request, mc *service.MemberCaller) (any, error) {
-	name := ""
-	if u, err := a.svc.Store().User(r.Context(), mc.CorpID, mc.UserID); err == nil {
-		name = u.Name
+	u, err := a.svc.Me(r.Context(), mc)
+	if err != nil {
+		return nil, err
 	}
-	return meResponse{CorpID: mc.CorpID, UserID: mc.UserID, Name: name}, nil
+	return meResponse{CorpID: mc.CorpID, UserID: mc.UserID, Name: u.Name}, nil
 }
 
 type groupJSON struct {

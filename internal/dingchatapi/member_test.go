@@ -29,7 +29,7 @@ var bearer = map[string]string{"Authorization": "Bearer {{member}}"}
 func as(user string) func(e *servertest.Env) {
 	return func(e *servertest.Env) {
 		e.T.Helper()
-		tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+		tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user, 0)
 		if err != nil {
 			e.T.Fatalf("IssueMemberToken(%s): %v", user, err)
 		}
@@ -262,7 +262,7 @@ func TestMemberAPIGolden(t *testing.T) {
 		{Name: "send over 64 KiB", Setup: setup(group, zs), Method: post, Path: msgs, Header: bearer, Body: strings.Repeat(" ", 65<<10) + `{}`,
 			Status: http.StatusBadRequest, Check: refused("malformed_body", 0)},
 		{Name: "send into a disbanded group", Setup: setup(group, zs, func(e *servertest.Env) {
-			if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+			if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 				e.T.Fatal(err)
 			}
 		}), Method: post, Path: msgs, Header: bearer, Body: `{"msgtype":"text","text":{"content":"x"}}`, Status: http.StatusConflict, Golden: "member/send_disbanded", Check: refused("chat_disbanded", 0)},

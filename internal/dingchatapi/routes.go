@@ -1,6 +1,10 @@
 package dingchatapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
 
 // Register mounts DingChat's own routes.
 func (a *API) Register(mux *http.ServeMux) {
@@ -20,6 +24,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_dingchat/joingroup", a.joinSubmit)
 
 	mux.Handle("POST /_dingchat/admin/member-tokens", a.admin(a.issueMemberToken))
+	mux.Handle("POST /_dingchat/admin/member-tokens/revoke", a.admin(a.revokeMemberTokens))
 	mux.Handle("GET /_dingchat/admin/suites/{suiteKey}/ticket", a.admin(a.suiteTicket))
 	mux.Handle("POST /_dingchat/admin/corps/{corpid}/groups/{chatid}/disband", a.admin(a.adminDisband))
 	mux.Handle("PUT /_dingchat/admin/apps/{appKey}/limits", a.admin(a.setAppLimits))
@@ -32,4 +37,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /_dingchat/admin/groups/{chatid}/robots/{robotCode}", a.admin(a.removeGroupRobot))
 	mux.Handle("POST /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.createWebhook))
 	mux.Handle("GET /_dingchat/admin/groups/{chatid}/webhooks", a.admin(a.webhooks))
+
+	// events: HTTP pushes set the way DingTalk's developer console does, the
+	// event log with each delivery attempt
+	mux.Handle("PUT /_dingchat/admin/apps/{key}/callback", a.admin(a.setPush(ding.SubAppPush)))
+	mux.Handle("GET /_dingchat/admin/apps/{key}/callback", a.admin(a.getPush(ding.SubAppPush)))
+	mux.Handle("DELETE /_dingchat/admin/apps/{key}/callback", a.admin(a.deletePush(ding.SubAppPush)))
+	mux.Handle("PUT /_dingchat/admin/suites/{key}/callback", a.admin(a.setPush(ding.SubSuitePush)))
+	mux.Handle("GET /_dingchat/admin/suites/{key}/callback", a.admin(a.getPush(ding.SubSuitePush)))
+	mux.Handle("DELETE /_dingchat/admin/suites/{key}/callback", a.admin(a.deletePush(ding.SubSuitePush)))
+	mux.Handle("GET /_dingchat/admin/subscriptions", a.admin(a.subscriptions))
+	mux.Handle("PUT /_dingchat/admin/apps/{key}/robot", a.admin(a.setRobotURL))
+	mux.Handle("GET /_dingchat/admin/corps/{corpid}/events", a.admin(a.eventLog))
+	mux.Handle("GET /_dingchat/admin/deliveries", a.admin(a.deliveries))
 }

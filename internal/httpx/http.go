@@ -63,6 +63,10 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController and WebSocket upgrades reach the
+// connection (deadlines, hijacking).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -72,13 +76,15 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Middleware gives every request an id, logs it, and turns a panic into a
-// logged 500 instead of a dropped connection.
+// Middleware gives every request an id and a Note, writes one access-log
+// line per request at info, and turns a panic into a logged 500 instead of a
+// dropped connection.
 func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newID()
-		r = r.WithContext(WithRequestID(r.Context(), id))
+		ctx, note := WithNote(WithRequestID(r.Context(), id))
+		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -87,12 +93,41 @@ func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.H
 					WriteJSON(rec, http.StatusInternalServerError, ContentTypeLegacy, map[string]any{"errcode": -1, "errmsg": "系统繁忙"})
 				}
 			}
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"bytes", rec.bytes, "ms", time.Since(start).Milliseconds(), "remote", host)
+			accessLog(log, r, id, note, rec, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// accessLog writes the request's line: who asked what, how it was answered,
+// and why when it was refused.
+func accessLog(log *slog.Logger, r *http.Request, id string, n *Note, rec *recorder, took time.Duration) {
+	if !log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs,
+		slog.String("request_id", id),
+		slog.String("surface", n.Surface),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+	)
+	if n.App != "" {
+		attrs = append(attrs, slog.String("app", n.App))
+	}
+	if n.User != "" {
+		attrs = append(attrs, slog.String("user", n.User))
+	}
+	if n.Code != "" {
+		attrs = append(attrs, slog.String("code", n.Code))
+	}
+	attrs = append(attrs, slog.Float64("ms", float64(took.Microseconds())/1000))
+	if reason := rec.Header().Get(ReasonHeader); reason != "" {
+		attrs = append(attrs, slog.String("reason", reason))
+	}
+	attrs = append(attrs, slog.Int("bytes", rec.bytes), slog.String("remote", ClientIP(r)))
+	log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // ClientIP is the address the request came from. DingChat does not trust

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -53,22 +54,7 @@ func ReadParams(r *http.Request) (*Params, error) {
 		return p, nil
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/x-www-form-urlencoded":
-		body, err := readBody(r)
-		if err != nil {
-			return nil, err
-		}
-		vs, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse: %v", err)
-		}
-		for k, v := range vs {
-			if len(v) > 0 {
-				p.m[k] = v[0]
-			}
-		}
-	case "multipart/form-data":
+	if ct == "multipart/form-data" {
 		r.Body = http.MaxBytesReader(nil, r.Body, MaxBody)
 		if err := r.ParseMultipartForm(MaxBody); err != nil {
 			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "multipart body does not parse: %v", err)
@@ -78,23 +64,64 @@ func ReadParams(r *http.Request) (*Params, error) {
 				p.m[k] = v[0]
 			}
 		}
-	default: // JSON, whatever the label says: clients send it as text/plain or without a type
-		body, err := readBody(r)
+		return p, nil
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if IsForm(r.Header.Get("Content-Type"), body) {
+		vs, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, err
+			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse: %v", err)
 		}
-		if len(bytes.TrimSpace(body)) == 0 {
-			return p, nil
+		for k, v := range vs {
+			if len(v) > 0 {
+				p.m[k] = v[0]
+			}
 		}
-		var obj map[string]any
-		if err := decodeJSON(body, &obj); err != nil || obj == nil {
-			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
-		}
-		for k, v := range obj {
-			p.m[k] = v
-		}
+		return p, nil
+	}
+	// JSON, whatever the label says: clients send it as text/plain, without
+	// a type, or (curl -d) labelled as a form
+	if len(bytes.TrimSpace(body)) == 0 {
+		return p, nil
+	}
+	var obj map[string]any
+	if err := decodeJSON(body, &obj); err != nil || obj == nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object: %s", jsonProblem(err))
+	}
+	for k, v := range obj {
+		p.m[k] = v
 	}
 	return p, nil
+}
+
+// IsForm reports whether a body labelled contentType is read as a form. A
+// body that opens with "{" is JSON whatever its label: curl -d sends JSON as
+// application/x-www-form-urlencoded, and no form field name starts with "{".
+func IsForm(contentType string, body []byte) bool {
+	ct, _, _ := mime.ParseMediaType(contentType)
+	if ct != "application/x-www-form-urlencoded" {
+		return false
+	}
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return len(t) == 0 || t[0] != '{'
+}
+
+// jsonProblem says where a body stopped being a JSON object.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return "it is null"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%v at byte %d", syn, syn.Offset)
+	case errors.As(err, &typ):
+		return "it is a JSON " + typ.Value
+	}
+	return err.Error()
 }
 
 // ReadJSON decodes a JSON object body into params (the v1.0 surface).
@@ -114,7 +141,7 @@ func ReadJSON(r *http.Request) (*Params, error) {
 		return p, nil // some clients serialise an absent body as null
 	}
 	if err := decodeJSON(body, &p.m); err != nil || p.m == nil {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object: %s", jsonProblem(err))
 	}
 	return p, nil
 }

@@ -65,6 +65,9 @@ func TestReadParamsSources(t *testing.T) {
 		{"blank body", "POST", "/x?a=1", "application/json", " \n\t", map[string]string{"a": "1"}},
 		{"form", "POST", "/x?a=1", "application/x-www-form-urlencoded", "a=2&b=%E7%BE%A4", map[string]string{"a": "2", "b": "群"}},
 		{"form with charset", "POST", "/x", "application/x-www-form-urlencoded; charset=UTF-8", "access_token=tok", map[string]string{"access_token": "tok"}},
+		{"JSON labelled as a form (curl -d)", "POST", "/x?a=1", "application/x-www-form-urlencoded", `{"name":"群","b":2}`, map[string]string{"a": "1", "name": "群", "b": "2"}},
+		{"JSON after blank lines labelled as a form", "POST", "/x", "application/x-www-form-urlencoded", "\n  {\"name\":\"n\"}", map[string]string{"name": "n"}},
+		{"form whose value holds JSON", "POST", "/x", "application/x-www-form-urlencoded", `msg={"a":1}&name=n`, map[string]string{"name": "n"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := mustParams(t, request(c.method, c.target, c.contentType, c.body))
@@ -102,6 +105,7 @@ func TestReadParamsMalformed(t *testing.T) {
 		{"trailing data", "application/json", `{"a":1} {"b":2}`},
 		{"not JSON at all", "", "hello"},
 		{"form with a bad escape", "application/x-www-form-urlencoded", "a=%zz"},
+		{"broken JSON labelled as a form", "application/x-www-form-urlencoded", `{"name":`},
 		{"multipart without boundary", "multipart/form-data", "x"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

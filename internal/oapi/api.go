@@ -53,6 +53,7 @@ type topOK struct {
 // authenticates, and writes the answer or the error.
 func (a *API) serve(rt route, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surfaceOf(rt.topapi))
 		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, rt.topapi, err) }
 		var err error
 		var p *httpx.Params
@@ -76,6 +77,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 				fail(err)
 				return
 			}
+			httpx.SetCaller(r, c.App.Key, c.App.CorpID)
 			if err = a.svc.Admit(r.Context(), c, rt.endpoint, httpx.ClientIP(r)); err != nil {
 				fail(err)
 				return
@@ -97,8 +99,18 @@ func (a *API) serve(rt route, h handler) http.Handler {
 // NotFound answers paths no legacy route knows: errcode 404, or 22 under /topapi/.
 func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.Path) > len("/topapi/") && r.URL.Path[:len("/topapi/")] == "/topapi/" {
-		writeError(w, r, a.log, "", true, ding.Errorf(ding.NotFound, ding.ReasonUnknownAPI, "unknown api"))
+		httpx.SetSurface(r, surfaceOf(true))
+		writeError(w, r, a.log, "", true, ding.Errorf(ding.NotFound, ding.ReasonUnknownAPI, "no topapi method %s", r.URL.Path))
 		return
 	}
-	writeError(w, r, a.log, "", false, ding.Errorf(ding.NotFound, ding.ReasonUnknownPath, "unknown path"))
+	httpx.SetSurface(r, surfaceOf(false))
+	writeError(w, r, a.log, "", false, ding.Errorf(ding.NotFound, ding.ReasonUnknownPath, "no legacy route for %s", r.URL.Path))
+}
+
+// surfaceOf names the surface in the access log.
+func surfaceOf(topapi bool) string {
+	if topapi {
+		return "topapi"
+	}
+	return "legacy"
 }

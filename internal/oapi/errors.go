@@ -138,6 +138,25 @@ var reasons = map[ding.Reason]wire{
 	// says 410100 发送速度太快而限流. Clients compare errcode with 0 only, so
 	// the observed answer wins.
 	ding.ReasonWebhookRateLimited: {660026, "sending too many messages per minute"},
+	// /call_back/*: the codes of KB-API/0013. Both the 71xxx and the 4000xx
+	// families are documented for these calls; which one today's DingTalk
+	// answers for each failure is unconfirmed: one code per failure, here.
+	ding.ReasonCallbackExists:      {71006, "回调地址已经存在"},
+	ding.ReasonCallbackMissing:     {71007, "回调地址已不存在"},
+	ding.ReasonCallbackNotFound:    {400040, "回调不存在"},
+	ding.ReasonCallbackTag:         {71008, "call_back_tag必须在指定的列表中"},
+	ding.ReasonCallbackField:       {71010, "JSON字段缺失或格式非法"},
+	ding.ReasonCallbackURL:         {71011, "url非法"},
+	ding.ReasonCallbackAddress:     {71013, "此域名或IP不能注册"},
+	ding.ReasonCallbackUnreachable: {71012, "url地址访问异常"},
+	ding.ReasonCallbackTimeout:     {400054, "回调地址访问超时"},
+	ding.ReasonCallbackBadReply:    {400052, "回调地址返回数据异常"},
+	ding.ReasonCallbackNotSuccess:  {71009, "返回文本非success"},
+	ding.ReasonCallbackSignature:   {900005, "签名不匹配"},
+	ding.ReasonAESKey:              {900004, "不合法的aeskey"},
+	ding.ReasonStreamAuth:          {40096, "不合法的appKey或appSecret"},
+	ding.ReasonStreamTicket:        {40014, "不合法的ticket"},
+	ding.ReasonSessionWebhook:      {300005, "session is not exist or expired"}, // unconfirmed: the custom robot's token error, as sendBySession answers in its family
 }
 
 // endpoints overrides reasons where one endpoint answers differently.
@@ -175,6 +194,7 @@ var endpoints = map[string]map[ding.Reason]wire{
 		ding.ReasonMsgType:       {400105, "不支持的消息类型"},
 		ding.ReasonMsgMalformed:  {40035, "不合法的参数"}, // unconfirmed: observed answers name the field (400402 markdown->title, 400403 markdown->text)
 		ding.ReasonChatDisbanded: {400013, "群已被解散"},
+		ding.ReasonMsgTooLong:    {460101, "message too long, exceed 20000 bytes"}, // unconfirmed: code and limit chosen, see ding.MaxWebhookBytes
 	},
 	"chat/update": {
 		ding.ReasonMalformedBody: {71010, "JSON解析失败"},
@@ -236,6 +256,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 		rid := topRequestID(r.Context())
 		if sub, ok := topAuth[ding.ErrorReason(err)]; ok {
 			sub = withIP(sub, err)
+			httpx.ExplainCode(w, r, 88, err)
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topAuthError{
 				Errcode: 88, SubCode: fmt.Sprint(sub.code), SubMsg: sub.msg,
 				Errmsg:    fmt.Sprintf("ding talk error[subcode=%d,submsg=%s]", sub.code, sub.msg),
@@ -246,16 +267,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 		if ding.ErrorReason(err) == ding.ReasonUnknownAPI {
 			name := "dingtalk.oapi." + strings.ReplaceAll(strings.TrimPrefix(r.URL.Path, "/topapi/"), "/", ".")
 			sub := "不合法ApiName，ApiName = " + name
+			httpx.ExplainCode(w, r, 22, err)
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topMethodError{
 				Errcode: 22, SubMsg: sub, Errmsg: "Invalid method[submsg=" + sub + "]", RequestID: rid,
 			})
 			return
 		}
 		e := lookup(endpoint, err)
+		httpx.ExplainCode(w, r, e.code, err)
 		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topError{Errcode: e.code, Errmsg: e.msg, RequestID: rid})
 		return
 	}
 	e := lookup(endpoint, err)
+	httpx.ExplainCode(w, r, e.code, err)
 	httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, errorBody{Errcode: e.code, Errmsg: e.msg})
 }
 

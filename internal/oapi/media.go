@@ -163,6 +163,9 @@ func writeFile(w http.ResponseWriter, r *http.Request, m *ding.Media, body io.Re
 	h.Set("Content-Type", m.ContentType)
 	h.Set("Content-Disposition", contentDisposition(m.FileName))
 	h.Set("ETag", `"`+m.Digest+`"`)
+	// a file is data, never a page of this origin, even if a browser is shown it
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Server", "DingTalk/1.0.0")
 	http.ServeContent(w, r, "", time.UnixMilli(m.CreatedAt), body)
 }

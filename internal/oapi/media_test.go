@@ -222,6 +222,25 @@ func TestMediaGetRange(t *testing.T) {
 	}
 }
 
+// A downloaded file is never a page of this origin: browsers neither sniff
+// it nor run it.
+func TestMediaGetIsInert(t *testing.T) {
+	s := newMediaSrv(t)
+	up := wantMediaCode(t, s.upload("&type=image", mpFile("media", "a.png", []byte("png"))), "0")
+	req, _ := http.NewRequest(http.MethodGet, "/media/get?access_token="+s.token+"&media_id="+url.QueryEscape(up.MediaID), nil)
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("media/get = %d", rec.Code)
+	}
+	if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
+	if got := rec.Header().Get("Content-Security-Policy"); !strings.HasPrefix(got, "sandbox") {
+		t.Errorf("Content-Security-Policy = %q, want sandbox", got)
+	}
+}
+
 func TestMediaIDsAreOpaqueToOtherCorps(t *testing.T) {
 	s := newMediaSrv(t)
 	up := wantMediaCode(t, s.upload("&type=image", mpFile("media", "a.png", []byte("png"))), "0")

@@ -18,6 +18,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/chat/unbind", a.serve(route{endpoint: "chat/unbind"}, a.chatUnbind))
 
 	mux.Handle("/robot/send", a.serve(route{endpoint: "robot/send", public: true, raw: true}, a.robotSend))
+	mux.Handle("/robot/sendBySession", a.serve(route{endpoint: "robot/sendBySession", public: true, raw: true}, a.robotSendBySession))
 
 	mux.Handle("/media/upload", a.serve(route{endpoint: "media/upload", raw: true}, a.mediaUpload))
 	mux.Handle("/media/get", a.download(route{endpoint: "media/get", raw: true}, a.mediaGet))
@@ -26,6 +27,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/topapi/chat/member/friendswitch/update", a.serve(route{endpoint: "topapi/chat/member/friendswitch/update", topapi: true}, a.topFriendSwitch))
 	mux.Handle("/topapi/chat/qrcode/get", a.serve(route{endpoint: "topapi/chat/qrcode/get", topapi: true}, a.topQRCode))
 	mux.Handle("/topapi/chat/updategroupnick", a.serve(route{endpoint: "topapi/chat/updategroupnick", topapi: true}, a.topGroupNick))
+
+	mux.Handle("/call_back/register_call_back", a.serve(route{endpoint: "call_back/register_call_back"}, a.registerCallback))
+	mux.Handle("/call_back/update_call_back", a.serve(route{endpoint: "call_back/update_call_back"}, a.updateCallback))
+	mux.Handle("/call_back/get_call_back", a.serve(route{endpoint: "call_back/get_call_back"}, a.getCallback))
+	mux.Handle("/call_back/delete_call_back", a.serve(route{endpoint: "call_back/delete_call_back"}, a.deleteCallback))
+	mux.Handle("/call_back/get_call_back_failed_result", a.serve(route{endpoint: "call_back/get_call_back_failed_result"}, a.getFailedCallbacks))
 
 	mux.Handle("/user/get", a.serve(route{endpoint: "user/get"}, a.userGet))
 	mux.Handle("/user/get_by_mobile", a.serve(route{endpoint: "user/get_by_mobile"}, a.userByMobile))

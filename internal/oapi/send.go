@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,8 +34,7 @@ func sendBody(r *http.Request) (chatID, sender string, msg []byte, err error) {
 		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
 	}
 	top := map[string]json.RawMessage{}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "application/x-www-form-urlencoded" {
+	if httpx.IsForm(r.Header.Get("Content-Type"), raw) {
 		vs, perr := url.ParseQuery(string(raw))
 		if perr != nil {
 			return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse")

@@ -120,7 +120,7 @@ func memberToken(e *servertest.Env, user string) string {
 	if tok, ok := e.Vars[key]; ok {
 		return tok
 	}
-	tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user)
+	tok, err := e.Svc.IssueMemberToken(context.Background(), dingtest.CorpID, user, 0)
 	if err != nil {
 		e.T.Fatalf("IssueMemberToken(%s): %v", user, err)
 	}
@@ -416,7 +416,7 @@ func TestChatSendGolden(t *testing.T) {
 			}},
 		sendErr("conversationTag 0 group", "ordinary_group", "34015", sendWrapped(text), ordinaryGroup),
 		sendErr("disbanded group", "disbanded_group", "34013", sendWrapped(text), group, func(e *servertest.Env) {
-			if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+			if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 				e.T.Fatal(err)
 			}
 		}),

@@ -236,7 +236,7 @@ func TestChatBindGolden(t *testing.T) {
 	}
 	disbanded := func(e *servertest.Env) {
 		isvGroup(e)
-		if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+		if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 			e.T.Fatal(err)
 		}
 	}
@@ -299,7 +299,7 @@ func TestChatGetAgentIDListGolden(t *testing.T) {
 		{Name: "read by the suite's token", Setup: bound(2), Method: get, Path: "/chat/get?access_token={{isv_token}}&chatid={{chatid}}", Status: ok, Golden: "chat_get/agentidlist_isv"},
 		{Name: "disbanded with bound apps", Setup: func(e *servertest.Env) {
 			bound(1)(e)
-			if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+			if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 				e.T.Fatal(err)
 			}
 		}, Method: get, Path: chget, Status: ok, Golden: "chat_get/agentidlist_disbanded",

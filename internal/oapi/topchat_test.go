@@ -29,7 +29,7 @@ var formCT = map[string]string{"Content-Type": form}
 // disbanded makes the fixture group and has the operator disband it.
 func disbanded(e *servertest.Env) {
 	group(e)
-	if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+	if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 		e.T.Fatalf("disband: %v", err)
 	}
 }

@@ -66,7 +66,7 @@ func flood(e *servertest.Env) {
 
 func disband(e *servertest.Env) {
 	e.T.Helper()
-	if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+	if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 		e.T.Fatal(err)
 	}
 }
@@ -119,6 +119,8 @@ func TestRobotSendGolden(t *testing.T) {
 		{Name: "markdown without title", Setup: hooks, Method: post, Path: hookSend, Body: `{"msgtype":"markdown","markdown":{"text":"x"}}`, Status: ok, Golden: "robot_send/markdown_without_title"},
 		{Name: "51 atUserIds", Setup: hooks, Method: post, Path: hookSend, Body: `{"msgtype":"text","text":{"content":"x"},"at":{"atUserIds":` + users(1, 51) + `}}`, Status: ok, Golden: "robot_send/at_user_ids_51"},
 		{Name: "group disbanded", Setup: both(hooks, disband), Method: post, Path: hookSend, Body: docText, Status: ok, Golden: "robot_send/group_disbanded"},
+		{Name: "body of the largest size", Setup: hooks, Method: post, Path: hookSend, Body: textOfSize(ding.MaxWebhookBytes), Status: ok, Golden: "robot_send/body_largest"},
+		{Name: "body one byte too long", Setup: hooks, Method: post, Path: hookSend, Body: textOfSize(ding.MaxWebhookBytes + 1), Status: ok, Golden: "robot_send/body_too_long"},
 
 		{Name: "signed", Setup: hooks, Method: post, Path: signed(vectorTS, vectorSign), Body: docText, Status: ok, Golden: "robot_send/signed", Check: storedAs("加签机器人", "text")},
 		{Name: "signed, sign not URL-encoded", Setup: hooks, Method: post, Path: "/robot/send?access_token=" + signToken + "&timestamp=" + vectorTS + "&sign=" + vectorSign, Body: docText, Status: ok, Golden: "robot_send/signed_unencoded"},
@@ -287,4 +289,10 @@ const [base, token, signToken, secret] = process.argv.slice(2);
 	if got, want := strings.Join(types, ","), "普通机器人/text,普通机器人/markdown,普通机器人/link,普通机器人/actionCard,普通机器人/feedCard,加签机器人/text"; got != want {
 		t.Fatalf("timeline = %s, want %s", got, want)
 	}
+}
+
+// textOfSize is a text message whose JSON body is exactly n bytes.
+func textOfSize(n int) string {
+	const head, tail = `{"msgtype":"text","text":{"content":"`, `"}}`
+	return head + strings.Repeat("a", n-len(head)-len(tail)) + tail
 }

@@ -31,6 +31,19 @@ type Suite struct {
 	Name        string     `yaml:"name"`
 	Custom      bool       `yaml:"custom"` // a custom (定制) app: any suiteTicket is accepted
 	AuthCorps   []AuthCorp `yaml:"authCorps"`
+	Callback    *Callback  `yaml:"callback"` // HTTP push of every authorising corp's events, signed with the SuiteKey
+}
+
+// Callback is an HTTP event push as DingTalk's developer console sets it.
+type Callback struct {
+	URL        string   `yaml:"url"`
+	Token      string   `yaml:"token"`
+	AESKey     string   `yaml:"aesKey"`
+	EventTypes []string `yaml:"eventTypes"` // absent: every event DingChat pushes
+}
+
+func (c *Callback) push(kind, key string) ding.OrgPush {
+	return ding.OrgPush{Kind: kind, Key: key, URL: c.URL, Token: c.Token, AESKey: c.AESKey, Types: c.EventTypes}
 }
 
 // AuthCorp is a corp's authorisation of a suite: the suite's app in that corp.
@@ -64,6 +77,7 @@ type App struct {
 	Visibility     Visibility `yaml:"visibility"` // "all" (default) or a list of userids
 	OrdinaryGroups bool       `yaml:"ordinaryGroups"`
 	Limits         Limits     `yaml:"limits"`
+	Callback       *Callback  `yaml:"callback"` // HTTP push of the corp's events, signed with the AppKey
 }
 
 // Limits switch on an app's emulated platform limits; absent ones are off.
@@ -156,180 +170,259 @@ func Load(path string, now int64) ([]*ding.Org, error) {
 }
 
 // Parse decodes a document strictly: unknown keys are errors, so a typo
-// does not silently drop a setting.
+// does not silently drop a setting. Errors name the line and the YAML keys.
 func Parse(r io.Reader, now int64) ([]*ding.Org, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
+	doc, ix, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := build(doc, now)
+	if err != nil {
+		return nil, ix.at(err)
+	}
+	return orgs, nil
+}
+
+// decode reads the YAML into the file's shape, with the index of its lines.
+func decode(b []byte) (File, index, error) {
 	var doc File
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return doc, index{}, syntaxError(b, err)
+	}
+	ix := newIndex(&root)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return doc, ix, ix.decodeError(err)
 	}
+	return doc, ix, nil
+}
+
+// builder turns the decoded file into organisations, checking what must be
+// unique across the whole file as it goes.
+type builder struct {
+	now                                               int64
+	seenCorp, seenApp, seenToken, seenRobot, seenHook map[string]bool
+}
+
+func build(doc File, now int64) ([]*ding.Org, error) {
+	b := &builder{now: now, seenCorp: map[string]bool{}, seenApp: map[string]bool{}, seenToken: map[string]bool{},
+		seenRobot: map[string]bool{}, seenHook: map[string]bool{}}
 	var orgs []*ding.Org
-	seenCorp, seenApp, seenToken, seenRobot := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
-	seenHook := map[string]bool{}
 	for ci, c := range doc.Corps {
-		where := fmt.Sprintf("corps[%d]", ci)
-		if c.CorpID == "" {
-			return nil, fmt.Errorf("%s: corpId is required", where)
-		}
-		if seenCorp[c.CorpID] {
-			return nil, fmt.Errorf("%s: corpId %s appears twice", where, c.CorpID)
-		}
-		seenCorp[c.CorpID] = true
-		name := c.Name
-		if name == "" {
-			name = c.CorpID
-		}
-		if c.MonthlyQuota < 0 {
-			return nil, fmt.Errorf("%s: monthlyQuota must not be negative", where)
-		}
-		org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: now, MonthlyQuota: c.MonthlyQuota}}
-		for ai, a := range c.Apps {
-			w := fmt.Sprintf("%s.apps[%d]", where, ai)
-			if a.AppKey == "" || a.AppSecret == "" {
-				return nil, fmt.Errorf("%s: appKey and appSecret are required", w)
-			}
-			if a.Limits.QPS < 0 || a.Limits.PerMinute < 0 {
-				return nil, fmt.Errorf("%s: limits must not be negative", w)
-			}
-			for _, e := range a.Limits.IPAllowList {
-				if _, perr := netip.ParsePrefix(e); perr == nil {
-					continue
-				}
-				if _, perr := netip.ParseAddr(e); perr != nil {
-					return nil, fmt.Errorf("%s: ipAllowList entry %q is neither an IP nor a CIDR", w, e)
-				}
-			}
-			if seenApp[a.AppKey] {
-				return nil, fmt.Errorf("%s: appKey %s appears twice", w, a.AppKey)
-			}
-			seenApp[a.AppKey] = true
-			scopes := a.Scopes
-			if scopes == nil {
-				scopes = ding.DefaultScopes
-			}
-			agent := a.AgentID
-			if agent == 0 {
-				agent = int64(1000 + ai)
-			}
-			appName := a.Name
-			if appName == "" {
-				appName = a.AppKey
-			}
-			all := a.Visibility.All || a.Visibility.Users == nil
-			org.Apps = append(org.Apps, ding.App{Key: a.AppKey, CorpID: c.CorpID, Secret: a.AppSecret, AgentID: agent, Name: appName,
-				Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: now,
-				Limits: ding.Limits{QPS: a.Limits.QPS, PerMinute: a.Limits.PerMinute, IPAllowList: a.Limits.IPAllowList}})
-		}
-		seenUser, seenMobile := map[string]bool{}, map[string]bool{}
-		for ui, u := range c.Users {
-			w := fmt.Sprintf("%s.users[%d]", where, ui)
-			if u.UserID == "" {
-				return nil, fmt.Errorf("%s: userid is required", w)
-			}
-			if seenUser[u.UserID] {
-				return nil, fmt.Errorf("%s: userid %s appears twice", w, u.UserID)
-			}
-			seenUser[u.UserID] = true
-			if u.Mobile != "" {
-				if seenMobile[u.Mobile] {
-					return nil, fmt.Errorf("%s: mobile %s appears twice", w, u.Mobile)
-				}
-				seenMobile[u.Mobile] = true
-			}
-			name := u.Name
-			if name == "" {
-				name = u.UserID
-			}
-			union := u.UnionID
-			if union == "" {
-				union = DeriveUnionID(c.CorpID, u.UserID)
-			}
-			depts := u.Depts
-			if depts == nil {
-				depts = []int64{1}
-			}
-			org.Users = append(org.Users, ding.User{CorpID: c.CorpID, UserID: u.UserID, UnionID: union, Name: name, Mobile: u.Mobile,
-				Title: u.Title, JobNo: u.JobNumber, Email: u.Email, Active: true, Admin: u.Admin, DeptIDs: depts, Created: now})
-			if u.MemberToken != "" {
-				if seenToken[u.MemberToken] {
-					return nil, fmt.Errorf("%s: memberToken appears twice", w)
-				}
-				seenToken[u.MemberToken] = true
-				org.MemberTokens = append(org.MemberTokens, ding.MemberToken{Value: u.MemberToken, CorpID: c.CorpID, UserID: u.UserID, CreatedAt: now})
-			}
-		}
-		for ai, a := range c.Apps {
-			for _, id := range a.Visibility.Users {
-				if !seenUser[id] {
-					return nil, fmt.Errorf("%s.apps[%d]: visibility names unknown userid %s", where, ai, id)
-				}
-			}
-		}
-		seenExt := map[string]bool{}
-		for ei, e := range c.ExternalContacts {
-			w := fmt.Sprintf("%s.externalContacts[%d]", where, ei)
-			if e.UnionID == "" {
-				return nil, fmt.Errorf("%s: unionId is required", w)
-			}
-			if seenExt[e.UnionID] {
-				return nil, fmt.Errorf("%s: unionId %s appears twice", w, e.UnionID)
-			}
-			seenExt[e.UnionID] = true
-			org.Externals = append(org.Externals, ding.ExtContact{CorpID: c.CorpID, UnionID: e.UnionID, Name: e.Name, Mobile: e.Mobile})
-		}
-		corpRobots := map[string]bool{}
-		for ri, r := range c.Robots {
-			w := fmt.Sprintf("%s.robots[%d]", where, ri)
-			if r.RobotCode == "" {
-				return nil, fmt.Errorf("%s: robotCode is required", w)
-			}
-			if seenRobot[r.RobotCode] { // robot codes are unique across corps
-				return nil, fmt.Errorf("%s: robotCode %s appears twice", w, r.RobotCode)
-			}
-			seenRobot[r.RobotCode] = true
-			corpRobots[r.RobotCode] = true
-			name := r.Name
-			if name == "" {
-				name = r.RobotCode
-			}
-			org.Robots = append(org.Robots, ding.Robot{Code: r.RobotCode, CorpID: c.CorpID, Name: name, CreatedAt: now})
-		}
-		for gi, g := range c.Groups {
-			w := fmt.Sprintf("%s.groups[%d]", where, gi)
-			if g.Name == "" || g.Owner == "" {
-				return nil, fmt.Errorf("%s: name and owner are required", w)
-			}
-			for _, id := range append([]string{g.Owner}, g.Members...) {
-				if !seenUser[id] {
-					return nil, fmt.Errorf("%s: %s is not a user of the corp", w, id)
-				}
-			}
-			for _, code := range g.Robots {
-				if !corpRobots[code] {
-					return nil, fmt.Errorf("%s: robot %s is not declared in this corp", w, code)
-				}
-			}
-			og := ding.OrgGroup{ChatID: g.ChatID, Name: g.Name, Owner: g.Owner, Members: g.Members, Robots: g.Robots}
-			for hi, h := range g.Webhooks {
-				if h.Name == "" || h.AccessToken == "" {
-					return nil, fmt.Errorf("%s.webhooks[%d]: name and accessToken are required", w, hi)
-				}
-				if seenHook[h.AccessToken] {
-					return nil, fmt.Errorf("%s.webhooks[%d]: accessToken appears twice", w, hi)
-				}
-				seenHook[h.AccessToken] = true
-				og.Webhooks = append(og.Webhooks, ding.Webhook{Token: h.AccessToken, Name: h.Name, Secret: h.Secret, Keywords: h.Keywords})
-			}
-			org.Groups = append(org.Groups, og)
+		org, err := b.corp(fmt.Sprintf("corps[%d]", ci), c)
+		if err != nil {
+			return nil, err
 		}
 		orgs = append(orgs, org)
 	}
 	return addSuites(doc.Suites, orgs, now)
+}
+
+func (b *builder) corp(where string, c Corp) (*ding.Org, error) {
+	if c.CorpID == "" {
+		return nil, fmt.Errorf("%s: corpId is required", where)
+	}
+	if b.seenCorp[c.CorpID] {
+		return nil, fmt.Errorf("%s: corpId %s appears twice", where, c.CorpID)
+	}
+	b.seenCorp[c.CorpID] = true
+	name := c.Name
+	if name == "" {
+		name = c.CorpID
+	}
+	if c.MonthlyQuota < 0 {
+		return nil, fmt.Errorf("%s.monthlyQuota: must not be negative, got %d", where, c.MonthlyQuota)
+	}
+	org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: b.now, MonthlyQuota: c.MonthlyQuota}}
+	if err := b.apps(org, where, c.Apps); err != nil {
+		return nil, err
+	}
+	users, err := b.users(org, where, c.Users)
+	if err != nil {
+		return nil, err
+	}
+	for ai, a := range c.Apps {
+		for _, id := range a.Visibility.Users {
+			if !users[id] {
+				return nil, fmt.Errorf("%s.apps[%d].visibility: names unknown userid %s", where, ai, id)
+			}
+		}
+		if a.Callback != nil {
+			org.Pushes = append(org.Pushes, a.Callback.push(ding.SubAppPush, a.AppKey))
+		}
+	}
+	if err := b.externals(org, where, c.ExternalContacts); err != nil {
+		return nil, err
+	}
+	robots, err := b.robots(org, where, c.Robots)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.groups(org, where, c.Groups, users, robots); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+func (b *builder) apps(org *ding.Org, where string, apps []App) error {
+	for ai, a := range apps {
+		w := fmt.Sprintf("%s.apps[%d]", where, ai)
+		if a.AppKey == "" || a.AppSecret == "" {
+			return fmt.Errorf("%s: appKey and appSecret are required", w)
+		}
+		if a.Limits.QPS < 0 || a.Limits.PerMinute < 0 {
+			return fmt.Errorf("%s.limits: qps and perMinute must not be negative", w)
+		}
+		for _, e := range a.Limits.IPAllowList {
+			if _, perr := netip.ParsePrefix(e); perr == nil {
+				continue
+			}
+			if _, perr := netip.ParseAddr(e); perr != nil {
+				return fmt.Errorf("%s.limits.ipAllowList: entry %q is neither an IP nor a CIDR", w, e)
+			}
+		}
+		if b.seenApp[a.AppKey] {
+			return fmt.Errorf("%s: appKey %s appears twice", w, a.AppKey)
+		}
+		b.seenApp[a.AppKey] = true
+		scopes := a.Scopes
+		if scopes == nil {
+			scopes = ding.DefaultScopes
+		}
+		agent := a.AgentID
+		if agent == 0 {
+			agent = int64(1000 + ai)
+		}
+		appName := a.Name
+		if appName == "" {
+			appName = a.AppKey
+		}
+		all := a.Visibility.All || a.Visibility.Users == nil
+		org.Apps = append(org.Apps, ding.App{Key: a.AppKey, CorpID: org.Corp.ID, Secret: a.AppSecret, AgentID: agent, Name: appName,
+			Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: b.now,
+			Limits: ding.Limits{QPS: a.Limits.QPS, PerMinute: a.Limits.PerMinute, IPAllowList: a.Limits.IPAllowList}})
+	}
+	return nil
+}
+
+// users adds the corp's users and returns the set of their userids.
+func (b *builder) users(org *ding.Org, where string, users []User) (map[string]bool, error) {
+	seenUser, seenMobile := map[string]bool{}, map[string]bool{}
+	for ui, u := range users {
+		w := fmt.Sprintf("%s.users[%d]", where, ui)
+		if u.UserID == "" {
+			return nil, fmt.Errorf("%s: userid is required", w)
+		}
+		if seenUser[u.UserID] {
+			return nil, fmt.Errorf("%s: userid %s appears twice", w, u.UserID)
+		}
+		seenUser[u.UserID] = true
+		if u.Mobile != "" {
+			if seenMobile[u.Mobile] {
+				return nil, fmt.Errorf("%s: mobile %s appears twice", w, u.Mobile)
+			}
+			seenMobile[u.Mobile] = true
+		}
+		name := u.Name
+		if name == "" {
+			name = u.UserID
+		}
+		union := u.UnionID
+		if union == "" {
+			union = DeriveUnionID(org.Corp.ID, u.UserID)
+		}
+		depts := u.Depts
+		if depts == nil {
+			depts = []int64{1}
+		}
+		org.Users = append(org.Users, ding.User{CorpID: org.Corp.ID, UserID: u.UserID, UnionID: union, Name: name, Mobile: u.Mobile,
+			Title: u.Title, JobNo: u.JobNumber, Email: u.Email, Active: true, Admin: u.Admin, DeptIDs: depts, Created: b.now})
+		if u.MemberToken != "" {
+			if b.seenToken[u.MemberToken] {
+				return nil, fmt.Errorf("%s: memberToken appears twice", w)
+			}
+			b.seenToken[u.MemberToken] = true
+			org.MemberTokens = append(org.MemberTokens, ding.MemberToken{Value: u.MemberToken, CorpID: org.Corp.ID, UserID: u.UserID, CreatedAt: b.now})
+		}
+	}
+	return seenUser, nil
+}
+
+func (b *builder) externals(org *ding.Org, where string, exts []External) error {
+	seenExt := map[string]bool{}
+	for ei, e := range exts {
+		w := fmt.Sprintf("%s.externalContacts[%d]", where, ei)
+		if e.UnionID == "" {
+			return fmt.Errorf("%s: unionId is required", w)
+		}
+		if seenExt[e.UnionID] {
+			return fmt.Errorf("%s: unionId %s appears twice", w, e.UnionID)
+		}
+		seenExt[e.UnionID] = true
+		org.Externals = append(org.Externals, ding.ExtContact{CorpID: org.Corp.ID, UnionID: e.UnionID, Name: e.Name, Mobile: e.Mobile})
+	}
+	return nil
+}
+
+// robots adds the corp's org robots and returns the set of their codes.
+func (b *builder) robots(org *ding.Org, where string, robots []Robot) (map[string]bool, error) {
+	corpRobots := map[string]bool{}
+	for ri, r := range robots {
+		w := fmt.Sprintf("%s.robots[%d]", where, ri)
+		if r.RobotCode == "" {
+			return nil, fmt.Errorf("%s: robotCode is required", w)
+		}
+		if b.seenRobot[r.RobotCode] { // robot codes are unique across corps
+			return nil, fmt.Errorf("%s: robotCode %s appears twice", w, r.RobotCode)
+		}
+		b.seenRobot[r.RobotCode] = true
+		corpRobots[r.RobotCode] = true
+		name := r.Name
+		if name == "" {
+			name = r.RobotCode
+		}
+		org.Robots = append(org.Robots, ding.Robot{Code: r.RobotCode, CorpID: org.Corp.ID, Name: name, CreatedAt: b.now})
+	}
+	return corpRobots, nil
+}
+
+func (b *builder) groups(org *ding.Org, where string, groups []Group, users, robots map[string]bool) error {
+	for gi, g := range groups {
+		w := fmt.Sprintf("%s.groups[%d]", where, gi)
+		if g.Name == "" || g.Owner == "" {
+			return fmt.Errorf("%s: name and owner are required", w)
+		}
+		for _, id := range append([]string{g.Owner}, g.Members...) {
+			if !users[id] {
+				return fmt.Errorf("%s: %s is not a user of the corp", w, id)
+			}
+		}
+		for _, code := range g.Robots {
+			if !robots[code] {
+				return fmt.Errorf("%s.robots: robot %s is not declared in this corp", w, code)
+			}
+		}
+		og := ding.OrgGroup{ChatID: g.ChatID, Name: g.Name, Owner: g.Owner, Members: g.Members, Robots: g.Robots}
+		for hi, h := range g.Webhooks {
+			hw := fmt.Sprintf("%s.webhooks[%d]", w, hi)
+			if h.Name == "" || h.AccessToken == "" {
+				return fmt.Errorf("%s: name and accessToken are required", hw)
+			}
+			if b.seenHook[h.AccessToken] {
+				return fmt.Errorf("%s: accessToken appears twice", hw)
+			}
+			b.seenHook[h.AccessToken] = true
+			og.Webhooks = append(og.Webhooks, ding.Webhook{Token: h.AccessToken, Name: h.Name, Secret: h.Secret, Keywords: h.Keywords})
+		}
+		org.Groups = append(org.Groups, og)
+	}
+	return nil
 }
 
 // DeriveUnionID gives a user without a declared unionId a stable one.
@@ -405,6 +498,10 @@ func addSuites(suites []Suite, orgs []*ding.Org, now int64) ([]*ding.Org, error)
 		}
 		for _, o := range holders {
 			o.Suites = append(o.Suites, suite)
+		}
+		if s.Callback != nil {
+			// declared with the first corp: the suite is stored by then
+			orgs[0].Pushes = append(orgs[0].Pushes, s.Callback.push(ding.SubSuitePush, s.SuiteKey))
 		}
 	}
 	return orgs, nil

@@ -10,21 +10,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/stream"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
 // Option adjusts the handler.
 type Option func(*options)
 
-type options struct{ adminToken string }
+type options struct {
+	adminHash string
+	publicURL string
+	stream    *stream.Gateway
+}
+
+// WithPublicURL makes links handed to clients (the Stream endpoint) start
+// with u, for a server behind a proxy.
+func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
+
+// WithStream serves the Stream gateway's WebSocket endpoint.
+func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
-func WithAdminToken(t string) Option { return func(o *options) { o.adminToken = t } }
+func WithAdminToken(t string) Option {
+	return func(o *options) {
+		if t != "" {
+			o.adminHash = ding.SecretHash(t)
+		}
+	}
+}
+
+// WithAdminTokenHash enables the admin API for the token whose
+// ding.SecretHash is h: the server need not know the token itself.
+func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash = h } }
 
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
@@ -33,23 +56,21 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.adminToken == "" {
-		o.adminToken = "\x00disabled" // no bearer token can equal it
-	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
+	v1.SetPublicURL(o.publicURL)
 	legacy.Register(mux)
 	v1.Register(mux)
-	dingchatapi.New(svc, log, o.adminToken).Register(mux)
+	if o.stream != nil {
+		o.stream.Register(mux)
+	}
+	own := dingchatapi.New(svc, log, o.adminHash)
+	own.Register(mux)
 	mux.HandleFunc("GET /_dingchat/health", health(svc))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			httpx.WriteJSON(w, http.StatusNotFound, httpx.ContentTypeV1, struct {
-				Code      string `json:"code"`
-				Message   string `json:"message"`
-				RequestID string `json:"requestid"`
-			}{"not_found", "no such DingChat path", httpx.RequestID(r.Context())})
+			own.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
@@ -65,7 +86,7 @@ func health(svc *service.Service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := svc.Store().Ping(ctx); err != nil {
+		if err := svc.Ping(ctx); err != nil {
 			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
 			return
 		}

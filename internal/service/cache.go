@@ -91,17 +91,27 @@ func (s *Service) DropCaches() {
 	s.cache.corps.dropAll()
 }
 
+// tokenByValue and memberTokenByValue are the store's lookups by a bearer
+// value, whatever the store keys tokens by.
+func (s *Service) tokenByValue(ctx context.Context, value string) (*ding.Token, error) {
+	return s.store.Token(ctx, ding.SecretHash(value))
+}
+
+func (s *Service) memberTokenByValue(ctx context.Context, value string) (*ding.MemberToken, error) {
+	return s.store.MemberToken(ctx, ding.SecretHash(value))
+}
+
 func (s *Service) cachedToken(ctx context.Context, value string) (*ding.Token, error) {
-	t, err := s.cache.tokens.get(ctx, value, s.store.Token)
+	t, err := s.cache.tokens.get(ctx, value, s.tokenByValue)
 	if err == nil && t.ExpiresAt <= s.nowMs() {
 		// another node may have renewed it since it was cached
-		return s.cache.tokens.reload(ctx, value, s.store.Token)
+		return s.cache.tokens.reload(ctx, value, s.tokenByValue)
 	}
 	return t, err
 }
 
 func (s *Service) cachedMemberToken(ctx context.Context, value string) (*ding.MemberToken, error) {
-	return s.cache.memberTokens.get(ctx, value, s.store.MemberToken)
+	return s.cache.memberTokens.get(ctx, value, s.memberTokenByValue)
 }
 
 func (s *Service) cachedApp(ctx context.Context, key string) (*ding.App, error) {

@@ -4,9 +4,14 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
+
+// JoinLinkTTL is how long a join link works. DingTalk's group QR codes
+// expire after 7 days (unconfirmed for the links of topapi/chat/qrcode/get).
+const JoinLinkTTL = 7 * 24 * time.Hour
 
 // JoinLink returns a link that lets members of the corp join a group
 // (topapi/chat/qrcode/get). The sharer must be in the group. DingChat
@@ -35,7 +40,9 @@ func (s *Service) JoinLink(ctx context.Context, c *Caller, chatID, sharer, base 
 		return "", err
 	}
 	code := "v1," + s.ids.Token()
-	if err := s.store.SaveJoinCode(ctx, ding.JoinCode{Code: code, CorpID: g.CorpID, ChatID: g.ChatID, Sharer: sharer, CreatedAt: s.nowMs()}); err != nil {
+	now := s.nowMs()
+	if err := s.store.SaveJoinCode(ctx, ding.JoinCode{Code: code, Hash: ding.SecretHash(code), CorpID: g.CorpID, ChatID: g.ChatID, Sharer: sharer,
+		CreatedAt: now, ExpiresAt: now + JoinLinkTTL.Milliseconds()}); err != nil {
 		return "", err
 	}
 	return base + "/_dingchat/joingroup?code=" + url.QueryEscape(code) + "&_dt_no_comment=1&origin=11", nil
@@ -52,7 +59,10 @@ type JoinInfo struct {
 }
 
 func (s *Service) joinCode(ctx context.Context, code string) (*ding.JoinCode, *ding.Group, error) {
-	jc, err := s.store.JoinCode(ctx, code)
+	jc, err := s.store.JoinCode(ctx, ding.SecretHash(code))
+	if err == nil && jc.ExpiresAt != 0 && jc.ExpiresAt <= s.nowMs() {
+		err = ding.Errorf(ding.NotFound, ding.ReasonNone, "join link expired")
+	}
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, nil, ding.Errorf(ding.NotFound, ding.ReasonNone, "this join link is not valid")
 	}
@@ -108,7 +118,7 @@ func (s *Service) Join(ctx context.Context, mc *MemberCaller, code string) (stri
 	}
 	now := s.nowMs()
 	if g.Options.ValidationType == 1 {
-		if err := s.store.SaveJoinRequest(ctx, ding.JoinRequest{ChatID: g.ChatID, UserID: mc.UserID, Code: jc.Code, CreatedAt: now}); err != nil {
+		if err := s.store.SaveJoinRequest(ctx, ding.JoinRequest{ChatID: g.ChatID, UserID: mc.UserID, Code: jc.Hash, CreatedAt: now}); err != nil {
 			return "", nil, err
 		}
 		return JoinRequested, g, nil

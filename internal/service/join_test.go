@@ -333,3 +333,29 @@ func TestJoinConcurrentAtCap(t *testing.T) {
 		t.Fatalf("%d events, want one per join", got)
 	}
 }
+
+// A join link works for JoinLinkTTL; its code is kept only as a hash.
+func TestJoinLinkExpires(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := e.group("zhangsan")
+	code := e.link(g.ChatID, "zhangsan")
+	if _, err := e.st.JoinCode(bg, code); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds a join code by its plaintext: %v", err)
+	}
+	if _, err := e.svc.JoinLinkInfo(bg, code); err != nil {
+		t.Fatalf("fresh link: %v", err)
+	}
+	e.clock.Advance(service.JoinLinkTTL)
+	if _, err := e.svc.JoinLinkInfo(bg, code); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("expired link = %v, want NotFound", err)
+	}
+	if _, _, err := e.svc.Join(bg, &service.MemberCaller{CorpID: dingtest.CorpID, UserID: "lisi"}, code); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("join through an expired link = %v, want NotFound", err)
+	}
+	// the next link minted forgets the expired one
+	e.link(g.ChatID, "zhangsan")
+	if _, err := e.st.JoinCode(bg, ding.SecretHash(code)); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("expired code still stored: %v", err)
+	}
+}

@@ -7,15 +7,31 @@ import (
 )
 
 // Actor is who changes a group outside the app APIs: a member through the
-// member API (UserID set) or the operator through the admin API.
+// member API (UserID set) or the operator through the admin API (Admin set).
+// An actor that is neither is refused, so a forgotten user id never reads
+// as the operator.
 type Actor struct {
 	CorpID string
-	UserID string // "" for the admin
+	UserID string
+	Admin  bool
 }
 
-func (a Actor) admin() bool { return a.UserID == "" }
+// AdminActor is the operator acting on a corp through the admin API.
+func AdminActor(corpID string) Actor { return Actor{CorpID: corpID, Admin: true} }
+
+func (a Actor) admin() bool { return a.Admin }
+
+func (a Actor) check() error {
+	if a.Admin == (a.UserID != "") {
+		return ding.Errorf(ding.Forbidden, ding.ReasonPermissionDenied, "the actor must be either the admin or a member")
+	}
+	return nil
+}
 
 func (s *Service) actorGroup(ctx context.Context, a Actor, chatID string) (*ding.Group, error) {
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	if a.admin() {
 		if chatID == "" {
 			return nil, ding.Errorf(ding.Invalid, ding.ReasonChatIDMissing, "missing chatid")

@@ -28,7 +28,7 @@ func actorOf(userID string) service.Actor {
 	return service.Actor{CorpID: dingtest.CorpID, UserID: userID}
 }
 
-var operator = service.Actor{CorpID: dingtest.CorpID}
+var operator = service.AdminActor(dingtest.CorpID)
 
 func TestDisbandByOwner(t *testing.T) {
 	t.Parallel()
@@ -86,8 +86,8 @@ func TestDisbandByAdmin(t *testing.T) {
 	e.clock.Advance(time.Second)
 
 	s := e.snapshot(g.ChatID)
-	e.refused(s, e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.OtherCorpID}, g.ChatID), ding.NotFound, ding.ReasonChatNotFound, "admin names the wrong corp")
-	e.refused(s, e.svc.DisbandGroup(bg, service.Actor{CorpID: "dingnosuchcorp"}, g.ChatID), ding.NotFound, ding.ReasonChatNotFound, "admin names an unknown corp")
+	e.refused(s, e.svc.DisbandGroup(bg, service.AdminActor(dingtest.OtherCorpID), g.ChatID), ding.NotFound, ding.ReasonChatNotFound, "admin names the wrong corp")
+	e.refused(s, e.svc.DisbandGroup(bg, service.AdminActor("dingnosuchcorp"), g.ChatID), ding.NotFound, ding.ReasonChatNotFound, "admin names an unknown corp")
 	e.refused(s, e.svc.DisbandGroup(bg, operator, ""), ding.Invalid, ding.ReasonChatIDMissing, "admin names no group")
 
 	if err := e.svc.DisbandGroup(bg, operator, g.ChatID); err != nil {
@@ -334,3 +334,14 @@ func TestGroupNick(t *testing.T) {
 }
 
 func emoji(n int) string { return strings.Repeat("🎉", n) }
+
+// An actor with neither a user id nor the admin mark is nobody: it must not
+// act as the operator.
+func TestActorMustBeExplicit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := e.group("zhangsan", "lisi")
+	s := e.snapshot(g.ChatID)
+	e.refused(s, e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID}, g.ChatID), ding.Forbidden, ding.ReasonPermissionDenied, "no user id and no admin mark")
+	e.refused(s, e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID, UserID: "manager4220", Admin: true}, g.ChatID), ding.Forbidden, ding.ReasonPermissionDenied, "both a user id and the admin mark")
+}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -24,13 +25,39 @@ func (s *Service) AuthenticateMember(ctx context.Context, token string) (*Member
 	if err != nil {
 		return nil, err
 	}
+	if t.ExpiresAt != 0 && t.ExpiresAt <= s.nowMs() {
+		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "member token expired")
+	}
 	return &MemberCaller{CorpID: t.CorpID, UserID: t.UserID}, nil
 }
 
-// IssueMemberToken mints a member token for a staff member (admin side).
-func (s *Service) IssueMemberToken(ctx context.Context, corpID, userID string) (*ding.MemberToken, error) {
+// Me is the user behind a member token.
+func (s *Service) Me(ctx context.Context, mc *MemberCaller) (*ding.User, error) {
+	u, err := s.store.User(ctx, mc.CorpID, mc.UserID)
+	if ding.IsKind(err, ding.NotFound) {
+		return nil, ding.Errorf(ding.NotFound, ding.ReasonUserNotFound, "no user %s in corp %s", mc.UserID, mc.CorpID)
+	}
+	return u, err
+}
+
+// Member tokens minted through the admin API live MemberTokenTTL unless the
+// caller asks for less or more, within MaxMemberTokenTTL.
+const (
+	MemberTokenTTL    = 30 * 24 * time.Hour
+	MaxMemberTokenTTL = 366 * 24 * time.Hour
+)
+
+// IssueMemberToken mints a member token for a staff member (admin side),
+// valid for ttl (0 = MemberTokenTTL).
+func (s *Service) IssueMemberToken(ctx context.Context, corpID, userID string, ttl time.Duration) (*ding.MemberToken, error) {
 	if corpID == "" || userID == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "corpId and userid are required")
+	}
+	if ttl == 0 {
+		ttl = MemberTokenTTL
+	}
+	if ttl < time.Minute || ttl > MaxMemberTokenTTL {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "expiresIn must be between 60 and %d seconds", int64(MaxMemberTokenTTL/time.Second))
 	}
 	if _, err := s.store.User(ctx, corpID, userID); err != nil {
 		if ding.IsKind(err, ding.NotFound) {
@@ -38,19 +65,61 @@ func (s *Service) IssueMemberToken(ctx context.Context, corpID, userID string) (
 		}
 		return nil, err
 	}
-	t := ding.MemberToken{Value: "mt" + s.ids.Token() + s.ids.Token()[:16], CorpID: corpID, UserID: userID, CreatedAt: s.nowMs()}
+	now := s.nowMs()
+	v := "mt" + s.ids.Token() + s.ids.Token()[:16]
+	t := ding.MemberToken{Value: v, Hash: ding.SecretHash(v), CorpID: corpID, UserID: userID, CreatedAt: now, ExpiresAt: now + ttl.Milliseconds()}
 	if err := s.store.SaveMemberToken(ctx, t); err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
-// AdminToken is the secret of the admin API: configured, or minted once and kept.
-func (s *Service) AdminToken(ctx context.Context, configured string) (string, error) {
-	if configured != "" {
-		return configured, nil
+// RevokeMemberTokens ends a member token at once: the one given, or with
+// token empty every token of the user. It reports how many it ended.
+func (s *Service) RevokeMemberTokens(ctx context.Context, corpID, userID, token string) (int, error) {
+	if corpID == "" || userID == "" {
+		return 0, ding.Errorf(ding.Invalid, ding.ReasonMissingParam, "corpId and userid are required")
 	}
-	return s.store.Setting(ctx, "admin_token", "adm"+s.ids.Token()+s.ids.Token())
+	hash := ""
+	if token != "" {
+		hash = ding.SecretHash(token)
+	}
+	n, err := s.store.RevokeMemberTokens(ctx, corpID, userID, hash)
+	s.cache.memberTokens.dropAll() // the cache knows tokens by value, not by user
+	return n, err
+}
+
+// MinSecretLen is the shortest bearer secret DingChat accepts from
+// configuration (the admin token, member tokens declared in an org file):
+// they are kept as fast hashes, which only long secrets make safe.
+const MinSecretLen = 16
+
+// AdminSecret is the admin API's token as the server knows it.
+type AdminSecret struct {
+	Hash       string // SecretHash of the token: what requests are checked against
+	Minted     string // the token itself when it was minted by this call, else ""
+	Configured bool   // given by the operator (flag, environment or file)
+}
+
+// AdminToken is the secret of the admin API: configured, or minted once and
+// kept as its hash. Only the start that mints it can show it.
+func (s *Service) AdminToken(ctx context.Context, configured string) (AdminSecret, error) {
+	if configured != "" {
+		if len(configured) < MinSecretLen {
+			return AdminSecret{}, ding.Errorf(ding.Invalid, ding.ReasonNone, "the admin token must be at least %d characters long", MinSecretLen)
+		}
+		return AdminSecret{Hash: ding.SecretHash(configured), Configured: true}, nil
+	}
+	fresh := "adm" + s.ids.Token() + s.ids.Token()
+	h, err := s.store.Setting(ctx, "admin_token_hash", ding.SecretHash(fresh))
+	if err != nil {
+		return AdminSecret{}, err
+	}
+	out := AdminSecret{Hash: h}
+	if h == ding.SecretHash(fresh) {
+		out.Minted = fresh
+	}
+	return out, nil
 }
 
 // MemberGroup is a group as its member sees it in a list.
@@ -161,7 +230,23 @@ func (s *Service) MemberSend(ctx context.Context, mc *MemberCaller, chatID strin
 	if err := s.checkMedia(ctx, mc.CorpID, refs); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body, nil)
+	at, err := mentionsOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(at.RobotCodes) == 0 {
+		return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body, nil)
+	}
+	sender, err := s.store.User(ctx, mc.CorpID, mc.UserID)
+	if err != nil {
+		return nil, err
+	}
+	m := s.newMessage(g, ding.SenderUser, mc.UserID, typ, body)
+	evs, err := s.botEvents(ctx, g, sender, m, obj, at)
+	if err != nil {
+		return nil, err
+	}
+	return s.storeMessage(ctx, g, m, evs, nil)
 }
 
 // MemberMarkRead moves the caller's read mark in a group up to seq.

@@ -14,7 +14,7 @@ import (
 // member signs in as a staff member through a freshly issued member token.
 func (e *env) member(userID string) *service.MemberCaller {
 	e.t.Helper()
-	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, userID)
+	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, userID, 0)
 	if err != nil {
 		e.t.Fatalf("IssueMemberToken(%s): %v", userID, err)
 	}
@@ -46,11 +46,11 @@ func seqs(ms []ding.Message) string {
 func TestMemberTokens(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan")
+	tok, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan")
+	again, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestMemberTokens(t *testing.T) {
 		{"corp missing", "", "zhangsan", ding.Invalid, ding.ReasonMissingParam},
 		{"user missing", dingtest.CorpID, "", ding.Invalid, ding.ReasonMissingParam},
 	} {
-		_, err := e.svc.IssueMemberToken(bg, c.corp, c.user)
+		_, err := e.svc.IssueMemberToken(bg, c.corp, c.user, 0)
 		wantErr(t, err, c.kind, c.reason, c.name)
 	}
 	_, err = e.svc.AuthenticateMember(bg, "")
@@ -94,15 +94,23 @@ func TestMemberTokens(t *testing.T) {
 func TestAdminToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if got, err := e.svc.AdminToken(bg, "configured"); err != nil || got != "configured" {
-		t.Fatalf("AdminToken(configured) = %q, %v", got, err)
+	const configured = "configured-admin-token"
+	if got, err := e.svc.AdminToken(bg, configured); err != nil || got.Hash != ding.SecretHash(configured) || !got.Configured || got.Minted != "" {
+		t.Fatalf("AdminToken(configured) = %+v, %v", got, err)
+	}
+	if _, err := e.svc.AdminToken(bg, "short"); !ding.IsKind(err, ding.Invalid) {
+		t.Fatalf("AdminToken(short) = %v, want Invalid", err)
 	}
 	first, err := e.svc.AdminToken(bg, "")
-	if err != nil || !strings.HasPrefix(first, "adm") {
-		t.Fatalf("AdminToken() = %q, %v", first, err)
+	if err != nil || !strings.HasPrefix(first.Minted, "adm") || first.Hash != ding.SecretHash(first.Minted) {
+		t.Fatalf("AdminToken() = %+v, %v", first, err)
 	}
-	if again, err := e.svc.AdminToken(bg, ""); err != nil || again != first {
-		t.Fatalf("second AdminToken() = %q, %v; want the kept %q", again, err, first)
+	// kept as its hash: a later start checks requests against it but cannot show it
+	if again, err := e.svc.AdminToken(bg, ""); err != nil || again.Hash != first.Hash || again.Minted != "" {
+		t.Fatalf("second AdminToken() = %+v, %v; want the kept hash %q and nothing to show", again, err, first.Hash)
+	}
+	if v, err := e.st.Setting(bg, "admin_token_hash", "unset"); err != nil || v != first.Hash || strings.Contains(v, first.Minted) {
+		t.Fatalf("stored admin token = %q, %v; want only its hash", v, err)
 	}
 }
 
@@ -327,5 +335,77 @@ func TestMemberMessagesRecalled(t *testing.T) {
 	}
 	if len(ms) != 2 || ms[0].RecalledAt != e.nowMs()+5 || ms[1].RecalledAt != 0 {
 		t.Fatalf("messages after a recall = %+v", ms)
+	}
+}
+
+// Member tokens expire, can be revoked, and are kept only as hashes.
+func TestMemberTokenExpiryAndRevoke(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	short, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.MemberToken(bg, short.Value); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds a member token by its plaintext: %v", err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, short.Value); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	e.clock.Advance(time.Minute)
+	_, err = e.svc.AuthenticateMember(bg, short.Value)
+	wantErr(t, err, ding.Unauthenticated, ding.ReasonTokenExpired, "expired member token")
+
+	for _, ttl := range []time.Duration{time.Second, service.MaxMemberTokenTTL + time.Second, -time.Minute} {
+		if _, err := e.svc.IssueMemberToken(bg, dingtest.CorpID, "zhangsan", ttl); !ding.IsKind(err, ding.Invalid) {
+			t.Errorf("IssueMemberToken(ttl %v) = %v, want Invalid", ttl, err)
+		}
+	}
+
+	tokA, _ := e.svc.IssueMemberToken(bg, dingtest.CorpID, "lisi", 0)
+	tokB, _ := e.svc.IssueMemberToken(bg, dingtest.CorpID, "lisi", 0)
+	if n, err := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", tokA.Value); err != nil || n != 1 {
+		t.Fatalf("revoke one = %d, %v", n, err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokA.Value); !ding.IsKind(err, ding.Unauthenticated) {
+		t.Fatalf("revoked token still works: %v", err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokB.Value); err != nil {
+		t.Fatalf("the other token was revoked too: %v", err)
+	}
+	if n, err := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", ""); err != nil || n < 1 {
+		t.Fatalf("revoke all = %d, %v", n, err)
+	}
+	if _, err := e.svc.AuthenticateMember(bg, tokB.Value); !ding.IsKind(err, ding.Unauthenticated) {
+		t.Fatalf("token survives revoke-all: %v", err)
+	}
+	// another user's token cannot be revoked in lisi's name
+	if n, _ := e.svc.RevokeMemberTokens(bg, dingtest.CorpID, "lisi", short.Value); n != 0 {
+		t.Fatalf("revoked zhangsan's token through lisi")
+	}
+}
+
+// Within its validity gettoken returns the same token though the store
+// keeps only its hash; a changed secret mints a new one.
+func TestAccessTokenRenewedFromHash(t *testing.T) {
+	t.Parallel()
+	st := dingtest.OpenStore(t)
+	if err := st.ApplyOrg(bg, dingtest.Org()); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(st, nil, nil) // random ids: the real derivation
+	first, err := svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil || again.Value != first.Value {
+		t.Fatalf("second gettoken = %+v, %v; want %q", again, err, first.Value)
+	}
+	if _, err := st.Token(bg, first.Value); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds an access token by its plaintext: %v", err)
+	}
+	if c, err := svc.Authenticate(bg, first.Value); err != nil || c.App.Key != dingtest.AppKey {
+		t.Fatalf("Authenticate = %v, %v", c, err)
 	}
 }

@@ -348,9 +348,17 @@ func internalOnly(g *ding.Group) error {
 // appendMessage stores a message into g; check, when set, judges the group
 // as the write finds it before the disbanded rule does.
 func (s *Service) appendMessage(ctx context.Context, g *ding.Group, senderType, sender, typ string, body []byte, check func(*ding.Group) error) (*ding.Message, error) {
-	m := &ding.Message{ID: s.ids.MessageID(), CorpID: g.CorpID, ChatID: g.ChatID, SenderType: senderType, Sender: sender,
+	return s.storeMessage(ctx, g, s.newMessage(g, senderType, sender, typ, body), nil, check)
+}
+
+func (s *Service) newMessage(g *ding.Group, senderType, sender, typ string, body []byte) *ding.Message {
+	return &ding.Message{ID: s.ids.MessageID(), CorpID: g.CorpID, ChatID: g.ChatID, SenderType: senderType, Sender: sender,
 		MsgType: typ, Body: body, CreatedAt: s.nowMs()}
-	err := s.store.AppendMessage(ctx, m, nil, func(cur *ding.Group) error {
+}
+
+// storeMessage appends m to its group's timeline with events, in one transaction.
+func (s *Service) storeMessage(ctx context.Context, g *ding.Group, m *ding.Message, events []ding.Event, check func(*ding.Group) error) (*ding.Message, error) {
+	err := s.store.AppendMessage(ctx, m, events, func(cur *ding.Group) error {
 		if check != nil {
 			if err := check(cur); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -12,6 +13,15 @@ import (
 // ApplyOrg declares an organisation; applying the same one twice changes
 // nothing. Declared groups are created when missing.
 func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
+	for i := range org.MemberTokens {
+		t := &org.MemberTokens[i]
+		if t.Hash == "" {
+			if len(t.Value) < MinSecretLen {
+				return ding.Errorf(ding.Invalid, ding.ReasonNone, "the member token of %s must be at least %d characters long", t.UserID, MinSecretLen)
+			}
+			t.Hash = ding.SecretHash(t.Value)
+		}
+	}
 	err := s.store.ApplyOrg(ctx, org)
 	s.DropCaches()
 	if err != nil {
@@ -22,7 +32,29 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 			return err
 		}
 	}
+	for _, p := range org.Pushes {
+		if err := s.applyPush(ctx, p); err != nil {
+			return fmt.Errorf("%s push of %s: %w", p.Kind, p.Key, err)
+		}
+	}
 	return nil
+}
+
+// applyPush saves a declared push unless it is saved as declared already:
+// the receiver may not be up yet at start, so it is not verified.
+func (s *Service) applyPush(ctx context.Context, p ding.OrgPush) error {
+	in := PushInput{URL: p.URL, Token: p.Token, AESKey: p.AESKey, Types: p.Types}
+	if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil &&
+		cur.URL == p.URL && cur.Token == p.Token && cur.AESKey == p.AESKey && slices.Equal(cur.Types, dedupe(p.Types)) {
+		return nil
+	}
+	var err error
+	if p.Kind == ding.SubSuitePush {
+		_, err = s.SetSuitePush(ctx, p.Key, in, false)
+	} else {
+		_, err = s.SetAppPush(ctx, p.Key, in, false)
+	}
+	return err
 }
 
 var demoNames = []string{
@@ -34,7 +66,9 @@ var demoNames = []string{
 }
 
 // DemoOrg builds the demo organisation from seed: one corp, one internal
-// app, and 50 users led by the ones DingTalk's docs use. The same seed gives
+// app, and 53 users: the ones DingTalk's docs use (manager4220, zhangsan,
+// lisi, wangwu; manager1122, userid1, userid2 of the chat/send and
+// chat/create examples), and 46 more. The same seed gives
 // the same organisation, so nodes starting together agree on it.
 func (s *Service) DemoOrg(seed string) *ding.Org {
 	now := s.nowMs()
@@ -52,7 +86,7 @@ func (s *Service) DemoOrg(seed string) *ding.Org {
 		n := len(org.Users)
 		org.Users = append(org.Users, ding.User{CorpID: corpID, UserID: id, UnionID: derive("union/"+id, 22) + "iE", Name: name,
 			Mobile: fmt.Sprintf("138%08d", n), Title: "员工", JobNo: fmt.Sprintf("%04d", n+1), Active: true,
-			Admin: id == "manager4220", DeptIDs: []int64{1}, Created: now})
+			Admin: id == "manager4220" || id == "manager1122", DeptIDs: []int64{1}, Created: now})
 	}
 	add("manager4220", "管理员")
 	add("zhangsan", "张三")
@@ -61,6 +95,10 @@ func (s *Service) DemoOrg(seed string) *ding.Org {
 	for i, name := range demoNames {
 		add(fmt.Sprintf("user%03d", i+1), name)
 	}
+	// appended, so the users above keep their mobiles and job numbers
+	add("manager1122", "主管")
+	add("userid1", "用户一")
+	add("userid2", "用户二")
 	org.Externals = []ding.ExtContact{
 		{CorpID: corpID, UnionID: derive("ext/1", 22) + "iE", Name: "外部客户甲"},
 		{CorpID: corpID, UnionID: derive("ext/2", 22) + "iE", Name: "外部客户乙"},
@@ -76,21 +114,35 @@ type OrgSummary struct {
 }
 
 // EnsureDemo creates the demo organisation when the store holds no corp.
-// It reports whether it created one.
-func (s *Service) EnsureDemo(ctx context.Context) (bool, error) {
+// It returns the corp id of the one it created, "" when it created none.
+func (s *Service) EnsureDemo(ctx context.Context) (string, error) {
 	n, err := s.store.CountCorps(ctx)
 	if err != nil || n > 0 {
-		return false, err
+		return "", err
 	}
 	// the first node to store a seed wins; every node then applies the same
 	// organisation, which applying twice leaves unchanged
 	seed, err := s.store.Setting(ctx, "demo_seed", s.ids.Token())
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	err = s.store.ApplyOrg(ctx, s.DemoOrg(seed))
+	org := s.DemoOrg(seed)
+	err = s.store.ApplyOrg(ctx, org)
 	s.DropCaches()
-	return true, err
+	return org.Corp.ID, err
+}
+
+// DemoMemberUser is the demo user whose member token a fresh demo prints.
+const DemoMemberUser = "manager4220"
+
+// IssueDemoMemberToken mints a member token for the demo organisation's
+// first user, so a new user can sign in to the join page straight away.
+func (s *Service) IssueDemoMemberToken(ctx context.Context) (*ding.MemberToken, error) {
+	seed, err := s.store.Setting(ctx, "demo_seed", "")
+	if err != nil {
+		return nil, err
+	}
+	return s.IssueMemberToken(ctx, s.DemoOrg(seed).Corp.ID, DemoMemberUser, 0)
 }
 
 // Summarize describes each corp for the banner, with up to users users.

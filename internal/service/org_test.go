@@ -1,9 +1,11 @@
 package service_test
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/service"
 )
@@ -36,12 +38,18 @@ func TestEnsureDemoOnceAcrossNodes(t *testing.T) {
 		t.Fatalf("demo apps = %v, %v; want one", apps, err)
 	}
 	users, err := st.UsersByCorp(bg, corps[0].ID, 1000)
-	if err != nil || len(users) != 50 {
-		t.Fatalf("demo users = %d, %v; want 50", len(users), err)
+	if err != nil || len(users) != 53 {
+		t.Fatalf("demo users = %d, %v; want 53", len(users), err)
+	}
+	// the ids DingTalk's own examples use, so they work as written
+	for _, id := range []string{"manager4220", "zhangsan", "lisi", "wangwu", "manager1122", "userid1", "userid2"} {
+		if !slices.ContainsFunc(users, func(u ding.User) bool { return u.UserID == id }) {
+			t.Errorf("the demo organisation has no user %s", id)
+		}
 	}
 	// a later start finds the corp and adds nothing
 	created, err := service.New(st, dingtest.NewClock(), nil).EnsureDemo(bg)
-	if err != nil || created {
-		t.Fatalf("EnsureDemo on a populated store = %v, %v; want false, nil", created, err)
+	if err != nil || created != "" {
+		t.Fatalf("EnsureDemo on a populated store = %q, %v; want no corp", created, err)
 	}
 }

@@ -78,7 +78,7 @@ func TestRobotDeclarations(t *testing.T) {
 	wantEvent(t, e.events()[before+1], ding.EventChatRemoveRobot, *g, e.nowMs(), map[string]any{"robotCode": robotCode})
 	wantErr(t, e.svc.RemoveGroupRobot(bg, g.ChatID, robotCode), ding.NotFound, ding.ReasonRobotNotInGroup, "removed twice")
 
-	if err := e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID}, g.ChatID); err != nil {
+	if err := e.svc.DisbandGroup(bg, service.AdminActor(dingtest.CorpID), g.ChatID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.AddGroupRobot(bg, g.ChatID, robotCode)
@@ -204,7 +204,7 @@ func TestRobotSendRules(t *testing.T) {
 	// a robot not in the group, then a disbanded group
 	other := e.group("wangwu")
 	wantErr(t, send(with(func(in *service.RobotSendInput) { in.OpenID = other.OpenConversationID })), ding.NotFound, ding.ReasonRobotNotInGroup, "robot not in group")
-	if err := e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID}, g.ChatID); err != nil {
+	if err := e.svc.DisbandGroup(bg, service.AdminActor(dingtest.CorpID), g.ChatID); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, send(ok), ding.Conflict, ding.ReasonChatDisbanded, "disbanded group")

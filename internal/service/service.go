@@ -3,6 +3,7 @@
 package service
 
 import (
+	"context"
 	"github.com/dingchat/dingchat/internal/ding"
 )
 
@@ -12,6 +13,9 @@ type Service struct {
 	clock ding.Clock
 	ids   ding.IDs
 	blobs ding.Blobs
+
+	pusher      ding.Pusher
+	subsChanged func()
 
 	limits limiter
 	cache  caches
@@ -42,8 +46,8 @@ func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Serv
 // IDs exposes the id generator so surfaces mint request ids the same way.
 func (s *Service) IDs() ding.IDs { return s.ids }
 
-// Store exposes the store for wiring that needs it (health checks).
-func (s *Service) Store() ding.Store { return s.store }
+// Ping reports whether the store answers; the health check asks it.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 func (s *Service) nowMs() int64 { return s.clock.Now().UnixMilli() }
 

@@ -72,8 +72,18 @@ func (s *Service) IssueSuiteToken(ctx context.Context, in SuiteCredentials) (*di
 		return nil, err
 	}
 	now := s.nowMs()
-	fresh := ding.SuiteToken{Value: s.ids.Token(), SuiteKey: st.Key, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
-	return s.store.IssueSuiteToken(ctx, fresh, now)
+	salt := s.ids.Token()
+	fresh := ding.SuiteToken{Hash: ding.SecretHash(s.tokenValue(st.Secret, st.Key, salt)), Salt: salt, KeyID: tokenKeyID(st.Secret),
+		SuiteKey: st.Key, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
+	t, err := s.store.IssueSuiteToken(ctx, fresh, now)
+	if err != nil {
+		return nil, err
+	}
+	t.Value = s.tokenValue(st.Secret, st.Key, t.Salt)
+	if ding.SecretHash(t.Value) != t.Hash {
+		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "the stored token of suite %s does not derive from its secret", st.Key)
+	}
+	return t, nil
 }
 
 // suiteAuth is corpID's authorisation of the suite.
@@ -89,7 +99,8 @@ func (s *Service) suiteAuth(ctx context.Context, suiteKey, corpID string) (*ding
 // ones issued before stay valid until they expire.
 func (s *Service) issueCorpToken(ctx context.Context, a *ding.SuiteAuth) (*ding.Token, error) {
 	now := s.nowMs()
-	t := ding.Token{Value: s.ids.Token(), AppKey: ding.SuiteAppKey(a.SuiteKey, a.CorpID), CorpID: a.CorpID,
+	v := s.ids.Token()
+	t := ding.Token{Value: v, Hash: ding.SecretHash(v), AppKey: ding.SuiteAppKey(a.SuiteKey, a.CorpID), CorpID: a.CorpID,
 		CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
 	if err := s.store.AddToken(ctx, t, now); err != nil {
 		return nil, err
@@ -103,7 +114,7 @@ func (s *Service) IssueCorpTokenBySuiteToken(ctx context.Context, suiteToken, au
 	if suiteToken == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteTokenMissing, "missing suite_access_token")
 	}
-	t, err := s.store.SuiteToken(ctx, suiteToken)
+	t, err := s.store.SuiteToken(ctx, ding.SecretHash(suiteToken))
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteTokenInvalid, "invalid suite_access_token")
 	}
@@ -309,7 +320,7 @@ func (s *Service) UnbindApp(ctx context.Context, c *Caller, chatID, agentID stri
 func (s *Service) disbandAppEvents(g *ding.Group, operator string, now int64, apps []ding.ChatApp) []ding.Event {
 	out := make([]ding.Event, 0, len(apps))
 	for _, b := range apps {
-		out = append(out, s.eventBy(g, ding.EventChatDisbandMicroapp, operator, now, map[string]any{"agentId": b.AgentIDText()}))
+		out = append(out, s.eventBy(g, ding.EventChatDisbandMicroapp, operator, now, map[string]any{"agentId": b.AgentIDText(), "suiteKey": b.SuiteKey}))
 	}
 	return out
 }

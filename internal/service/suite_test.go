@@ -483,7 +483,7 @@ func TestDisbandBoundGroup(t *testing.T) {
 	// a group without apps disbands with chat_disband alone
 	plain := e.group()
 	n = len(e.events())
-	if err := e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID}, plain.ChatID); err != nil {
+	if err := e.svc.DisbandGroup(bg, service.AdminActor(dingtest.CorpID), plain.ChatID); err != nil {
 		t.Fatal(err)
 	}
 	if evs := e.events()[n:]; len(evs) != 1 || evs[0].Type != ding.EventChatDisband {

@@ -2,12 +2,40 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
 
 func secretEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// tokenKeyID names the secret a token derives from: a token minted under
+// another secret is not handed out again once the secret changes.
+func tokenKeyID(secret string) string {
+	return ding.SecretHash("dingchat token key\x00" + secret)[:16]
+}
+
+// tokenDeriver lets an id generator choose how tokens derive from their
+// salt (SequentialIDs keeps them predictable for golden files).
+type tokenDeriver interface {
+	DeriveToken(secret, subject, salt string) string
+}
+
+// tokenValue derives a token from its issuer's secret and a random salt, so
+// the store keeps only the salt and the value's hash yet a renewal within
+// the token's validity returns the same value, as DingTalk does. 32 hex
+// characters, the shape of DingTalk's tokens.
+func (s *Service) tokenValue(secret, subject, salt string) string {
+	if d, ok := s.ids.(tokenDeriver); ok {
+		return d.DeriveToken(secret, subject, salt)
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(subject + "\x00" + salt))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
 
 // IssueToken exchanges an app key and secret for an access token. Within the
 // token's validity the same token comes back with its lifetime renewed.
@@ -61,13 +89,27 @@ func (s *Service) IssueTokenForCorp(ctx context.Context, corpID, corpSecret stri
 }
 
 func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error) {
+	return s.issueDerived(ctx, app.Key, app.CorpID, app.Secret)
+}
+
+// issueDerived renews the app's live token derived from secret, or stores a
+// fresh one.
+func (s *Service) issueDerived(ctx context.Context, appKey, corpID, secret string) (*ding.Token, error) {
 	now := s.nowMs()
-	fresh := ding.Token{Value: s.ids.Token(), AppKey: app.Key, CorpID: app.CorpID, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
+	salt := s.ids.Token()
+	value := s.tokenValue(secret, appKey, salt)
+	fresh := ding.Token{Hash: ding.SecretHash(value), Salt: salt, KeyID: tokenKeyID(secret),
+		AppKey: appKey, CorpID: corpID, CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}
 	t, err := s.store.IssueToken(ctx, fresh, now)
-	if err == nil {
-		s.cache.tokens.drop(t.Value) // its expiry moved
+	if err != nil {
+		return nil, err
 	}
-	return t, err
+	t.Value = s.tokenValue(secret, appKey, t.Salt)
+	s.cache.tokens.drop(t.Value) // its expiry moved
+	if ding.SecretHash(t.Value) != t.Hash {
+		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "the stored token of %s does not derive from its secret", appKey)
+	}
+	return t, nil
 }
 
 // Authenticate resolves an access token to its app.
@@ -82,6 +124,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if err != nil {
 		return nil, err
 	}
+	own := *t // the cached one is shared
+	own.Value = token
+	t = &own
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}

@@ -249,6 +249,9 @@ func (s *Service) SendWebhook(ctx context.Context, in WebhookSendInput) (*ding.M
 			return nil, err
 		}
 	}
+	if len(in.Body) > ding.MaxWebhookBytes {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMsgTooLong, "body is %d bytes, at most %d", len(in.Body), ding.MaxWebhookBytes)
+	}
 	obj, ok := decodeObject(in.Body)
 	if !ok || !utf8.Valid(in.Body) { // the body is stored and shown as sent: it must be text
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object in UTF-8")

@@ -286,7 +286,7 @@ func TestWebhookMessages(t *testing.T) {
 	wantErr(t, err, ding.Unauthenticated, ding.ReasonWebhookToken, "unknown token")
 	_, err = e.svc.SendWebhook(bg, service.WebhookSendInput{Body: []byte(textBody)})
 	wantErr(t, err, ding.Unauthenticated, ding.ReasonWebhookToken, "no token")
-	if err := e.svc.DisbandGroup(bg, service.Actor{CorpID: dingtest.CorpID}, g.ChatID); err != nil {
+	if err := e.svc.DisbandGroup(bg, service.AdminActor(dingtest.CorpID), g.ChatID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.svc.SendWebhook(bg, service.WebhookSendInput{Token: w.Token, Body: []byte(textBody)})

@@ -6,6 +6,7 @@ package v1api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -19,7 +20,14 @@ const TokenHeader = "x-acs-dingtalk-access-token"
 type API struct {
 	svc *service.Service
 	log *slog.Logger
+	// publicURL is how clients reach this server behind a proxy; "" means
+	// as each request addressed it
+	publicURL string
 }
+
+// SetPublicURL makes links handed to clients (the Stream endpoint) start
+// with u instead of the request's own scheme and host.
+func (a *API) SetPublicURL(u string) { a.publicURL = strings.TrimRight(u, "/") }
 
 // New returns the v1.0 surface.
 func New(svc *service.Service, log *slog.Logger) *API {
@@ -35,6 +43,7 @@ type route struct {
 
 func (a *API) serve(rt route, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetSurface(r, surface)
 		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, err) }
 		var c *service.Caller
 		if !rt.public {
@@ -44,6 +53,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 				fail(err)
 				return
 			}
+			httpx.SetCaller(r, c.App.Key, c.App.CorpID)
 			if err = a.svc.Admit(r.Context(), c, rt.endpoint, httpx.ClientIP(r)); err != nil {
 				fail(err)
 				return
@@ -65,5 +75,9 @@ func (a *API) serve(rt route, h handler) http.Handler {
 
 // NotFound answers /v1.0 and /v2.0 paths no route knows.
 func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, a.log, "", ding.Errorf(ding.NotFound, ding.ReasonUnknownPath, "unknown path"))
+	httpx.SetSurface(r, surface)
+	writeError(w, r, a.log, "", ding.Errorf(ding.NotFound, ding.ReasonUnknownPath, "no v1.0 route for %s %s", r.Method, r.URL.Path))
 }
+
+// surface names this surface in the access log.
+const surface = "v1.0"

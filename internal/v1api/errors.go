@@ -150,6 +150,23 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonSignMismatch:       paramInvalid,
 	ding.ReasonKeywordMissing:     paramInvalid,
 	ding.ReasonWebhookRateLimited: {400, "send.too.fast", "发送速度太快"},
+	// no v1.0 call registers callbacks; the legacy ones answer these
+	ding.ReasonCallbackExists:      {400, "parameter.invalid", "回调地址已经存在"},
+	ding.ReasonCallbackMissing:     {400, "parameter.invalid", "回调地址已不存在"},
+	ding.ReasonCallbackNotFound:    {400, "parameter.invalid", "回调不存在"},
+	ding.ReasonCallbackTag:         {400, "parameter.invalid", "call_back_tag必须在指定的列表中"},
+	ding.ReasonCallbackField:       {400, "parameter.invalid", "JSON字段缺失或格式非法"},
+	ding.ReasonCallbackURL:         {400, "parameter.invalid", "url非法"},
+	ding.ReasonCallbackAddress:     {400, "parameter.invalid", "此域名或IP不能注册"},
+	ding.ReasonCallbackUnreachable: {400, "parameter.invalid", "url地址访问异常"},
+	ding.ReasonCallbackTimeout:     {400, "parameter.invalid", "回调地址访问超时"},
+	ding.ReasonCallbackBadReply:    {400, "parameter.invalid", "回调地址返回数据异常"},
+	ding.ReasonCallbackNotSuccess:  {400, "parameter.invalid", "返回文本非success"},
+	ding.ReasonCallbackSignature:   {400, "parameter.invalid", "签名不匹配"},
+	ding.ReasonAESKey:              {400, "parameter.invalid", "不合法的aeskey"},
+	ding.ReasonStreamAuth:          {401, "authFailed", "鉴权失败"},
+	ding.ReasonStreamTicket:        {401, "authFailed", "鉴权失败"},
+	ding.ReasonSessionWebhook:      {400, "InvalidAuthentication", "不合法的session"},
 }
 
 // endpoints overrides reasons where one endpoint answers differently.
@@ -216,6 +233,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, endpoi
 	if ding.ErrorReason(err) == ding.ReasonIPNotAllowed {
 		e.msg += ",request ip=" + ding.ErrorDetail(err)
 	}
+	httpx.Explain(w, r, e.code, err)
 	body := errorBody{Code: e.code, RequestID: rid, Message: e.msg}
 	if scopes := ding.ErrorScopes(err); len(scopes) > 0 && e.status == http.StatusForbidden {
 		body.AccessDeniedDetail = &accessDenied{RequiredScopes: scopes}

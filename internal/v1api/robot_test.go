@@ -73,7 +73,7 @@ func read(users ...string) func(e *servertest.Env) {
 
 func disband(e *servertest.Env) {
 	e.T.Helper()
-	if err := e.Svc.DisbandGroup(context.Background(), service.Actor{CorpID: dingtest.CorpID}, e.Vars["chatid"]); err != nil {
+	if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 		e.T.Fatal(err)
 	}
 }

@@ -22,11 +22,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/callback"
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // The fixture database is seeded once per test binary and copied for every
@@ -124,8 +127,14 @@ type Env struct {
 	// body. Token variables (see TokenVars) are minted on first use.
 	Vars map[string]string
 
-	mu   sync.Mutex
-	last Seen
+	// Pusher posts check_url and events; Dispatch starts a dispatcher on it.
+	Pusher *callback.Pusher
+	// Gateway is the Stream gateway, served at stream.Path.
+	Gateway *stream.Gateway
+
+	mu         sync.Mutex
+	last       Seen
+	dispatcher *events.Dispatcher
 }
 
 // Seen is what the server saw of the last request's framing.
@@ -158,10 +167,20 @@ func New(t testing.TB, opts ...server.Option) *Env {
 	t.Helper()
 	st := OpenStore(t)
 	clock := dingtest.NewClock()
-	svc := service.New(st, clock, &service.SequentialIDs{})
+	pusher := callback.NewPusher(clock, false)
+	e := &Env{T: t, Clock: clock, Store: st, Vars: map[string]string{}, Pusher: pusher}
+	svc := service.New(st, clock, &service.SequentialIDs{}, service.WithPusher(pusher), service.OnSubscriptionsChanged(func() {
+		e.mu.Lock()
+		d := e.dispatcher
+		e.mu.Unlock()
+		if d != nil {
+			d.Refresh()
+		}
+	}))
+	e.Svc = svc
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e := &Env{T: t, Clock: clock, Store: st, Svc: svc, Vars: map[string]string{}}
-	h := server.Handler(svc, log, opts...)
+	e.Gateway = stream.New(svc, log, stream.Options{})
+	h := server.Handler(svc, log, append([]server.Option{server.WithStream(e.Gateway)}, opts...)...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.last = Seen{ContentLength: r.ContentLength, TransferEncoding: append([]string(nil), r.TransferEncoding...)}
@@ -171,6 +190,34 @@ func New(t testing.TB, opts ...server.Option) *Env {
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e
+}
+
+// Dispatch starts an event dispatcher on the Env's store, pusher and
+// clock, stopped at cleanup.
+func (e *Env) Dispatch(cfg events.Config) *events.Dispatcher {
+	e.T.Helper()
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(testWriter{e.T}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = e.URL
+	}
+	d := events.New(e.Store, e.Pusher, e.Clock, cfg)
+	d.SetStreamHub(e.Gateway)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	e.mu.Lock()
+	e.dispatcher = d
+	e.mu.Unlock()
+	e.T.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return d
 }
 
 // LastSeen reports how the last request arrived at the server.

@@ -12,15 +12,17 @@ var _ ding.JoinStore = (*Store)(nil)
 // SaveJoinCode stores a join link's code.
 func (s *Store) SaveJoinCode(ctx context.Context, c ding.JoinCode) error {
 	return s.batch(ctx, "join code", func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at) VALUES ($1, $2, $3, $4, $5)`, c.Code, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt)
+		b.Queue(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= $1`, c.CreatedAt)
+		b.Queue(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			c.Hash, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt, c.ExpiresAt)
 	})
 }
 
-// JoinCode returns NotFound for an unknown code.
-func (s *Store) JoinCode(ctx context.Context, code string) (*ding.JoinCode, error) {
+// JoinCode returns NotFound for an unknown hash.
+func (s *Store) JoinCode(ctx context.Context, hash string) (*ding.JoinCode, error) {
 	var c ding.JoinCode
-	err := s.q().QueryRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at FROM join_codes WHERE code = $1`, code).
-		Scan(&c.Code, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt)
+	err := s.q().QueryRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at, expires_at FROM join_codes WHERE code = $1`, hash).
+		Scan(&c.Hash, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt)
 	if err != nil {
 		return nil, translate(err, "join code")
 	}

@@ -124,11 +124,11 @@ func (s *Store) SuiteAuth(ctx context.Context, suiteKey, corpID string) (*ding.S
 	return &a, nil
 }
 
-const suiteTokenCols = `token, suite_key, created_at, expires_at`
+const suiteTokenCols = `token, suite_key, created_at, expires_at, salt, key_id`
 
 func scanSuiteToken(r pgx.Row) (*ding.SuiteToken, error) {
 	var t ding.SuiteToken
-	if err := r.Scan(&t.Value, &t.SuiteKey, &t.CreatedAt, &t.ExpiresAt); err != nil {
+	if err := r.Scan(&t.Hash, &t.SuiteKey, &t.CreatedAt, &t.ExpiresAt, &t.Salt, &t.KeyID); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -142,8 +142,8 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 		out = nil
 		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, lockSuiteToken+fresh.SuiteKey)
 		b.Queue(`UPDATE suite_tokens SET expires_at = $3 WHERE token = (
-				SELECT token FROM suite_tokens WHERE suite_key = $1 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1)
-			RETURNING `+suiteTokenCols, fresh.SuiteKey, now, fresh.ExpiresAt).
+				SELECT token FROM suite_tokens WHERE suite_key = $1 AND key_id = $4 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1)
+			RETURNING `+suiteTokenCols, fresh.SuiteKey, now, fresh.ExpiresAt, fresh.KeyID).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					t, err := scanSuiteToken(rows)
@@ -154,9 +154,9 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 				}
 				return nil
 			})
-		b.Queue(`INSERT INTO suite_tokens (`+suiteTokenCols+`) SELECT $1, $2, $3, $4
-			WHERE NOT EXISTS (SELECT 1 FROM suite_tokens WHERE suite_key = $2 AND expires_at > $5)`,
-			fresh.Value, fresh.SuiteKey, fresh.CreatedAt, fresh.ExpiresAt, now)
+		b.Queue(`INSERT INTO suite_tokens (`+suiteTokenCols+`) SELECT $1, $2, $3, $4, $6, $7
+			WHERE NOT EXISTS (SELECT 1 FROM suite_tokens WHERE suite_key = $2 AND key_id = $7 AND expires_at > $5)`,
+			fresh.Hash, fresh.SuiteKey, fresh.CreatedAt, fresh.ExpiresAt, now, fresh.Salt, fresh.KeyID)
 		b.Queue(`DELETE FROM suite_tokens WHERE suite_key = $1 AND expires_at < $2`, fresh.SuiteKey, now-keepExpired)
 	})
 	if err != nil {
@@ -166,12 +166,13 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 		t := fresh
 		out = &t
 	}
+	out.Value = ""
 	return out, nil
 }
 
-// SuiteToken returns NotFound when value was never issued.
-func (s *Store) SuiteToken(ctx context.Context, value string) (*ding.SuiteToken, error) {
-	t, err := scanSuiteToken(s.q().QueryRow(ctx, `SELECT `+suiteTokenCols+` FROM suite_tokens WHERE token = $1`, value))
+// SuiteToken returns NotFound when no suite token has hash.
+func (s *Store) SuiteToken(ctx context.Context, hash string) (*ding.SuiteToken, error) {
+	t, err := scanSuiteToken(s.q().QueryRow(ctx, `SELECT `+suiteTokenCols+` FROM suite_tokens WHERE token = $1`, hash))
 	if err != nil {
 		return nil, translate(err, "suite token")
 	}
@@ -181,7 +182,7 @@ func (s *Store) SuiteToken(ctx context.Context, value string) (*ding.SuiteToken,
 // AddToken stores t next to its app's other tokens, which stay valid.
 func (s *Store) AddToken(ctx context.Context, t ding.Token, now int64) error {
 	return s.batch(ctx, "token", func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5)`, t.Value, t.AppKey, t.CorpID, t.CreatedAt, t.ExpiresAt)
+		b.Queue(`INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.Hash, t.AppKey, t.CorpID, t.CreatedAt, t.ExpiresAt, t.Salt, t.KeyID)
 		b.Queue(`DELETE FROM tokens WHERE app_key = $1 AND expires_at < $2`, t.AppKey, now-keepExpired)
 	})
 }

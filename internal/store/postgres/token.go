@@ -11,11 +11,11 @@ import (
 // caller learns it expired rather than that it never existed.
 const keepExpired = 7 * 24 * 3600 * 1000
 
-const tokenCols = `token, app_key, corp_id, created_at, expires_at`
+const tokenCols = `token, app_key, corp_id, created_at, expires_at, salt, key_id`
 
 func scanToken(r pgx.Row) (*ding.Token, error) {
 	var t ding.Token
-	if err := r.Scan(&t.Value, &t.AppKey, &t.CorpID, &t.CreatedAt, &t.ExpiresAt); err != nil {
+	if err := r.Scan(&t.Hash, &t.AppKey, &t.CorpID, &t.CreatedAt, &t.ExpiresAt, &t.Salt, &t.KeyID); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -33,8 +33,8 @@ func (s *Store) IssueToken(ctx context.Context, fresh ding.Token, now int64) (*d
 		// each statement of the batch reads anew, after the lock: the live
 		// token is renewed, or fresh is stored when none is live
 		b.Queue(`UPDATE tokens SET expires_at = $3 WHERE token = (
-				SELECT token FROM tokens WHERE app_key = $1 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1)
-			RETURNING `+tokenCols, fresh.AppKey, now, fresh.ExpiresAt).
+				SELECT token FROM tokens WHERE app_key = $1 AND key_id = $4 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1)
+			RETURNING `+tokenCols, fresh.AppKey, now, fresh.ExpiresAt, fresh.KeyID).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					t, err := scanToken(rows)
@@ -45,9 +45,9 @@ func (s *Store) IssueToken(ctx context.Context, fresh ding.Token, now int64) (*d
 				}
 				return nil
 			})
-		b.Queue(`INSERT INTO tokens (`+tokenCols+`) SELECT $1, $2, $3, $4, $5
-			WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE app_key = $2 AND expires_at > $6)`,
-			fresh.Value, fresh.AppKey, fresh.CorpID, fresh.CreatedAt, fresh.ExpiresAt, now)
+		b.Queue(`INSERT INTO tokens (`+tokenCols+`) SELECT $1, $2, $3, $4, $5, $7, $8
+			WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE app_key = $2 AND key_id = $8 AND expires_at > $6)`,
+			fresh.Hash, fresh.AppKey, fresh.CorpID, fresh.CreatedAt, fresh.ExpiresAt, now, fresh.Salt, fresh.KeyID)
 		b.Queue(`DELETE FROM tokens WHERE app_key = $1 AND expires_at < $2`, fresh.AppKey, now-keepExpired)
 	})
 	if err != nil {
@@ -57,12 +57,13 @@ func (s *Store) IssueToken(ctx context.Context, fresh ding.Token, now int64) (*d
 		t := fresh
 		out = &t
 	}
+	out.Value = ""
 	return out, nil
 }
 
-// Token returns NotFound when value was never issued.
-func (s *Store) Token(ctx context.Context, value string) (*ding.Token, error) {
-	t, err := scanToken(s.q().QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE token = $1`, value))
+// Token returns NotFound when no token has hash.
+func (s *Store) Token(ctx context.Context, hash string) (*ding.Token, error) {
+	t, err := scanToken(s.q().QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE token = $1`, hash))
 	if err != nil {
 		return nil, translate(err, "token")
 	}

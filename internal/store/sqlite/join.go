@@ -12,16 +12,23 @@ var _ ding.JoinStore = (*Store)(nil)
 // SaveJoinCode stores a join link's code.
 func (s *Store) SaveJoinCode(ctx context.Context, c ding.JoinCode) error {
 	return s.do(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at) VALUES (?, ?, ?, ?, ?)`, c.Code, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt)
+		if c.Hash == "" {
+			return ding.Errorf(ding.Internal, ding.ReasonNone, "a join code must be stored by its hash")
+		}
+		if _, err := tx.Exec(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= ?`, c.CreatedAt); err != nil {
+			return translate(err, "join code")
+		}
+		_, err := tx.Exec(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.Hash, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt, c.ExpiresAt)
 		return translate(err, "join code")
 	})
 }
 
-// JoinCode returns NotFound for an unknown code.
-func (s *Store) JoinCode(ctx context.Context, code string) (*ding.JoinCode, error) {
+// JoinCode returns NotFound for an unknown hash.
+func (s *Store) JoinCode(ctx context.Context, hash string) (*ding.JoinCode, error) {
 	var c ding.JoinCode
-	err := s.readRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at FROM join_codes WHERE code = ?`, code).
-		Scan(&c.Code, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt)
+	err := s.readRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at, expires_at FROM join_codes WHERE code = ?`, hash).
+		Scan(&c.Hash, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt)
 	if err != nil {
 		return nil, translate(err, "join code")
 	}

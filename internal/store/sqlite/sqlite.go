@@ -4,18 +4,39 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"modernc.org/sqlite" // registers the "sqlite" driver
 )
+
+// dingchat_sha256 lets a migration hash the secrets it finds in plaintext.
+func init() {
+	err := sqlite.RegisterDeterministicScalarFunction("dingchat_sha256", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return ding.SecretHash(v), nil
+		case []byte:
+			return ding.SecretHash(string(v)), nil
+		case nil:
+			return nil, nil
+		}
+		return nil, fmt.Errorf("dingchat_sha256: want text, got %T", args[0])
+	})
+	if err != nil {
+		panic(err)
+	}
+}
 
 var _ ding.Store = (*Store)(nil)
 
@@ -56,6 +77,9 @@ func Open(path string) (*Store, error) {
 	// Wait instead of failing when a checkpoint or another process holds the lock.
 	q.Add("_pragma", "busy_timeout(10000)")
 	dsn := "file:" + path + "?" + q.Encode()
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 
 	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate"))
 	w.SetMaxOpenConns(1) // the single writer
@@ -87,6 +111,22 @@ func (s *Store) Ping(ctx context.Context) error {
 		return translate(err, "store")
 	}
 	return s.do(ctx, func(tx *sql.Tx) error { return nil })
+}
+
+// createPrivate creates the database file readable by its owner alone (it
+// holds app secrets), and narrows an existing one and its WAL companions.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("chmod %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func migrate(db *sql.DB) error {

@@ -31,7 +31,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 	st := open(t, path)
 	dingtest.Seed(t, st)
 	const now = 1767225600123
-	tok, err := st.IssueToken(ctx, ding.Token{Value: "durable-token", AppKey: dingtest.AppKey, CorpID: dingtest.CorpID,
+	tok, err := st.IssueToken(ctx, ding.Token{Hash: "durable-token", AppKey: dingtest.AppKey, CorpID: dingtest.CorpID,
 		CreatedAt: now, ExpiresAt: now + ding.TokenTTL*1000}, now)
 	if err != nil {
 		t.Fatalf("IssueToken: %v", err)
@@ -70,7 +70,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if got, want := len(users), dingtest.Users+len(dingtest.Named); got != want {
 		t.Fatalf("len(UsersByCorp) = %d, want %d", got, want)
 	}
-	got, err := st.Token(ctx, tok.Value)
+	got, err := st.Token(ctx, tok.Hash)
 	if err != nil {
 		t.Fatalf("Token: %v", err)
 	}

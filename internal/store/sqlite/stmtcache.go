@@ -2,11 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"sync"
-
-	msqlite "modernc.org/sqlite"
 )
 
 // maxCached bounds the statements a connection keeps; the store's queries
@@ -23,7 +22,18 @@ type connector struct {
 	drv driver.Driver
 }
 
-func newConnector(dsn string) *connector { return &connector{dsn: dsn, drv: &msqlite.Driver{}} }
+// sqliteDriver is the driver registered as "sqlite", which carries the
+// functions this package registers.
+var sqliteDriver = func() driver.Driver {
+	db, err := sql.Open("sqlite", "")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	return db.Driver()
+}()
+
+func newConnector(dsn string) *connector { return &connector{dsn: dsn, drv: sqliteDriver} }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	inner, err := c.drv.Open(c.dsn)

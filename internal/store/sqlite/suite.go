@@ -100,19 +100,22 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 	err := s.do(ctx, func(tx *sql.Tx) error {
 		out = fresh
 		var live ding.SuiteToken
-		err := tx.QueryRow(`SELECT token, suite_key, created_at, expires_at FROM suite_tokens
-			WHERE suite_key = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`, fresh.SuiteKey, now).
-			Scan(&live.Value, &live.SuiteKey, &live.CreatedAt, &live.ExpiresAt)
+		err := tx.QueryRow(`SELECT `+suiteTokenCols+` FROM suite_tokens
+			WHERE suite_key = ? AND key_id = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1`, fresh.SuiteKey, fresh.KeyID, now).
+			Scan(&live.Hash, &live.SuiteKey, &live.CreatedAt, &live.ExpiresAt, &live.Salt, &live.KeyID)
 		switch {
 		case err == nil:
-			if _, err := tx.Exec(`UPDATE suite_tokens SET expires_at = ? WHERE token = ?`, fresh.ExpiresAt, live.Value); err != nil {
+			if _, err := tx.Exec(`UPDATE suite_tokens SET expires_at = ? WHERE token = ?`, fresh.ExpiresAt, live.Hash); err != nil {
 				return translate(err, "suite token")
 			}
 			live.ExpiresAt = fresh.ExpiresAt
 			out = live
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.Exec(`INSERT INTO suite_tokens (token, suite_key, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-				fresh.Value, fresh.SuiteKey, fresh.CreatedAt, fresh.ExpiresAt); err != nil {
+			if fresh.Hash == "" {
+				return ding.Errorf(ding.Internal, ding.ReasonNone, "a suite token must be stored by its hash")
+			}
+			if _, err := tx.Exec(`INSERT INTO suite_tokens (`+suiteTokenCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+				fresh.Hash, fresh.SuiteKey, fresh.CreatedAt, fresh.ExpiresAt, fresh.Salt, fresh.KeyID); err != nil {
 				return translate(err, "suite token")
 			}
 		default:
@@ -124,14 +127,17 @@ func (s *Store) IssueSuiteToken(ctx context.Context, fresh ding.SuiteToken, now 
 	if err != nil {
 		return nil, err
 	}
+	out.Value = ""
 	return &out, nil
 }
 
-// SuiteToken returns NotFound when value was never issued.
-func (s *Store) SuiteToken(ctx context.Context, value string) (*ding.SuiteToken, error) {
+const suiteTokenCols = `token, suite_key, created_at, expires_at, salt, key_id`
+
+// SuiteToken returns NotFound when no suite token has hash.
+func (s *Store) SuiteToken(ctx context.Context, hash string) (*ding.SuiteToken, error) {
 	var t ding.SuiteToken
-	err := s.readRow(ctx, `SELECT token, suite_key, created_at, expires_at FROM suite_tokens WHERE token = ?`, value).
-		Scan(&t.Value, &t.SuiteKey, &t.CreatedAt, &t.ExpiresAt)
+	err := s.readRow(ctx, `SELECT `+suiteTokenCols+` FROM suite_tokens WHERE token = ?`, hash).
+		Scan(&t.Hash, &t.SuiteKey, &t.CreatedAt, &t.ExpiresAt, &t.Salt, &t.KeyID)
 	if err != nil {
 		return nil, translate(err, "suite token")
 	}
@@ -141,9 +147,8 @@ func (s *Store) SuiteToken(ctx context.Context, value string) (*ding.SuiteToken,
 // AddToken stores t next to its app's other tokens, which stay valid.
 func (s *Store) AddToken(ctx context.Context, t ding.Token, now int64) error {
 	return s.do(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO tokens (token, app_key, corp_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			t.Value, t.AppKey, t.CorpID, t.CreatedAt, t.ExpiresAt); err != nil {
-			return translate(err, "token")
+		if err := insertToken(tx, t); err != nil {
+			return err
 		}
 		_, err := tx.Exec(`DELETE FROM tokens WHERE app_key = ? AND expires_at < ?`, t.AppKey, now-keepExpired)
 		return translate(err, "token")

@@ -113,19 +113,19 @@ func TestSuiteTokens(t *testing.T) {
 	st := suiteStore(t)
 	const now = 1767225600000
 	ttl := int64(ding.TokenTTL * 1000)
-	first, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Value: "suite-token-1", SuiteKey: dingtest.SuiteKey, CreatedAt: now, ExpiresAt: now + ttl}, now)
-	if err != nil || first.Value != "suite-token-1" {
+	first, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Hash: "suite-token-1", SuiteKey: dingtest.SuiteKey, CreatedAt: now, ExpiresAt: now + ttl}, now)
+	if err != nil || first.Hash != "suite-token-1" {
 		t.Fatalf("IssueSuiteToken = %+v, %v", first, err)
 	}
 	// within validity: the same token, renewed
-	again, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Value: "suite-token-2", SuiteKey: dingtest.SuiteKey, CreatedAt: now + 5, ExpiresAt: now + 5 + ttl}, now+5)
-	if err != nil || again.Value != "suite-token-1" || again.ExpiresAt != now+5+ttl || again.CreatedAt != now {
+	again, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Hash: "suite-token-2", SuiteKey: dingtest.SuiteKey, CreatedAt: now + 5, ExpiresAt: now + 5 + ttl}, now+5)
+	if err != nil || again.Hash != "suite-token-1" || again.ExpiresAt != now+5+ttl || again.CreatedAt != now {
 		t.Fatalf("IssueSuiteToken(again) = %+v, %v; want suite-token-1 renewed", again, err)
 	}
 	// after expiry: a new one
 	later := now + 5 + ttl
-	fresh, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Value: "suite-token-3", SuiteKey: dingtest.SuiteKey, CreatedAt: later, ExpiresAt: later + ttl}, later)
-	if err != nil || fresh.Value != "suite-token-3" {
+	fresh, err := st.IssueSuiteToken(ctx, ding.SuiteToken{Hash: "suite-token-3", SuiteKey: dingtest.SuiteKey, CreatedAt: later, ExpiresAt: later + ttl}, later)
+	if err != nil || fresh.Hash != "suite-token-3" {
 		t.Fatalf("IssueSuiteToken(after expiry) = %+v, %v", fresh, err)
 	}
 	got, err := st.SuiteToken(ctx, "suite-token-1")
@@ -147,7 +147,7 @@ func TestAddTokenKeepsOthers(t *testing.T) {
 	const now = 1767225600000
 	key := ding.SuiteAppKey(dingtest.SuiteKey, dingtest.CorpID)
 	for _, v := range []string{"corp-token-1", "corp-token-2"} {
-		if err := st.AddToken(ctx, ding.Token{Value: v, AppKey: key, CorpID: dingtest.CorpID, CreatedAt: now, ExpiresAt: now + 1000}, now); err != nil {
+		if err := st.AddToken(ctx, ding.Token{Hash: v, AppKey: key, CorpID: dingtest.CorpID, CreatedAt: now, ExpiresAt: now + 1000}, now); err != nil {
 			t.Fatalf("AddToken(%s): %v", v, err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestAddTokenKeepsOthers(t *testing.T) {
 			t.Fatalf("Token(%s) = %+v, %v", v, tok, err)
 		}
 	}
-	if err := st.AddToken(ctx, ding.Token{Value: "corp-token-1", AppKey: key, CorpID: dingtest.CorpID, CreatedAt: now, ExpiresAt: now + 1000}, now); !ding.IsKind(err, ding.Conflict) {
+	if err := st.AddToken(ctx, ding.Token{Hash: "corp-token-1", AppKey: key, CorpID: dingtest.CorpID, CreatedAt: now, ExpiresAt: now + 1000}, now); !ding.IsKind(err, ding.Conflict) {
 		t.Fatalf("AddToken(taken value) err = %v, want Conflict", err)
 	}
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"TokenRenewedWhileValid", testTokenRenewedWhileValid},
 		{"TokenNewAfterExpiry", testTokenNewAfterExpiry},
 		{"TokenPerApp", testTokenPerApp},
+		{"TokenOtherKeyNotRenewed", testTokenOtherKeyNotRenewed},
 		{"GroupRoundTrip", testGroupRoundTrip},
 		{"GroupOtherCorp", testGroupOtherCorp},
 		{"CreateGroupConflict", testCreateGroupConflict},
@@ -48,6 +49,9 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"ReadMarks", testReadMarks},
 		{"MembersAndGroupsOf", testMembersAndGroupsOf},
 		{"WriteAfterClose", testWriteAfterClose},
+		{"SubscriptionCursor", testSubscriptionCursor},
+		{"CursorLease", testCursorLease},
+		{"FailedEventsDrain", testFailedEventsDrain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,417 @@
+// Package events reads each corp's event log (the outbox written with every
+// change) and delivers it to subscribers: at least once, in order per
+// subscriber, from a durable cursor that one node at a time holds a lease
+// on, so a crash or a dead node strands nothing.
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+)
+
+// Retries is how long a failed push waits before its next try: five tries
+// in all, then the event is given up on and listed as a failed result.
+// DingTalk publishes no schedule; this one spans about three minutes.
+var Retries = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
+
+// Config tunes a Dispatcher; zero values take the defaults.
+type Config struct {
+	Node        string        // lease owner name; random when empty
+	Poll        time.Duration // how often the newest event of each corp is read (25 ms)
+	Refresh     time.Duration // how often subscriptions are re-read (1 s)
+	Lease       time.Duration // how long a node holds a cursor without renewing (15 s)
+	PushTimeout time.Duration // DingTalk's deadline for an event push (2.5 s)
+	Flush       time.Duration // how long progress may stay unsaved (100 ms)
+	Retention   time.Duration // how long delivery attempts are kept (7 days)
+	Retries     []time.Duration
+	MaxAttempts int // len(Retries)+1 when zero
+	MaxInFlight int // concurrent pushes over all subscriptions (64)
+	BatchEvents int // events read at once (100)
+	EventIDSalt string
+	DisableHTTP bool
+	// ClaimAll takes over every lease at start: right when no other node
+	// can be running (SQLite's file belongs to one process), so a restart
+	// after a crash resumes at once instead of waiting out the old leases.
+	ClaimAll   bool
+	Log        *slog.Logger
+	OnDelivery func(ding.Delivery) // observes every attempt (metrics, tests)
+	AckTimeout time.Duration       // how long a Stream client has to ACK an event (5 s)
+	// PublicURL is the base of the sessionWebhook handed to robots in HTTP
+	// mode; Stream clients get the address they connected to.
+	PublicURL    string
+	UnionIDCache int // user → unionId entries kept (10000)
+}
+
+// Dispatcher delivers events to HTTP subscriptions.
+type Dispatcher struct {
+	store       ding.Store
+	pusher      ding.Pusher
+	hub         ding.StreamHub
+	robotClient *http.Client
+	clock       ding.Clock
+	cfg         Config
+	log         *slog.Logger
+	sem         chan struct{}
+
+	mu      sync.Mutex
+	subs    map[string]*ding.Subscription // by id
+	running map[string]context.CancelFunc // by consumer + "\x00" + corp
+	heads   map[string]*head              // by corp
+	unions  map[string]string             // corp + "\x00" + userid → unionId
+
+	wake chan struct{}
+	wg   sync.WaitGroup
+}
+
+type head struct {
+	seq     int64
+	changed chan struct{} // closed and replaced when seq moves
+}
+
+// New returns a Dispatcher; Run starts it.
+func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Dispatcher {
+	if clock == nil {
+		clock = ding.SystemClock{}
+	}
+	if cfg.Node == "" {
+		var b [6]byte
+		rand.Read(b[:])
+		cfg.Node = "node-" + hex.EncodeToString(b[:])
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Poll, 25*time.Millisecond)
+	def(&cfg.Refresh, time.Second)
+	def(&cfg.Lease, 15*time.Second)
+	def(&cfg.PushTimeout, 2500*time.Millisecond)
+	def(&cfg.Flush, 100*time.Millisecond)
+	def(&cfg.Retention, 7*24*time.Hour)
+	def(&cfg.AckTimeout, 5*time.Second)
+	if cfg.Retries == nil {
+		cfg.Retries = Retries
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = len(cfg.Retries) + 1
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.BatchEvents <= 0 {
+		cfg.BatchEvents = 100
+	}
+	if cfg.UnionIDCache <= 0 {
+		cfg.UnionIDCache = 10000
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{store: store, pusher: pusher, clock: clock, cfg: cfg, log: log,
+		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		sem:         make(chan struct{}, cfg.MaxInFlight),
+		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
+		heads: map[string]*head{}, unions: map[string]string{}, wake: make(chan struct{}, 1)}
+}
+
+// SetStreamHub gives the dispatcher this node's Stream connections: it
+// then delivers to every client connected here.
+func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
+
+// SetPublicURL sets the base of sessionWebhooks given to HTTP robots; call
+// it before Run.
+func (d *Dispatcher) SetPublicURL(u string) { d.cfg.PublicURL = u }
+
+// Node is the name this dispatcher holds leases under.
+func (d *Dispatcher) Node() string { return d.cfg.Node }
+
+// Refresh makes the dispatcher re-read subscriptions now rather than at
+// its next refresh.
+func (d *Dispatcher) Refresh() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// EventID is ding.EventID, kept here for the package's readers.
+func EventID(corpID string, seq int64) string { return ding.EventID(corpID, seq) }
+
+// Run delivers until ctx ends, then saves every worker's progress and
+// gives up its leases.
+func (d *Dispatcher) Run(ctx context.Context) {
+	defer d.wg.Wait()
+	refresh := time.NewTicker(d.cfg.Refresh)
+	defer refresh.Stop()
+	poll := time.NewTicker(d.cfg.Poll)
+	defer poll.Stop()
+	prune := time.NewTicker(10 * time.Minute)
+	defer prune.Stop()
+	if d.cfg.ClaimAll {
+		if cs, err := d.store.Cursors(ctx, "http:"); err == nil {
+			for _, c := range cs {
+				if c.LeaseOwner != "" && c.LeaseOwner != d.cfg.Node {
+					d.store.ReleaseCursor(ctx, c.Consumer, c.CorpID, c.LeaseOwner)
+				}
+			}
+		}
+	}
+	d.refresh(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+			d.refresh(ctx)
+		case <-refresh.C:
+			d.refresh(ctx)
+		case <-poll.C:
+			d.pollHeads(ctx)
+		case <-prune.C:
+			if err := d.store.PruneDeliveries(ctx, d.clock.Now().Add(-d.cfg.Retention).UnixMilli()); err != nil && ctx.Err() == nil {
+				d.log.Warn("events: prune delivery attempts", "err", err)
+			}
+		}
+	}
+}
+
+// refresh re-reads subscriptions and cursors, creates the cursors suites
+// need in newly authorising corps, and starts a worker for every cursor
+// whose lease is free.
+func (d *Dispatcher) refresh(ctx context.Context) {
+	if d.cfg.DisableHTTP {
+		return
+	}
+	subs, err := d.store.Subscriptions(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("events: read subscriptions", "err", err)
+		}
+		return
+	}
+	byID := make(map[string]*ding.Subscription, len(subs))
+	for i := range subs {
+		s := &subs[i]
+		byID[s.ID] = s
+		if s.Kind == ding.SubSuitePush {
+			corps, err := d.store.SuiteCorps(ctx, s.Key)
+			if err != nil {
+				continue
+			}
+			for _, c := range corps {
+				if err := d.store.EnsureCursor(ctx, "http:"+s.ID, c); err != nil && ctx.Err() == nil {
+					d.log.Warn("events: suite cursor", "suite", s.Key, "corp", c, "err", err)
+				}
+			}
+		}
+	}
+	cursors, err := d.store.Cursors(ctx, "http:")
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("events: read cursors", "err", err)
+		}
+		return
+	}
+	d.mu.Lock()
+	d.subs = byID
+	d.mu.Unlock()
+	now := d.clock.Now().UnixMilli()
+	for _, c := range cursors {
+		id := strings.TrimPrefix(c.Consumer, "http:")
+		if byID[id] == nil {
+			continue // the subscription went away; its cursors go with it
+		}
+		k := c.Consumer + "\x00" + c.CorpID
+		d.mu.Lock()
+		_, busy := d.running[k]
+		d.mu.Unlock()
+		if busy || (c.LeaseOwner != "" && c.LeaseOwner != d.cfg.Node && c.LeaseUntil > now) {
+			continue
+		}
+		cur, ok, err := d.store.LeaseCursor(ctx, c.Consumer, c.CorpID, d.cfg.Node, now, now+d.cfg.Lease.Milliseconds())
+		if err != nil || !ok {
+			continue
+		}
+		d.start(ctx, k, &httpSink{d: d, subID: id}, *cur)
+	}
+	d.refreshStream(ctx, now)
+}
+
+// refreshStream starts a worker for each corp of each Stream client
+// connected to this node, when no other node delivers to it already.
+func (d *Dispatcher) refreshStream(ctx context.Context, now int64) {
+	if d.hub == nil {
+		return
+	}
+	for _, client := range d.hub.Clients() {
+		consumer := "stream:" + client
+		cursors, err := d.store.Cursors(ctx, consumer)
+		if err != nil {
+			continue
+		}
+		for _, c := range cursors {
+			if c.Consumer != consumer {
+				continue // another client whose key starts with this one
+			}
+			k := c.Consumer + "\x00" + c.CorpID
+			d.mu.Lock()
+			_, busy := d.running[k]
+			d.mu.Unlock()
+			if busy || (c.LeaseOwner != "" && c.LeaseOwner != d.cfg.Node && c.LeaseUntil > now) {
+				continue
+			}
+			cur, ok, err := d.store.LeaseCursor(ctx, c.Consumer, c.CorpID, d.cfg.Node, now, now+d.cfg.Lease.Milliseconds())
+			if err != nil || !ok {
+				continue
+			}
+			d.start(ctx, k, &streamSink{d: d, clientID: client}, *cur)
+		}
+	}
+}
+
+func (d *Dispatcher) start(ctx context.Context, k string, sk sink, c ding.Cursor) {
+	wctx, cancel := context.WithCancel(ctx)
+	d.mu.Lock()
+	d.running[k] = cancel
+	d.mu.Unlock()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer func() {
+			d.mu.Lock()
+			delete(d.running, k)
+			d.mu.Unlock()
+			cancel()
+		}()
+		w := &worker{d: d, sink: sk, cur: c}
+		w.run(wctx)
+	}()
+}
+
+// sub is the current version of a subscription, nil once deleted.
+func (d *Dispatcher) sub(id string) *ding.Subscription {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.subs[id]
+}
+
+// headOf is the corp's head, created on first use.
+func (d *Dispatcher) headOf(corp string) *head {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.heads[corp]
+	if h == nil {
+		h = &head{changed: make(chan struct{})}
+		d.heads[corp] = h
+	}
+	return h
+}
+
+// pollHeads reads the newest event of every corp a worker waits on and
+// wakes those workers when it moved. One cheap read per corp, whatever the
+// number of subscribers; a commit on any node is seen within one poll.
+func (d *Dispatcher) pollHeads(ctx context.Context) {
+	d.mu.Lock()
+	corps := make([]string, 0, len(d.heads))
+	for c := range d.heads {
+		corps = append(corps, c)
+	}
+	d.mu.Unlock()
+	for _, c := range corps {
+		seq, err := d.store.LatestEventSeq(ctx, c)
+		if err != nil {
+			continue
+		}
+		d.mu.Lock()
+		h := d.heads[c]
+		if seq != h.seq {
+			h.seq = seq
+			close(h.changed)
+			h.changed = make(chan struct{})
+		}
+		d.mu.Unlock()
+	}
+}
+
+// waitFor returns a channel closed when the corp's head moves past seq
+// (nil when it already has).
+func (d *Dispatcher) waitFor(corp string, seq int64) <-chan struct{} {
+	h := d.headOf(corp)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if h.seq > seq {
+		return nil
+	}
+	return h.changed
+}
+
+// nextMove returns a channel closed when the corp's head next moves.
+func (d *Dispatcher) nextMove(corp string) <-chan struct{} {
+	h := d.headOf(corp)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return h.changed
+}
+
+// unionID is the user's unionId, "" when unknown; cached, as it never changes.
+func (d *Dispatcher) unionID(ctx context.Context, corp, user string) string {
+	k := corp + "\x00" + user
+	d.mu.Lock()
+	u, ok := d.unions[k]
+	d.mu.Unlock()
+	if ok {
+		return u
+	}
+	if usr, err := d.store.User(ctx, corp, user); err == nil {
+		u = usr.UnionID
+	} else if !ding.IsKind(err, ding.NotFound) {
+		return ""
+	}
+	d.mu.Lock()
+	if len(d.unions) >= d.cfg.UnionIDCache {
+		clear(d.unions)
+	}
+	d.unions[k] = u
+	d.mu.Unlock()
+	return u
+}
+
+// Biz is the event's camelCase business object with the operator's and
+// the users' union ids, as DingTalk's pushes carry them.
+func (d *Dispatcher) Biz(ctx context.Context, ev *ding.Event) map[string]any {
+	biz := map[string]any{}
+	if len(ev.Data) > 0 {
+		json.Unmarshal(ev.Data, &biz)
+	}
+	if ev.Operator != "" {
+		biz["operatorUnionId"] = d.unionID(ctx, ev.CorpID, ev.Operator)
+	}
+	if ids, ok := biz["userId"].([]any); ok && (ev.Type == ding.EventChatAddMember || ev.Type == ding.EventChatRemoveMember) {
+		unions := make([]string, 0, len(ids))
+		for _, x := range ids {
+			if s, ok := x.(string); ok {
+				unions = append(unions, d.unionID(ctx, ev.CorpID, s))
+			}
+		}
+		if ext, ok := biz["unionId"].([]any); ok { // external contacts are known by unionId alone
+			for _, x := range ext {
+				if s, ok := x.(string); ok {
+					unions = append(unions, s)
+				}
+			}
+		}
+		biz["unionId"] = unions
+	}
+	return biz
+}

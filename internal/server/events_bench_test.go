@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/callback"
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/server"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// lagReceiver acknowledges every push and records how long after the
+// update that caused it each push arrived.
+type lagReceiver struct {
+	srv     *httptest.Server
+	sent    sync.Map // title → time the update was answered
+	mu      sync.Mutex
+	lags    []time.Duration
+	pushes  atomic.Int64
+	firstAt atomic.Int64
+	lastAt  atomic.Int64
+}
+
+func newLagReceiver(b *testing.B, owner string) *lagReceiver {
+	c, err := callback.New(cbToken, cbAESKey, owner)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc := &lagReceiver{}
+	ok, _ := c.Encrypt([]byte("success"))
+	ts := fmt.Sprint(time.Now().UnixMilli())
+	reply, _ := json.Marshal(map[string]string{"msg_signature": callback.Sign(cbToken, ts, "n", ok), "timeStamp": ts, "nonce": "n", "encrypt": ok})
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Encrypt string }
+		json.NewDecoder(r.Body).Decode(&body)
+		msg, _, err := c.Decrypt(body.Encrypt)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		now := time.Now()
+		var v map[string]any
+		json.Unmarshal(msg, &v)
+		if t, ok := v["title"].(string); ok {
+			if at, ok := rc.sent.Load(t); ok {
+				rc.mu.Lock()
+				rc.lags = append(rc.lags, now.Sub(at.(time.Time)))
+				rc.mu.Unlock()
+			}
+		}
+		rc.pushes.Add(1)
+		rc.firstAt.CompareAndSwap(0, now.UnixNano())
+		rc.lastAt.Store(now.UnixNano())
+		w.Write(reply)
+	}))
+	b.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[int(float64(len(s)-1)*p)]
+}
+
+// BenchmarkChatUpdateEvents renames groups concurrently through the whole
+// HTTP stack with 0 and with 10 HTTP subscriptions being pushed every
+// change; it reports the updates' ns/op, pushes delivered per second and
+// the commit-to-delivery lag (time from the update's answer to the push's
+// arrival).
+func BenchmarkChatUpdateEvents(b *testing.B) {
+	for _, subs := range []int{0, 10} {
+		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
+			st := dingtest.OpenStore(b)
+			dingtest.Seed(b, st)
+			pusher := callback.NewPusher(nil, false)
+			svc := service.New(st, nil, nil, service.WithPusher(pusher))
+			srv := httptest.NewServer(server.Handler(svc, slog.New(slog.DiscardHandler)))
+			b.Cleanup(srv.Close)
+			tr := &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
+			b.Cleanup(tr.CloseIdleConnections)
+			e := &benchEnv{base: srv.URL, client: &http.Client{Transport: tr}}
+			var tok struct {
+				AccessToken string `json:"access_token"`
+			}
+			e.call(b, http.MethodGet, "/gettoken?"+url.Values{"appkey": {dingtest.AppKey}, "appsecret": {dingtest.AppSecret}}.Encode(), nil, &tok)
+			e.token = tok.AccessToken
+			rc := newLagReceiver(b, "bench-owner")
+			for i := 0; i < subs; i++ {
+				key := fmt.Sprintf("bench-app-%02d", i)
+				if err := st.SaveSubscription(context.Background(), &ding.Subscription{ID: ding.SubscriptionID(ding.SubAppPush, key), Kind: ding.SubAppPush,
+					Key: key, CorpID: dingtest.CorpID, OwnerKey: "bench-owner", Token: cbToken, AESKey: cbAESKey, URL: rc.srv.URL}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			d := events.New(st, pusher, nil, events.Config{})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); d.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			groups := make([]string, 16)
+			for i := range groups {
+				groups[i] = e.createGroup(b, []string{"manager4220", "zhangsan"})
+			}
+			time.Sleep(100 * time.Millisecond) // let the creations' pushes drain
+			rc.pushes.Store(0)
+			rc.firstAt.Store(0)
+			var n atomic.Int64
+			b.SetParallelism(parallelism)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					title := fmt.Sprintf("t%d", i)
+					e.call(b, http.MethodPost, "/chat/update?"+e.tokenQuery(), mustJSON(map[string]any{"chatid": groups[i%int64(len(groups))], "name": title}), nil)
+					rc.sent.Store(title, time.Now())
+				}
+			})
+			b.StopTimer()
+			if subs == 0 {
+				return
+			}
+			want := int64(subs) * int64(b.N)
+			deadline := time.Now().Add(60 * time.Second)
+			for rc.pushes.Load() < want && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			span := time.Duration(rc.lastAt.Load() - rc.firstAt.Load())
+			if span > 0 {
+				b.ReportMetric(float64(rc.pushes.Load())/span.Seconds(), "pushes/s")
+			}
+			rc.mu.Lock()
+			b.ReportMetric(float64(percentile(rc.lags, 0.5).Microseconds())/1000, "lag-p50-ms")
+			b.ReportMetric(float64(percentile(rc.lags, 0.99).Microseconds())/1000, "lag-p99-ms")
+			rc.mu.Unlock()
+		})
+	}
+}

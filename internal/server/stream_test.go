@@ -1,0 +1,274 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+)
+
+// sdkEvents collects what the official SDK's event handler is given.
+type sdkEvents struct {
+	mu     sync.Mutex
+	got    []*event.EventHeader
+	data   []map[string]any
+	answer func(h *event.EventHeader, n int) event.EventProcessStatusType
+}
+
+func (s *sdkEvents) handle(_ context.Context, h *event.EventHeader, raw []byte) (event.EventProcessStatusType, error) {
+	var d map[string]any
+	json.Unmarshal(raw, &d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, h)
+	s.data = append(s.data, d)
+	if s.answer != nil {
+		return s.answer(h, len(s.got)), nil
+	}
+	return event.EventProcessStatusKSuccess, nil
+}
+
+func (s *sdkEvents) waitType(t *testing.T, typ string, n int) []*event.EventHeader {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		var out []*event.EventHeader
+		for _, h := range s.got {
+			if h.EventType == typ {
+				out = append(out, h)
+			}
+		}
+		s.mu.Unlock()
+		if len(out) >= n {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the SDK got fewer than %d %s events", n, typ)
+	return nil
+}
+
+func startSDK(t *testing.T, e *servertest.Env, opts ...client.ClientOption) *client.StreamClient {
+	t.Helper()
+	cli := client.NewStreamClient(append([]client.ClientOption{
+		client.WithAppCredential(client.NewAppCredentialConfig(dingtest.AppKey, dingtest.AppSecret)),
+		client.WithOpenApiHost(e.URL),
+	}, opts...)...)
+	return cli
+}
+
+func TestStreamOpenRefusals(t *testing.T) {
+	e := servertest.New(t)
+	for _, body := range []string{
+		`{"clientId":"` + dingtest.AppKey + `","clientSecret":"wrong","subscriptions":[{"type":"EVENT","topic":"*"}]}`,
+		`{"clientId":"nosuchapp","clientSecret":"x","subscriptions":[]}`,
+		`{"clientSecret":"x"}`,
+	} {
+		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open", Body: body})
+		if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "authFailed" || r.JSON(t)["requestid"] == nil {
+			t.Errorf("open %s = %d %s, want 401 authFailed", body, r.Status, r.Body)
+		}
+	}
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"chat"}]}`})
+	if r.Status != 400 {
+		t.Errorf("EVENT topic other than * = %d %s", r.Status, r.Body)
+	}
+	// a ticket admits one connection, within 90 s
+	open := func() (string, string) {
+		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+			Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+		m := r.JSON(t)
+		ep, _ := m["endpoint"].(string)
+		tk, _ := m["ticket"].(string)
+		if !strings.HasPrefix(ep, "ws://") || strings.Contains(ep, "?") || len(tk) != 36 {
+			t.Fatalf("open = %s", r.Body)
+		}
+		return ep, tk
+	}
+	ep, tk := open()
+	c, _, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	if _, resp, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("a used ticket connected again: %v", err)
+	}
+	ep, tk = open()
+	e.Clock.Advance(ding.StreamTicketTTL + time.Second)
+	if _, resp, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("an expired ticket connected: %v", err)
+	}
+	// a frame that is not a JSON ACK closes the connection with a reason
+	c.Write(t.Context(), websocket.MessageText, []byte("not json"))
+	_, _, err = c.Read(t.Context())
+	if websocket.CloseStatus(err) != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("after garbage: %v, want close 1007", err)
+	}
+}
+
+// The official Go SDK connects unchanged, receives events caused through
+// the API, and gets a redelivery with the same eventId after LATER.
+func TestStreamSDKEvents(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	got := &sdkEvents{}
+	laterOnce := map[string]bool{}
+	got.answer = func(h *event.EventHeader, _ int) event.EventProcessStatusType {
+		if h.EventType == ding.EventChatUpdateTitle && !laterOnce[h.EventId] {
+			laterOnce[h.EventId] = true
+			return event.EventProcessStatusKLater
+		}
+		return event.EventProcessStatusKSuccess
+	}
+	cli := startSDK(t, e)
+	cli.RegisterAllEventRouter(event.NewDefaultEventFrameHandler(got.handle).OnEventReceived)
+	if err := cli.Start(t.Context()); err != nil {
+		t.Fatalf("SDK Start: %v", err)
+	}
+	defer cli.Close()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	g := e.Group("流式群", "manager4220", "zhangsan")
+	if r := e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"流式改名"}`, g.ChatID)); errcode(t, r) != 0 {
+		t.Fatal(r.Body)
+	}
+	adds := got.waitType(t, ding.EventChatAddMember, 1)
+	first := got.waitType(t, ding.EventChatUpdateTitle, 1)[0]
+	if adds[0].EventCorpId != dingtest.CorpID || adds[0].EventUnifiedAppId != dingtest.AppKey || adds[0].EventBornTime == 0 {
+		t.Errorf("event header = %+v", adds[0])
+	}
+	// LATER: the same event comes back once the backoff has passed on the server's clock
+	time.Sleep(100 * time.Millisecond)
+	e.Clock.Advance(events.Retries[0])
+	again := got.waitType(t, ding.EventChatUpdateTitle, 2)[1]
+	if again.EventId != first.EventId {
+		t.Fatalf("redelivery eventId %s, want %s", again.EventId, first.EventId)
+	}
+	got.mu.Lock()
+	var title map[string]any
+	for i, h := range got.got {
+		if h.EventType == ding.EventChatUpdateTitle {
+			title = got.data[i]
+		}
+	}
+	got.mu.Unlock()
+	if title["title"] != "流式改名" || title["chatId"] != g.ChatID || title["openConversationId"] != g.OpenConversationID {
+		t.Errorf("chat_update_title data = %v", title)
+	}
+}
+
+// A robot tied to the app hears a member @-mention it and answers through
+// the sessionWebhook with the SDK's own SimpleReplyText.
+func TestStreamRobotReply(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	ctx := t.Context()
+	if _, err := e.Svc.SaveRobot(ctx, dingtest.CorpID, dingtest.AppKey, "应用机器人"); err != nil {
+		t.Fatal(err)
+	}
+	g := e.Group("机器人群", "manager4220", "zhangsan")
+	if _, err := e.Svc.AddGroupRobot(ctx, g.ChatID, dingtest.AppKey); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var heard []*chatbot.BotCallbackDataModel
+	replier := chatbot.NewChatbotReplier()
+	cli := startSDK(t, e)
+	cli.RegisterChatBotCallbackRouter(func(c context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
+		mu.Lock()
+		heard = append(heard, data)
+		mu.Unlock()
+		return []byte(""), replier.SimpleReplyText(c, data.SessionWebhook, []byte("收到: "+data.Text.Content))
+	})
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	tok, err := e.Svc.IssueMemberToken(ctx, dingtest.CorpID, "zhangsan", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(body string) *servertest.Response {
+		return e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/member/groups/" + g.ChatID + "/messages",
+			Header: map[string]string{"Authorization": "Bearer " + tok.Value}, Body: body})
+	}
+	if r := send(`{"msgtype":"text","text":{"content":"不提机器人"}}`); r.Status != 200 {
+		t.Fatalf("plain send = %d %s", r.Status, r.Body)
+	}
+	if r := send(`{"msgtype":"text","text":{"content":"@应用机器人 今天几号"},"at":{"atRobotCodes":["` + dingtest.AppKey + `"],"atUserIds":["manager4220"]}}`); r.Status != 200 {
+		t.Fatalf("mention send = %d %s", r.Status, r.Body)
+	}
+	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(heard) > 0 })
+	mu.Lock()
+	if len(heard) != 1 {
+		t.Fatalf("the robot heard %d messages, want only the one that mentions it", len(heard))
+	}
+	m := heard[0]
+	mu.Unlock()
+	if m.Text.Content != "@应用机器人 今天几号" || m.SenderStaffId != "zhangsan" || m.ConversationId != g.OpenConversationID ||
+		m.ConversationType != "2" || !m.IsInAtList || m.ChatbotCorpId != dingtest.CorpID ||
+		m.SessionWebhookExpiredTime <= m.CreateAt || !strings.HasPrefix(m.SessionWebhook, e.URL+"/robot/sendBySession?session=") ||
+		m.ConversationTitle != "机器人群" || m.SenderNick == "" || m.MsgId == "" || len(m.AtUsers) != 2 {
+		t.Fatalf("robot callback = %+v", m)
+	}
+	// the reply is in the timeline, as the robot
+	eventually(t, func() bool {
+		ms, _ := e.Store.Messages(ctx, g.ChatID, ding.MessageQuery{Desc: true, Limit: 1})
+		return len(ms) == 1 && ms[0].SenderType == ding.SenderRobot
+	})
+	ms, _ := e.Store.Messages(ctx, g.ChatID, ding.MessageQuery{Desc: true, Limit: 1})
+	if len(ms) != 1 || ms[0].Sender != dingtest.AppKey || !strings.Contains(string(ms[0].Body), "收到: @应用机器人 今天几号") {
+		t.Fatalf("newest message = %+v", ms)
+	}
+	// the session expires
+	e.Clock.Advance(ding.SessionWebhookTTL + time.Second)
+	r := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(m.SessionWebhook, e.URL), Body: `{"msgtype":"text","text":{"content":"迟到"}}`})
+	if errcode(t, r) == 0 {
+		t.Fatalf("an expired sessionWebhook was accepted: %s", r.Body)
+	}
+	r = e.Do(servertest.Request{Method: "POST", Path: "/robot/sendBySession?session=forged.token", Body: `{"msgtype":"text","text":{"content":"x"}}`})
+	if errcode(t, r) == 0 {
+		t.Fatalf("a forged session was accepted: %s", r.Body)
+	}
+}
+
+// A client that never reads is closed once its queue is full; the server
+// keeps no more than the queue.
+func TestStreamSlowClient(t *testing.T) {
+	e := servertest.New(t)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	// frames sent without waiting for ACKs; the client reads nothing
+	big := strings.Repeat("x", 32<<10)
+	for i := 0; i < 2000 && len(e.Gateway.Clients()) == 1; i++ {
+		e.Gateway.Send(t.Context(), dingtest.AppKey, ding.StreamFrame{Type: ding.StreamEvent, Headers: map[string]string{"topic": "*"}, Data: big}, false)
+	}
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 0 })
+	if n := len(e.Gateway.Clients()); n != 0 {
+		t.Fatalf("a client that never reads is still connected")
+	}
+}

@@ -1,0 +1,22 @@
+-- Bearer secrets are kept as their SHA-256 (hex) from now on: the token and
+-- code columns hold hashes. Values issued before keep working because they
+-- are hashed here.
+UPDATE tokens SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex');
+ALTER TABLE tokens ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_app_key ON tokens(app_key, key_id, expires_at);
+
+UPDATE suite_tokens SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex');
+ALTER TABLE suite_tokens ADD COLUMN salt TEXT NOT NULL DEFAULT '';
+ALTER TABLE suite_tokens ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+
+UPDATE member_tokens SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex');
+ALTER TABLE member_tokens ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX member_tokens_user ON member_tokens(corp_id, userid);
+
+UPDATE join_codes SET code = encode(sha256(convert_to(code, 'UTF8')), 'hex');
+ALTER TABLE join_codes ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX join_codes_expiry ON join_codes(expires_at) WHERE expires_at > 0;
+UPDATE join_requests SET code = encode(sha256(convert_to(code, 'UTF8')), 'hex');
+
+UPDATE settings SET key = 'admin_token_hash', value = encode(sha256(convert_to(value, 'UTF8')), 'hex') WHERE key = 'admin_token';
