@@ -49,6 +49,7 @@ type Main struct {
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
+	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -121,6 +122,12 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
+	if cfg.Pprof != "" {
+		if m.stopPprof, err = startPprof(cfg.Pprof, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
+	}
 	m.Metrics = metrics.New()
 	if o, ok := st.(commitObserver); ok {
 		o.ObserveCommits(m.Metrics.ObserveCommit)
@@ -131,6 +138,9 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
 		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog))
 	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
+		if m.stopPprof != nil {
+			m.stopPprof()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -212,6 +222,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
+	}
+	if m.stopPprof != nil {
+		m.stopPprof()
 	}
 	// deliveries stop after the last request: they save their place and
 	// give up their leases before the store closes

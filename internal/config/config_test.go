@@ -42,6 +42,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_SHOW_SECRETS":     "true",
 		"DINGCHAT_TEST_CONTROLS":    "true",
 		"DINGCHAT_REQUEST_LOG":      "50",
+		"DINGCHAT_PPROF":            "127.0.0.1:6060",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
@@ -49,7 +50,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
 		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true,
-		TestControls: true, RequestLog: 50}
+		TestControls: true, RequestLog: 50, Pprof: "127.0.0.1:6060"}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
@@ -124,6 +125,10 @@ func TestRejects(t *testing.T) {
 		{"short admin token", []string{"--admin-token", "short-token"}, nil, "at least 16 characters"},
 		{"admin token twice", []string{"--admin-token", "0123456789abcdef", "--admin-token-file", "/nonexistent"}, nil, "both set"},
 		{"missing admin token file", []string{"--admin-token-file", "/nonexistent/admin-token"}, nil, "admin token file"},
+		{"pprof on every interface", []string{"--pprof", ":6060"}, nil, `":6060"`},
+		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil, `"0.0.0.0:6060"`},
+		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil, `"example.com:6060"`},
+		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil, `"127.0.0.1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, env(tc.env), io.Discard)

@@ -95,7 +95,7 @@ func (s *Service) Admit(ctx context.Context, c *Caller, api, ip string) error {
 	if quotaFree(api) {
 		return nil
 	}
-	corp, err := s.store.Corp(ctx, c.CorpID())
+	corp, err := s.cachedCorp(ctx, c.CorpID())
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,7 @@ func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits
 		return err
 	}
 	err := s.store.SetAppLimits(ctx, appKey, l)
+	s.cache.apps.drop(appKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no app %s", appKey)
 	}
@@ -147,6 +148,7 @@ func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int)
 		return err
 	}
 	err := s.store.SetMonthlyQuota(ctx, corpID, quota)
+	s.cache.corps.drop(corpID)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no corp %s", corpID)
 	}

@@ -23,6 +23,7 @@ type Service struct {
 	// space uploads take to MaxConcurrentUploads files
 	uploads    chan struct{}
 	mediaQuota int64
+	cache      caches
 }
 
 // WithMediaQuota sets how many bytes of media each corp may keep

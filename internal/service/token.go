@@ -114,6 +114,7 @@ func (s *Service) issueDerived(ctx context.Context, appKey, corpID, secret strin
 		return nil, err
 	}
 	t.Value = s.tokenValue(secret, appKey, t.Salt)
+	s.cache.tokens.drop(t.Value) // its expiry moved
 	if ding.SecretHash(t.Value) != t.Hash {
 		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "the stored token of %s does not derive from its secret", appKey)
 	}
@@ -125,19 +126,21 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if token == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing access_token")
 	}
-	t, err := s.store.Token(ctx, ding.SecretHash(token))
+	t, err := s.cachedToken(ctx, token)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}
 	if err != nil {
 		return nil, err
 	}
-	t.Value = token
+	own := *t // the cached one is shared
+	own.Value = token
+	t = &own
 	ding.NoteApp(ctx, t.AppKey)
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}
-	app, err := s.store.App(ctx, t.AppKey)
+	app, err := s.cachedApp(ctx, t.AppKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}
