@@ -26,6 +26,7 @@ import (
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // Main is one running dingchat: opened by Open, stopped by Run's context.
@@ -35,6 +36,7 @@ type Main struct {
 	Service    *service.Service
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
+	Gateway    *stream.Gateway
 	// Metrics is served at /_dingchat/metrics; more collectors may be
 	// registered on Metrics.Registry before Run.
 	Metrics *metrics.Metrics
@@ -84,13 +86,33 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+	var clock ding.Clock
+	opts := []service.Option{service.WithBlobs(blobs), service.WithPusher(pusher),
 		service.OnSubscriptionsChanged(func() {
 			if m.Dispatcher != nil {
 				m.Dispatcher.Refresh()
 			}
-		}))
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres()})
+		})}
+	if cfg.TestControls {
+		clock = ding.NewControlClock(nil)
+		opts = append(opts, service.WithTestControls())
+	}
+	m.Service = service.New(st, clock, nil, opts...)
+	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Refresh()
+		}
+	}})
+	// retry backoff follows the server's clock, moved or not
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher.SetStreamHub(m.Gateway)
+	// a reset empties subscriptions and cursors: the dispatcher re-reads them
+	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset() })
+	// a clock moved before a restart, or by another node, stays moved
+	if err := m.Service.SyncControls(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -106,12 +128,18 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
 		m.Metrics.WatchPool(p.PoolStats)
 	}
-	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics))
+	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog))
 	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
 		st.Close()
 		return nil, err
 	}
 	m.Server.TrackConns(m.Metrics.ConnState)
+	registerEventMetrics(m.Metrics.Registry, m.Dispatcher, m.Gateway)
+	if cfg.PublicURL == "" {
+		// robots in HTTP mode reply to where this server listens
+		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
+	}
 	return m, nil
 }
 
@@ -130,30 +158,31 @@ func openStore(cfg config.Config) (ding.Store, error) {
 	return sqlite.Open(cfg.DBPath())
 }
 
+// applyOrg applies the org file and the demo, and keeps both in memory for
+// a reset to apply again.
 func (m *Main) applyOrg(ctx context.Context) error {
+	var orgs []*ding.Org
 	if m.Config.OrgFile != "" {
-		orgs, err := orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli())
-		if err != nil {
+		var err error
+		if orgs, err = orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli()); err != nil {
 			return err
-		}
-		for _, o := range orgs {
-			if err := m.Service.ApplyOrg(ctx, o); err != nil {
-				return fmt.Errorf("apply %s: corp %s: %w", m.Config.OrgFile, o.Corp.ID, err)
-			}
 		}
 	}
-	if m.Config.Demo {
-		created, err := m.Service.EnsureDemo(ctx)
-		if err != nil {
+	m.Service.Declare(orgs, m.Config.Demo)
+	created, err := m.Service.ApplyDeclared(ctx)
+	if err != nil && m.Config.OrgFile != "" {
+		return fmt.Errorf("apply %s: %w", m.Config.OrgFile, err)
+	}
+	if err != nil {
+		return err
+	}
+	if created != "" {
+		m.demoCorp = created
+		m.log.Info("created the demo organisation")
+		if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
 			return err
 		}
-		if created != "" {
-			m.demoCorp = created
-			m.log.Info("created the demo organisation")
-			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
-				return err
-			}
-		}
+		m.Service.DeclareMemberToken(*m.demoMember)
 	}
 	return nil
 }
@@ -169,12 +198,18 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(dispatched)
 		m.Dispatcher.Run(dctx)
 	}()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// nodes sharing a database follow each other's resets and clock moves
+	go m.Service.WatchControls(wctx, 250*time.Millisecond, func(err error) { m.log.Warn("test controls: cannot read the store", "err", err) })
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
 		m.log.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		// Stream clients are told to go first, so they reconnect elsewhere
+		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
 	}
@@ -198,6 +233,16 @@ func (m *Main) banner(ctx context.Context) {
 		fmt.Fprintf(w, "  admin token: as configured\n")
 	default:
 		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
+	if m.Service.TestControls() {
+		c := m.Service.ReadClock(ctx)
+		clock := "real time"
+		if c.Pinned {
+			clock = "pinned at " + c.Now
+		} else if c.OffsetMs != 0 {
+			clock = fmt.Sprintf("moved %s ahead: %s", time.Duration(c.OffsetMs)*time.Millisecond, c.Now)
+		}
+		fmt.Fprintf(w, "  test controls: ON (reset, clock, faults under %s/_dingchat/admin/); clock: %s\n", base, clock)
 	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {

@@ -27,11 +27,17 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
+	TestControls    bool          // reset, the movable clock and fault injection through the admin API
+	RequestLog      int           // how many API calls the request log keeps; 0 = none
 	AdminTokenFile  string        // file holding AdminToken, so it stays out of ps and the environment
 	ShowSecrets     bool          // print app secrets in the banner even when this start did not mint them
 	// CallbackDenyPrivate refuses loopback and private callback URLs (71013),
 	// as DingTalk does; off by default so test receivers on 127.0.0.1 work.
 	CallbackDenyPrivate bool
+	// PublicURL is how clients reach this server when a proxy stands in
+	// front (https://chat.example.com): the Stream endpoint and robots'
+	// sessionWebhooks are built on it. "" = as each request addressed it.
+	PublicURL string
 }
 
 // MinSecretLen is the shortest admin token accepted: it is kept only as a
@@ -47,6 +53,7 @@ func Default() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 10 * time.Second,
+		RequestLog:      1000,
 	}
 }
 
@@ -92,13 +99,16 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
+	fs.BoolVar(&c.TestControls, "test-controls", c.TestControls, "enable reset, the movable clock and fault injection in the admin API (env DINGCHAT_TEST_CONTROLS)")
+	fs.IntVar(&c.RequestLog, "request-log", c.RequestLog, "how many API calls the request log keeps for the admin API; 0 = none (env DINGCHAT_REQUEST_LOG)")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file whose first line is the admin token (env DINGCHAT_ADMIN_TOKEN_FILE)")
 	fs.BoolVar(&c.ShowSecrets, "show-secrets", c.ShowSecrets, "print every app secret in the start-up banner, not only freshly minted ones (env DINGCHAT_SHOW_SECRETS)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach this server at behind a proxy, for the Stream endpoint and sessionWebhooks (env DINGCHAT_PUBLIC_URL)")
 	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "callback-deny-private"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -137,6 +147,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url %q: want http(s)://HOST[:PORT]", c.PublicURL)
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
@@ -148,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.RequestLog < 0 || c.RequestLog > 1000000 {
+		return errors.New("request log size is 0 to 1000000")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)

@@ -38,18 +38,33 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
 		"DINGCHAT_ADMIN_TOKEN":      "adm-secret-0123456789",
 		"DINGCHAT_SHOW_SECRETS":     "true",
+		"DINGCHAT_TEST_CONTROLS":    "true",
+		"DINGCHAT_REQUEST_LOG":      "50",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true}
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true,
+		TestControls: true, RequestLog: 50}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
 	if got, want := c.DBPath(), "/tmp/x.db"; got != want {
 		t.Fatalf("DBPath = %q, want %q", got, want)
+	}
+}
+
+func TestRequestLogSize(t *testing.T) {
+	for _, bad := range []string{"-1", "1000001", "many"} {
+		if _, err := Load([]string{"--request-log", bad}, env(nil), io.Discard); err == nil {
+			t.Errorf("--request-log %s accepted", bad)
+		}
+	}
+	c, err := Load([]string{"--request-log", "0"}, env(nil), io.Discard)
+	if err != nil || c.RequestLog != 0 || c.TestControls {
+		t.Fatalf("config %+v, %v: want no request log and test controls off", c, err)
 	}
 }
 

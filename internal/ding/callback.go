@@ -21,6 +21,10 @@ const (
 	// SubSuitePush is an ISV suite's HTTP push: trailing key the SuiteKey,
 	// events of every corp that authorised the suite.
 	SubSuitePush = "suite"
+	// SubRobot is an app's robot in HTTP mode: messages that @-mention the
+	// robot are posted to URL with timestamp and sign headers made with the
+	// app's secret (no encryption). Key is the app key.
+	SubRobot = "robot"
 )
 
 // Payload dialects of a push (see DialectOf).

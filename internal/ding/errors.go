@@ -165,6 +165,9 @@ const (
 	ReasonCallbackNotSuccess  Reason = "callback_not_success" // the reply decrypts to something else than success
 	ReasonCallbackSignature   Reason = "callback_signature"   // the reply's msg_signature does not match
 	ReasonAESKey              Reason = "aes_key"              // aes_key is not 43 base64 characters
+	ReasonStreamAuth          Reason = "stream_auth"          // connections/open: unknown clientId or wrong clientSecret
+	ReasonStreamTicket        Reason = "stream_ticket"        // a Stream ticket unknown, used or expired
+	ReasonSessionWebhook      Reason = "session_webhook"      // a sessionWebhook unknown or expired
 )
 
 // ISV suites, their tokens, and chat/bind.
@@ -219,7 +222,7 @@ var Reasons = []Reason{
 	ReasonSignTimestamp, ReasonSignMismatch, ReasonKeywordMissing, ReasonWebhookRateLimited,
 	ReasonCallbackExists, ReasonCallbackMissing, ReasonCallbackNotFound, ReasonCallbackTag, ReasonCallbackField,
 	ReasonCallbackURL, ReasonCallbackAddress, ReasonCallbackUnreachable, ReasonCallbackTimeout, ReasonCallbackBadReply,
-	ReasonCallbackNotSuccess, ReasonCallbackSignature, ReasonAESKey,
+	ReasonCallbackNotSuccess, ReasonCallbackSignature, ReasonAESKey, ReasonStreamAuth, ReasonStreamTicket, ReasonSessionWebhook,
 }
 
 // Error is the one error type of the domain.

@@ -61,7 +61,9 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	ControlStore
 	SubscriptionStore
+	StreamStore
 	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error

@@ -24,6 +24,7 @@ type API struct {
 	svc       *service.Service
 	log       *slog.Logger
 	adminHash string
+	reqlog    *httpx.RequestLog
 }
 
 // New returns the surface; the admin token whose ding.SecretHash is

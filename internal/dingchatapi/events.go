@@ -200,3 +200,19 @@ func (a *API) deliveries(r *http.Request) (any, error) {
 	}
 	return map[string]any{"deliveries": deliveryViews(ds), "next": next}, nil
 }
+
+type robotURLRequest struct {
+	MessageURL string `json:"messageUrl"`
+}
+
+// setRobotURL sets an app robot's HTTP mode ("" turns it off: Stream only).
+func (a *API) setRobotURL(r *http.Request) (any, error) {
+	var req robotURLRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := a.svc.SetRobotURL(r.Context(), r.PathValue("key"), req.MessageURL); err != nil {
+		return nil, err
+	}
+	return okResponse{OK: true}, nil
+}

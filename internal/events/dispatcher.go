@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,26 +42,33 @@ type Config struct {
 	// ClaimAll takes over every lease at start: right when no other node
 	// can be running (SQLite's file belongs to one process), so a restart
 	// after a crash resumes at once instead of waiting out the old leases.
-	ClaimAll     bool
-	Log          *slog.Logger
-	OnDelivery   func(ding.Delivery) // observes every attempt (metrics, tests)
-	UnionIDCache int                 // user → unionId entries kept (10000)
+	ClaimAll   bool
+	Log        *slog.Logger
+	OnDelivery func(ding.Delivery) // observes every attempt (metrics, tests)
+	AckTimeout time.Duration       // how long a Stream client has to ACK an event (5 s)
+	// PublicURL is the base of the sessionWebhook handed to robots in HTTP
+	// mode; Stream clients get the address they connected to.
+	PublicURL    string
+	UnionIDCache int // user → unionId entries kept (10000)
 }
 
 // Dispatcher delivers events to HTTP subscriptions.
 type Dispatcher struct {
-	store  ding.Store
-	pusher ding.Pusher
-	clock  ding.Clock
-	cfg    Config
-	log    *slog.Logger
-	sem    chan struct{}
+	store       ding.Store
+	pusher      ding.Pusher
+	hub         ding.StreamHub
+	robotClient *http.Client
+	clock       ding.Clock
+	cfg         Config
+	log         *slog.Logger
+	sem         chan struct{}
 
 	mu      sync.Mutex
 	subs    map[string]*ding.Subscription // by id
 	running map[string]context.CancelFunc // by consumer + "\x00" + corp
 	heads   map[string]*head              // by corp
 	unions  map[string]string             // corp + "\x00" + userid → unionId
+	bizs    map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -91,6 +100,7 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 	def(&cfg.PushTimeout, 2500*time.Millisecond)
 	def(&cfg.Flush, 100*time.Millisecond)
 	def(&cfg.Retention, 7*24*time.Hour)
+	def(&cfg.AckTimeout, 5*time.Second)
 	if cfg.Retries == nil {
 		cfg.Retries = Retries
 	}
@@ -111,10 +121,64 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{store: store, pusher: pusher, clock: clock, cfg: cfg, log: log,
-		sem:  make(chan struct{}, cfg.MaxInFlight),
-		subs: map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
-		heads: map[string]*head{}, unions: map[string]string{}, wake: make(chan struct{}, 1)}
+		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		sem:         make(chan struct{}, cfg.MaxInFlight),
+		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
+		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
 }
+
+// SetStreamHub gives the dispatcher this node's Stream connections: it
+// then delivers to every client connected here.
+func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
+
+// Reset forgets everything learnt from the store — cached business
+// objects and union ids, the corps' heads — and stops every worker, after
+// the store was put back to its declared state: sequence numbers start
+// again, so nothing remembered still means the same event. Workers start
+// afresh at the next refresh.
+func (d *Dispatcher) Reset() {
+	d.mu.Lock()
+	clear(d.bizs)
+	clear(d.unions)
+	for _, h := range d.heads {
+		h.seq = -1
+	}
+	for _, cancel := range d.running {
+		cancel()
+	}
+	d.mu.Unlock()
+	d.Refresh()
+}
+
+// Observe calls f with every delivery attempt (metrics); call it before Run.
+func (d *Dispatcher) Observe(f func(ding.Delivery)) { d.cfg.OnDelivery = f }
+
+// Backlog is how many events each consumer's cursors are behind their
+// corps' newest event, summed, read from the store.
+func (d *Dispatcher) Backlog(ctx context.Context) (map[string]int64, error) {
+	cs, err := d.store.Cursors(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	heads := map[string]int64{}
+	out := map[string]int64{}
+	for _, c := range cs {
+		h, ok := heads[c.CorpID]
+		if !ok {
+			if h, err = d.store.LatestEventSeq(ctx, c.CorpID); err != nil {
+				return nil, err
+			}
+			heads[c.CorpID] = h
+		}
+		kind, _, _ := strings.Cut(c.Consumer, ":")
+		out[kind] += max(0, h-c.Seq)
+	}
+	return out, nil
+}
+
+// SetPublicURL sets the base of sessionWebhooks given to HTTP robots; call
+// it before Run.
+func (d *Dispatcher) SetPublicURL(u string) { d.cfg.PublicURL = u }
 
 // Node is the name this dispatcher holds leases under.
 func (d *Dispatcher) Node() string { return d.cfg.Node }
@@ -226,11 +290,44 @@ func (d *Dispatcher) refresh(ctx context.Context) {
 		if err != nil || !ok {
 			continue
 		}
-		d.start(ctx, k, id, *cur)
+		d.start(ctx, k, &httpSink{d: d, subID: id}, *cur)
+	}
+	d.refreshStream(ctx, now)
+}
+
+// refreshStream starts a worker for each corp of each Stream client
+// connected to this node, when no other node delivers to it already.
+func (d *Dispatcher) refreshStream(ctx context.Context, now int64) {
+	if d.hub == nil {
+		return
+	}
+	for _, client := range d.hub.Clients() {
+		consumer := "stream:" + client
+		cursors, err := d.store.Cursors(ctx, consumer)
+		if err != nil {
+			continue
+		}
+		for _, c := range cursors {
+			if c.Consumer != consumer {
+				continue // another client whose key starts with this one
+			}
+			k := c.Consumer + "\x00" + c.CorpID
+			d.mu.Lock()
+			_, busy := d.running[k]
+			d.mu.Unlock()
+			if busy || (c.LeaseOwner != "" && c.LeaseOwner != d.cfg.Node && c.LeaseUntil > now) {
+				continue
+			}
+			cur, ok, err := d.store.LeaseCursor(ctx, c.Consumer, c.CorpID, d.cfg.Node, now, now+d.cfg.Lease.Milliseconds())
+			if err != nil || !ok {
+				continue
+			}
+			d.start(ctx, k, &streamSink{d: d, clientID: client}, *cur)
+		}
 	}
 }
 
-func (d *Dispatcher) start(ctx context.Context, k, subID string, c ding.Cursor) {
+func (d *Dispatcher) start(ctx context.Context, k string, sk sink, c ding.Cursor) {
 	wctx, cancel := context.WithCancel(ctx)
 	d.mu.Lock()
 	d.running[k] = cancel
@@ -244,7 +341,7 @@ func (d *Dispatcher) start(ctx context.Context, k, subID string, c ding.Cursor) 
 			d.mu.Unlock()
 			cancel()
 		}()
-		w := &worker{d: d, subID: subID, cur: c}
+		w := &worker{d: d, sink: sk, cur: c}
 		w.run(wctx)
 	}()
 }
@@ -338,8 +435,27 @@ func (d *Dispatcher) unionID(ctx context.Context, corp, user string) string {
 }
 
 // Biz is the event's camelCase business object with the operator's and
-// the users' union ids, as DingTalk's pushes carry them.
+// the users' union ids, as DingTalk's pushes carry them. Every consumer of
+// an event reads the same one, built once; callers must not change it.
 func (d *Dispatcher) Biz(ctx context.Context, ev *ding.Event) map[string]any {
+	k := ev.CorpID + "\x00" + strconv.FormatInt(ev.Seq, 10)
+	d.mu.Lock()
+	biz, ok := d.bizs[k]
+	d.mu.Unlock()
+	if ok {
+		return biz
+	}
+	biz = d.biz(ctx, ev)
+	d.mu.Lock()
+	if len(d.bizs) >= 4096 {
+		clear(d.bizs)
+	}
+	d.bizs[k] = biz
+	d.mu.Unlock()
+	return biz
+}
+
+func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 	biz := map[string]any{}
 	if len(ev.Data) > 0 {
 		json.Unmarshal(ev.Data, &biz)

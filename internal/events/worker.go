@@ -10,9 +10,9 @@ import (
 // worker delivers one subscription's events of one corp, in order, while
 // its node holds the cursor's lease.
 type worker struct {
-	d     *Dispatcher
-	subID string
-	cur   ding.Cursor // the saved state; pending holds what is not saved yet
+	d    *Dispatcher
+	sink sink
+	cur  ding.Cursor // the saved state; pending holds what is not saved yet
 
 	pending   []ding.Delivery
 	failed    []ding.FailedEvent
@@ -36,8 +36,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 	}()
 	for ctx.Err() == nil {
-		sub := d.sub(w.subID)
-		if sub == nil {
+		if !w.sink.alive() {
 			return
 		}
 		now := d.clock.Now().UnixMilli()
@@ -70,7 +69,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		for i := range evs {
-			if ctx.Err() != nil || !w.deliver(ctx, sub, &evs[i]) {
+			if ctx.Err() != nil || !w.deliver(ctx, &evs[i]) {
 				break
 			}
 			if time.Since(w.lastSave) >= d.cfg.Flush && !w.save(ctx) {
@@ -95,16 +94,15 @@ func (w *worker) sleep(ctx context.Context, wake <-chan struct{}, d time.Duratio
 	}
 }
 
-// deliver pushes ev once and records the attempt; it reports whether the
+// deliver makes one attempt at ev and records it; it reports whether the
 // worker may go on to the next event.
-func (w *worker) deliver(ctx context.Context, sub *ding.Subscription, ev *ding.Event) bool {
+func (w *worker) deliver(ctx context.Context, ev *ding.Event) bool {
 	d := w.d
-	if !sub.Wants(ev.Type) {
+	biz := d.Biz(ctx, ev)
+	if !w.sink.wants(ev, biz) {
 		w.advance(ev.Seq)
 		return true
 	}
-	biz := d.Biz(ctx, ev)
-	plain := d.pusher.Payload(sub, ev, biz, EventID(ev.CorpID, ev.Seq))
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -112,25 +110,28 @@ func (w *worker) deliver(ctx context.Context, sub *ding.Subscription, ev *ding.E
 	}
 	at := d.clock.Now().UnixMilli()
 	pctx, cancel := context.WithTimeout(ctx, d.cfg.PushTimeout)
-	res := d.pusher.Push(pctx, sub, plain)
+	payload, res, once := w.sink.deliver(pctx, ev, biz)
 	cancel()
 	<-d.sem
 	if ctx.Err() != nil && res.Failure != "" {
 		return false // shutting down: this attempt does not count
 	}
+	if res.Failure == ding.PushUnreachable && !w.sink.alive() {
+		return false // the client left mid-delivery: whoever holds it next tries again
+	}
 	attempt := w.cur.Attempts + 1
 	rec := ding.Delivery{Consumer: w.cur.Consumer, CorpID: ev.CorpID, Seq: ev.Seq, EventType: ev.Type, Attempt: attempt,
-		At: at, Status: res.Status, LatencyMs: res.LatencyMs, Outcome: ding.DeliveryOK, Payload: string(plain)}
-	ok := res.Failure == ""
-	if !ok {
+		At: at, Status: res.Status, LatencyMs: res.LatencyMs, Outcome: ding.DeliveryOK, Payload: string(payload)}
+	if res.Failure != "" {
 		rec.Error = res.Failure
 		if res.Err != nil {
 			rec.Error += ": " + res.Err.Error()
 		}
-		if attempt >= d.cfg.MaxAttempts {
+		if once || attempt >= d.cfg.MaxAttempts {
 			rec.Outcome = ding.DeliveryFailed
-			w.failed = append(w.failed, ding.FailedEvent{SubID: sub.ID, CorpID: ev.CorpID, Seq: ev.Seq, Type: ev.Type,
-				EventTime: ev.CreatedAt, Payload: string(legacyPayload(d, sub, ev, biz))})
+			if f := w.sink.giveUp(ev, biz); f != nil {
+				w.failed = append(w.failed, *f)
+			}
 		} else {
 			rec.Outcome = ding.DeliveryRetry
 		}
@@ -140,23 +141,13 @@ func (w *worker) deliver(ctx context.Context, sub *ding.Subscription, ev *ding.E
 	if d.cfg.OnDelivery != nil {
 		d.cfg.OnDelivery(rec)
 	}
-	switch rec.Outcome {
-	case ding.DeliveryOK, ding.DeliveryFailed:
-		w.advance(ev.Seq)
-		return true
-	default:
+	if rec.Outcome == ding.DeliveryRetry {
 		w.cur.Attempts = attempt
 		w.cur.NextAt = d.clock.Now().Add(d.cfg.Retries[min(attempt-1, len(d.cfg.Retries)-1)]).UnixMilli()
 		return false
 	}
-}
-
-// legacyPayload is what get_call_back_failed_result lists of an event: the
-// legacy dialect, whatever the subscription speaks.
-func legacyPayload(d *Dispatcher, sub *ding.Subscription, ev *ding.Event, biz map[string]any) []byte {
-	legacy := *sub
-	legacy.Kind = ding.SubRegister
-	return d.pusher.Payload(&legacy, ev, biz, EventID(ev.CorpID, ev.Seq))
+	w.advance(ev.Seq)
+	return true
 }
 
 func (w *worker) advance(seq int64) {

@@ -154,6 +154,9 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonCallbackNotSuccess:  {71009, "返回文本非success"},
 	ding.ReasonCallbackSignature:   {900005, "签名不匹配"},
 	ding.ReasonAESKey:              {900004, "不合法的aeskey"},
+	ding.ReasonStreamAuth:          {40096, "不合法的appKey或appSecret"},
+	ding.ReasonStreamTicket:        {40014, "不合法的ticket"},
+	ding.ReasonSessionWebhook:      {300005, "session is not exist or expired"}, // unconfirmed: the custom robot's token error, as sendBySession answers in its family
 }
 
 // endpoints overrides reasons where one endpoint answers differently.

@@ -18,6 +18,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/chat/unbind", a.serve(route{endpoint: "chat/unbind"}, a.chatUnbind))
 
 	mux.Handle("/robot/send", a.serve(route{endpoint: "robot/send", public: true, raw: true}, a.robotSend))
+	mux.Handle("/robot/sendBySession", a.serve(route{endpoint: "robot/sendBySession", public: true, raw: true}, a.robotSendBySession))
 
 	mux.Handle("/media/upload", a.serve(route{endpoint: "media/upload", raw: true}, a.mediaUpload))
 	mux.Handle("/media/get", a.download(route{endpoint: "media/get", raw: true}, a.mediaGet))

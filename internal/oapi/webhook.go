@@ -35,3 +35,25 @@ func (a *API) robotSend(r *http.Request, p *httpx.Params, _ *service.Caller) (an
 	}
 	return okBody, nil
 }
+
+// robotSendBySession is a robot's reply through a message's sessionWebhook:
+// the session names the robot and the group; any access token a client
+// adds is ignored, as DingTalk ignores it.
+func (a *API) robotSendBySession(r *http.Request, p *httpx.Params, _ *service.Caller) (any, error) {
+	session, err := p.String("session")
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, httpx.MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMsgTooLong, "body exceeds %d bytes", httpx.MaxBody)
+	}
+	if err != nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+	}
+	if _, err := a.svc.SendBySession(r.Context(), session, body); err != nil {
+		return nil, err
+	}
+	return okBody, nil
+}

@@ -78,6 +78,9 @@ type App struct {
 	OrdinaryGroups bool       `yaml:"ordinaryGroups"`
 	Limits         Limits     `yaml:"limits"`
 	Callback       *Callback  `yaml:"callback"` // HTTP push of the corp's events, signed with the AppKey
+	// RobotMessageURL puts the app's robot (robotCode = appKey) in HTTP
+	// mode: @-mentions are posted there instead of over Stream.
+	RobotMessageURL string `yaml:"robotMessageUrl"`
 }
 
 // Limits switch on an app's emulated platform limits; absent ones are off.

@@ -16,6 +16,7 @@ import (
 	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/stream"
 	"github.com/dingchat/dingchat/internal/v1api"
 )
 
@@ -24,12 +25,29 @@ type Option func(*options)
 
 type options struct {
 	adminHash string
+	publicURL string
+	stream    *stream.Gateway
 	metrics   *metrics.Metrics
+	logSize   int
 }
+
+// WithPublicURL makes links handed to clients (the Stream endpoint) start
+// with u, for a server behind a proxy.
+func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
+
+// WithStream serves the Stream gateway's WebSocket endpoint.
+func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
 
 // WithMetrics counts and times every request into m and serves m at
 // GET /_dingchat/metrics to the admin token's bearer.
 func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
+// DefaultRequestLog is how many calls the request log keeps by default.
+const DefaultRequestLog = 1000
+
+// WithRequestLog keeps the latest n API calls for the admin API to read
+// (default DefaultRequestLog); 0 keeps none.
+func WithRequestLog(n int) Option { return func(o *options) { o.logSize = n } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -48,16 +66,22 @@ func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
 func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handler {
-	var o options
+	o := options{logSize: DefaultRequestLog}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	mux := http.NewServeMux()
 	legacy := oapi.New(svc, log)
 	v1 := v1api.New(svc, log)
+	v1.SetPublicURL(o.publicURL)
 	legacy.Register(mux)
 	v1.Register(mux)
+	if o.stream != nil {
+		o.stream.Register(mux)
+	}
 	dc := dingchatapi.New(svc, log, o.adminHash)
+	rl := httpx.NewRequestLog(o.logSize)
+	dc.SetRequestLog(rl)
 	dc.Register(mux)
 	var routed http.Handler = mux
 	if o.metrics != nil {
@@ -76,7 +100,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(routed))
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(routed)))
 }
 
 // Server is an HTTP server with a graceful stop.

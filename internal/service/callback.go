@@ -77,6 +77,10 @@ func checkSubscriptionFields(token, aesKey, rawURL string) error {
 	if !validAESKey(aesKey) {
 		return ding.Errorf(ding.Invalid, ding.ReasonAESKey, "aes_key must be 43 characters of [A-Za-z0-9], got %d", len(aesKey))
 	}
+	return checkSubscriptionURL(rawURL)
+}
+
+func checkSubscriptionURL(rawURL string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return ding.Errorf(ding.Invalid, ding.ReasonCallbackURL, "url must be an absolute http or https URL without credentials")

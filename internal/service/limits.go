@@ -57,6 +57,13 @@ func (l *limiter) take(k limitKey, start int64, max int) bool {
 	return true
 }
 
+// reset forgets every window.
+func (l *limiter) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.windows = nil
+}
+
 // quotaFree are the calls DingTalk's monthly quota does not count: tokens,
 // sign-in and contacts.
 func quotaFree(api string) bool {

@@ -228,7 +228,23 @@ func (s *Service) MemberSend(ctx context.Context, mc *MemberCaller, chatID strin
 	if err := s.checkMedia(ctx, mc.CorpID, refs); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body)
+	at, err := mentionsOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(at.RobotCodes) == 0 {
+		return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body)
+	}
+	sender, err := s.store.User(ctx, mc.CorpID, mc.UserID)
+	if err != nil {
+		return nil, err
+	}
+	m := s.newMessage(g, ding.SenderUser, mc.UserID, typ, body)
+	evs, err := s.botEvents(ctx, g, sender, m, obj, at)
+	if err != nil {
+		return nil, err
+	}
+	return s.storeMessage(ctx, g, m, evs)
 }
 
 // MemberMarkRead moves the caller's read mark in a group up to seq.

@@ -325,9 +325,17 @@ func (s *Service) SendMessage(ctx context.Context, c *Caller, in SendInput) (*di
 }
 
 func (s *Service) appendMessage(ctx context.Context, g *ding.Group, senderType, sender, typ string, body []byte) (*ding.Message, error) {
-	m := &ding.Message{ID: s.ids.MessageID(), CorpID: g.CorpID, ChatID: g.ChatID, SenderType: senderType, Sender: sender,
+	return s.storeMessage(ctx, g, s.newMessage(g, senderType, sender, typ, body), nil)
+}
+
+func (s *Service) newMessage(g *ding.Group, senderType, sender, typ string, body []byte) *ding.Message {
+	return &ding.Message{ID: s.ids.MessageID(), CorpID: g.CorpID, ChatID: g.ChatID, SenderType: senderType, Sender: sender,
 		MsgType: typ, Body: body, CreatedAt: s.nowMs()}
-	err := s.store.AppendMessage(ctx, m, nil, func(cur *ding.Group) error {
+}
+
+// storeMessage appends m to its group's timeline with events, in one transaction.
+func (s *Service) storeMessage(ctx context.Context, g *ding.Group, m *ding.Message, events []ding.Event) (*ding.Message, error) {
+	err := s.store.AppendMessage(ctx, m, events, func(cur *ding.Group) error {
 		if cur.Status == ding.StatusDisbanded {
 			return ding.Errorf(ding.Conflict, ding.ReasonChatDisbanded, "group is disbanded")
 		}

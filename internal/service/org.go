@@ -41,6 +41,12 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 // applyPush saves a declared push unless it is saved as declared already:
 // the receiver may not be up yet at start, so it is not verified.
 func (s *Service) applyPush(ctx context.Context, p ding.OrgPush) error {
+	if p.Kind == ding.SubRobot {
+		if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil && cur.URL == p.URL {
+			return nil
+		}
+		return s.SetRobotURL(ctx, p.Key, p.URL)
+	}
 	in := PushInput{URL: p.URL, Token: p.Token, AESKey: p.AESKey, Types: p.Types}
 	if cur, err := s.store.Subscription(ctx, ding.SubscriptionID(p.Kind, p.Key)); err == nil &&
 		cur.URL == p.URL && cur.Token == p.Token && cur.AESKey == p.AESKey && slices.Equal(cur.Types, dedupe(p.Types)) {

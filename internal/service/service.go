@@ -18,6 +18,7 @@ type Service struct {
 	subsChanged func()
 
 	limits limiter
+	ctl    controls
 }
 
 // Option adjusts a Service at construction.
@@ -36,6 +37,7 @@ func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Serv
 		ids = RandomIDs{}
 	}
 	s := &Service{store: store, clock: clock, ids: ids}
+	s.ctl.faults = NewFaults()
 	for _, o := range opts {
 		o(s)
 	}

@@ -95,6 +95,7 @@ func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error)
 // issueDerived renews the app's live token derived from secret, or stores a
 // fresh one.
 func (s *Service) issueDerived(ctx context.Context, appKey, corpID, secret string) (*ding.Token, error) {
+	ding.NoteApp(ctx, appKey)
 	now := s.nowMs()
 	salt := s.ids.Token()
 	value := s.tokenValue(secret, appKey, salt)
@@ -124,6 +125,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 		return nil, err
 	}
 	t.Value = token
+	ding.NoteApp(ctx, t.AppKey)
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}

@@ -6,6 +6,7 @@ package v1api
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -19,7 +20,14 @@ const TokenHeader = "x-acs-dingtalk-access-token"
 type API struct {
 	svc *service.Service
 	log *slog.Logger
+	// publicURL is how clients reach this server behind a proxy; "" means
+	// as each request addressed it
+	publicURL string
 }
+
+// SetPublicURL makes links handed to clients (the Stream endpoint) start
+// with u instead of the request's own scheme and host.
+func (a *API) SetPublicURL(u string) { a.publicURL = strings.TrimRight(u, "/") }
 
 // New returns the v1.0 surface.
 func New(svc *service.Service, log *slog.Logger) *API {

@@ -164,6 +164,9 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonCallbackNotSuccess:  {400, "parameter.invalid", "返回文本非success"},
 	ding.ReasonCallbackSignature:   {400, "parameter.invalid", "签名不匹配"},
 	ding.ReasonAESKey:              {400, "parameter.invalid", "不合法的aeskey"},
+	ding.ReasonStreamAuth:          {401, "authFailed", "鉴权失败"},
+	ding.ReasonStreamTicket:        {401, "authFailed", "鉴权失败"},
+	ding.ReasonSessionWebhook:      {400, "InvalidAuthentication", "不合法的session"},
 }
 
 // endpoints overrides reasons where one endpoint answers differently.

@@ -13,6 +13,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1.0/im/subAdministrators", a.serve(route{endpoint: "im/subAdministrators"}, a.subAdministrators))
 	mux.Handle("POST /v1.0/im/chat/{chatId}/convertToOpenConversationId", a.serve(route{endpoint: "im/convertToOpenConversationId"}, a.convertChatID))
 
+	mux.Handle("POST /v1.0/gateway/connections/open", a.serve(route{endpoint: "gateway/connections/open", public: true}, a.openConnection))
+
 	mux.Handle("POST /v1.0/robot/groupMessages/send", a.serve(route{endpoint: "robot/groupMessages/send"}, a.robotSend))
 	mux.Handle("POST /v1.0/robot/groupMessages/query", a.serve(route{endpoint: "robot/groupMessages/query"}, a.robotQuery))
 	mux.Handle("POST /v1.0/robot/groupMessages/recall", a.serve(route{endpoint: "robot/groupMessages/recall"}, a.robotRecall))

@@ -29,6 +29,7 @@ import (
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/sqlite"
+	"github.com/dingchat/dingchat/internal/stream"
 )
 
 // The fixture database is seeded once per test binary and copied for every
@@ -128,6 +129,8 @@ type Env struct {
 
 	// Pusher posts check_url and events; Dispatch starts a dispatcher on it.
 	Pusher *callback.Pusher
+	// Gateway is the Stream gateway, served at stream.Path.
+	Gateway *stream.Gateway
 
 	mu         sync.Mutex
 	last       Seen
@@ -176,7 +179,15 @@ func New(t testing.TB, opts ...server.Option) *Env {
 	}))
 	e.Svc = svc
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := server.Handler(svc, log, opts...)
+	e.Gateway = stream.New(svc, log, stream.Options{OnConnect: func(string) {
+		e.mu.Lock()
+		d := e.dispatcher
+		e.mu.Unlock()
+		if d != nil {
+			d.Refresh()
+		}
+	}})
+	h := server.Handler(svc, log, append([]server.Option{server.WithStream(e.Gateway)}, opts...)...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.last = Seen{ContentLength: r.ContentLength, TransferEncoding: append([]string(nil), r.TransferEncoding...)}
@@ -195,7 +206,11 @@ func (e *Env) Dispatch(cfg events.Config) *events.Dispatcher {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(testWriter{e.T}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = e.URL
+	}
 	d := events.New(e.Store, e.Pusher, e.Clock, cfg)
+	d.SetStreamHub(e.Gateway)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

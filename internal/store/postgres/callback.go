@@ -270,3 +270,29 @@ func (s *Store) TakeFailedEvents(ctx context.Context, subID string, limit int) (
 	})
 	return out, more, err
 }
+
+// SaveStreamTicket stores a Stream ticket.
+func (s *Store) SaveStreamTicket(ctx context.Context, t *ding.StreamTicket) error {
+	return s.withTx(ctx, "stream ticket", func(tx pgx.Tx) error {
+		// expired tickets go as new ones come, so the table stays small
+		if _, err := tx.Exec(ctx, `DELETE FROM stream_tickets WHERE expires_at < $1`, t.ExpiresAt-2*ding.StreamTicketTTL.Milliseconds()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO stream_tickets (ticket, client_id, corp_id, info, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			t.Ticket, t.ClientID, t.CorpID, string(t.Info), t.ExpiresAt)
+		return err
+	})
+}
+
+// TakeStreamTicket deletes and returns a ticket: each admits one connection.
+func (s *Store) TakeStreamTicket(ctx context.Context, ticket string) (*ding.StreamTicket, error) {
+	var t ding.StreamTicket
+	var info string
+	err := s.q().QueryRow(ctx, `DELETE FROM stream_tickets WHERE ticket = $1 RETURNING ticket, client_id, corp_id, info, expires_at`, ticket).
+		Scan(&t.Ticket, &t.ClientID, &t.CorpID, &info, &t.ExpiresAt)
+	if err != nil {
+		return nil, translate(err, "stream ticket")
+	}
+	t.Info = []byte(info)
+	return &t, nil
+}

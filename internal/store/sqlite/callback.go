@@ -329,3 +329,34 @@ func (s *Store) TakeFailedEvents(ctx context.Context, subID string, limit int) (
 	})
 	return out, more, err
 }
+
+// SaveStreamTicket stores a Stream ticket.
+func (s *Store) SaveStreamTicket(ctx context.Context, t *ding.StreamTicket) error {
+	return s.do(ctx, func(tx *sql.Tx) error {
+		// expired tickets go as new ones come, so the table stays small
+		if _, err := tx.Exec(`DELETE FROM stream_tickets WHERE expires_at < ?`, t.ExpiresAt-2*ding.StreamTicketTTL.Milliseconds()); err != nil {
+			return translate(err, "stream ticket")
+		}
+		_, err := tx.Exec(`INSERT INTO stream_tickets (ticket, client_id, corp_id, info, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			t.Ticket, t.ClientID, t.CorpID, string(t.Info), t.ExpiresAt)
+		return translate(err, "stream ticket")
+	})
+}
+
+// TakeStreamTicket deletes and returns a ticket: each admits one connection.
+func (s *Store) TakeStreamTicket(ctx context.Context, ticket string) (*ding.StreamTicket, error) {
+	var t ding.StreamTicket
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		var info string
+		if err := tx.QueryRow(`DELETE FROM stream_tickets WHERE ticket = ? RETURNING ticket, client_id, corp_id, info, expires_at`, ticket).
+			Scan(&t.Ticket, &t.ClientID, &t.CorpID, &info, &t.ExpiresAt); err != nil {
+			return translate(err, "stream ticket")
+		}
+		t.Info = []byte(info)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

@@ -54,3 +54,13 @@ CREATE TABLE failed_events (
 	payload    TEXT NOT NULL,
 	PRIMARY KEY (sub_id, corp_id, seq)
 ) WITHOUT ROWID;
+
+-- Stream mode: a ticket from /v1.0/gateway/connections/open is good for
+-- one WebSocket connection within 90 s, on whichever node it reaches
+CREATE TABLE stream_tickets (
+	ticket     TEXT PRIMARY KEY,
+	client_id  TEXT NOT NULL,   -- an app key or a suite key
+	corp_id    TEXT NOT NULL,   -- '' for a suite
+	info       TEXT NOT NULL,   -- JSON: subscriptions, ua, localIp, extras
+	expires_at INTEGER NOT NULL
+);

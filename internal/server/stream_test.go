@@ -1,0 +1,441 @@
+package server_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/events"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+)
+
+// sdkEvents collects what the official SDK's event handler is given.
+type sdkEvents struct {
+	mu     sync.Mutex
+	got    []*event.EventHeader
+	data   []map[string]any
+	answer func(h *event.EventHeader, n int) event.EventProcessStatusType
+}
+
+func (s *sdkEvents) handle(_ context.Context, h *event.EventHeader, raw []byte) (event.EventProcessStatusType, error) {
+	var d map[string]any
+	json.Unmarshal(raw, &d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, h)
+	s.data = append(s.data, d)
+	if s.answer != nil {
+		return s.answer(h, len(s.got)), nil
+	}
+	return event.EventProcessStatusKSuccess, nil
+}
+
+func (s *sdkEvents) waitType(t *testing.T, typ string, n int) []*event.EventHeader {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		var out []*event.EventHeader
+		for _, h := range s.got {
+			if h.EventType == typ {
+				out = append(out, h)
+			}
+		}
+		s.mu.Unlock()
+		if len(out) >= n {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the SDK got fewer than %d %s events", n, typ)
+	return nil
+}
+
+func startSDK(t *testing.T, e *servertest.Env, opts ...client.ClientOption) *client.StreamClient {
+	t.Helper()
+	cli := client.NewStreamClient(append([]client.ClientOption{
+		client.WithAppCredential(client.NewAppCredentialConfig(dingtest.AppKey, dingtest.AppSecret)),
+		client.WithOpenApiHost(e.URL),
+	}, opts...)...)
+	return cli
+}
+
+func TestStreamOpenRefusals(t *testing.T) {
+	e := servertest.New(t)
+	for _, body := range []string{
+		`{"clientId":"` + dingtest.AppKey + `","clientSecret":"wrong","subscriptions":[{"type":"EVENT","topic":"*"}]}`,
+		`{"clientId":"nosuchapp","clientSecret":"x","subscriptions":[]}`,
+		`{"clientSecret":"x"}`,
+	} {
+		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open", Body: body})
+		if r.Status != http.StatusUnauthorized || r.JSON(t)["code"] != "authFailed" || r.JSON(t)["requestid"] == nil {
+			t.Errorf("open %s = %d %s, want 401 authFailed", body, r.Status, r.Body)
+		}
+	}
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"chat"}]}`})
+	if r.Status != 400 {
+		t.Errorf("EVENT topic other than * = %d %s", r.Status, r.Body)
+	}
+	// a ticket admits one connection, within 90 s
+	open := func() (string, string) {
+		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+			Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+		m := r.JSON(t)
+		ep, _ := m["endpoint"].(string)
+		tk, _ := m["ticket"].(string)
+		if !strings.HasPrefix(ep, "ws://") || strings.Contains(ep, "?") || len(tk) != 36 {
+			t.Fatalf("open = %s", r.Body)
+		}
+		return ep, tk
+	}
+	ep, tk := open()
+	c, _, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.CloseNow()
+	if _, resp, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("a used ticket connected again: %v", err)
+	}
+	ep, tk = open()
+	e.Clock.Advance(ding.StreamTicketTTL + time.Second)
+	if _, resp, err := websocket.Dial(t.Context(), ep+"?ticket="+tk, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("an expired ticket connected: %v", err)
+	}
+	// a frame that is not a JSON ACK closes the connection with a reason
+	c.Write(t.Context(), websocket.MessageText, []byte("not json"))
+	_, _, err = c.Read(t.Context())
+	if websocket.CloseStatus(err) != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("after garbage: %v, want close 1007", err)
+	}
+}
+
+// The official Go SDK connects unchanged, receives events caused through
+// the API, and gets a redelivery with the same eventId after LATER.
+func TestStreamSDKEvents(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	got := &sdkEvents{}
+	laterOnce := map[string]bool{}
+	got.answer = func(h *event.EventHeader, _ int) event.EventProcessStatusType {
+		if h.EventType == ding.EventChatUpdateTitle && !laterOnce[h.EventId] {
+			laterOnce[h.EventId] = true
+			return event.EventProcessStatusKLater
+		}
+		return event.EventProcessStatusKSuccess
+	}
+	cli := startSDK(t, e)
+	cli.RegisterAllEventRouter(event.NewDefaultEventFrameHandler(got.handle).OnEventReceived)
+	if err := cli.Start(t.Context()); err != nil {
+		t.Fatalf("SDK Start: %v", err)
+	}
+	defer cli.Close()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	g := e.Group("流式群", "manager4220", "zhangsan")
+	if r := e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"流式改名"}`, g.ChatID)); errcode(t, r) != 0 {
+		t.Fatal(r.Body)
+	}
+	adds := got.waitType(t, ding.EventChatAddMember, 1)
+	first := got.waitType(t, ding.EventChatUpdateTitle, 1)[0]
+	if adds[0].EventCorpId != dingtest.CorpID || adds[0].EventUnifiedAppId != dingtest.AppKey || adds[0].EventBornTime == 0 {
+		t.Errorf("event header = %+v", adds[0])
+	}
+	// LATER: the same event comes back once the backoff has passed on the server's clock
+	time.Sleep(100 * time.Millisecond)
+	e.Clock.Advance(events.Retries[0])
+	again := got.waitType(t, ding.EventChatUpdateTitle, 2)[1]
+	if again.EventId != first.EventId {
+		t.Fatalf("redelivery eventId %s, want %s", again.EventId, first.EventId)
+	}
+	got.mu.Lock()
+	var title map[string]any
+	for i, h := range got.got {
+		if h.EventType == ding.EventChatUpdateTitle {
+			title = got.data[i]
+		}
+	}
+	got.mu.Unlock()
+	if title["title"] != "流式改名" || title["chatId"] != g.ChatID || title["openConversationId"] != g.OpenConversationID {
+		t.Errorf("chat_update_title data = %v", title)
+	}
+}
+
+// A robot tied to the app hears a member @-mention it and answers through
+// the sessionWebhook with the SDK's own SimpleReplyText.
+func TestStreamRobotReply(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	ctx := t.Context()
+	if _, err := e.Svc.SaveRobot(ctx, dingtest.CorpID, dingtest.AppKey, "应用机器人"); err != nil {
+		t.Fatal(err)
+	}
+	g := e.Group("机器人群", "manager4220", "zhangsan")
+	if _, err := e.Svc.AddGroupRobot(ctx, g.ChatID, dingtest.AppKey); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var heard []*chatbot.BotCallbackDataModel
+	replier := chatbot.NewChatbotReplier()
+	cli := startSDK(t, e)
+	cli.RegisterChatBotCallbackRouter(func(c context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
+		mu.Lock()
+		heard = append(heard, data)
+		mu.Unlock()
+		return []byte(""), replier.SimpleReplyText(c, data.SessionWebhook, []byte("收到: "+data.Text.Content))
+	})
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	tok, err := e.Svc.IssueMemberToken(ctx, dingtest.CorpID, "zhangsan", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(body string) *servertest.Response {
+		return e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/member/groups/" + g.ChatID + "/messages",
+			Header: map[string]string{"Authorization": "Bearer " + tok.Value}, Body: body})
+	}
+	if r := send(`{"msgtype":"text","text":{"content":"不提机器人"}}`); r.Status != 200 {
+		t.Fatalf("plain send = %d %s", r.Status, r.Body)
+	}
+	if r := send(`{"msgtype":"text","text":{"content":"@应用机器人 今天几号"},"at":{"atRobotCodes":["` + dingtest.AppKey + `"],"atUserIds":["manager4220"]}}`); r.Status != 200 {
+		t.Fatalf("mention send = %d %s", r.Status, r.Body)
+	}
+	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(heard) > 0 })
+	mu.Lock()
+	if len(heard) != 1 {
+		t.Fatalf("the robot heard %d messages, want only the one that mentions it", len(heard))
+	}
+	m := heard[0]
+	mu.Unlock()
+	if m.Text.Content != "@应用机器人 今天几号" || m.SenderStaffId != "zhangsan" || m.ConversationId != g.OpenConversationID ||
+		m.ConversationType != "2" || !m.IsInAtList || m.ChatbotCorpId != dingtest.CorpID ||
+		m.SessionWebhookExpiredTime <= m.CreateAt || !strings.HasPrefix(m.SessionWebhook, e.URL+"/robot/sendBySession?session=") ||
+		m.ConversationTitle != "机器人群" || m.SenderNick == "" || m.MsgId == "" || len(m.AtUsers) != 2 {
+		t.Fatalf("robot callback = %+v", m)
+	}
+	// the reply is in the timeline, as the robot
+	eventually(t, func() bool {
+		ms, _ := e.Store.Messages(ctx, g.ChatID, ding.MessageQuery{Desc: true, Limit: 1})
+		return len(ms) == 1 && ms[0].SenderType == ding.SenderRobot
+	})
+	ms, _ := e.Store.Messages(ctx, g.ChatID, ding.MessageQuery{Desc: true, Limit: 1})
+	if len(ms) != 1 || ms[0].Sender != dingtest.AppKey || !strings.Contains(string(ms[0].Body), "收到: @应用机器人 今天几号") {
+		t.Fatalf("newest message = %+v", ms)
+	}
+	// the session expires
+	e.Clock.Advance(ding.SessionWebhookTTL + time.Second)
+	r := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(m.SessionWebhook, e.URL), Body: `{"msgtype":"text","text":{"content":"迟到"}}`})
+	if errcode(t, r) == 0 {
+		t.Fatalf("an expired sessionWebhook was accepted: %s", r.Body)
+	}
+	r = e.Do(servertest.Request{Method: "POST", Path: "/robot/sendBySession?session=forged.token", Body: `{"msgtype":"text","text":{"content":"x"}}`})
+	if errcode(t, r) == 0 {
+		t.Fatalf("a forged session was accepted: %s", r.Body)
+	}
+}
+
+// A client that never reads is closed once its queue is full; the server
+// keeps no more than the queue.
+func TestStreamSlowClient(t *testing.T) {
+	e := servertest.New(t)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	// frames sent without waiting for ACKs; the client reads nothing
+	big := strings.Repeat("x", 32<<10)
+	for i := 0; i < 2000 && len(e.Gateway.Clients()) == 1; i++ {
+		e.Gateway.Send(t.Context(), dingtest.AppKey, ding.StreamFrame{Type: ding.StreamEvent, Headers: map[string]string{"topic": "*"}, Data: big}, false)
+	}
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 0 })
+	if n := len(e.Gateway.Clients()); n != 0 {
+		t.Fatalf("a client that never reads is still connected")
+	}
+}
+
+// A lost ACK (the Go SDK drops some when two frames arrive together) and an
+// ACK for a frame nobody sent change nothing: the event comes again, with
+// the same eventId, once the ACK timeout has passed.
+func TestStreamLostAck(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond, AckTimeout: 200 * time.Millisecond})
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
+	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{"messageId":"nobody-sent-this"},"message":"OK","data":""}`))
+	g := e.Group("丢ACK群", "manager4220", "zhangsan")
+	e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"丢了ACK"}`, g.ChatID))
+	read := func() (map[string]string, string) {
+		t.Helper()
+		for {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			_, raw, err := c.Read(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			var f struct {
+				Type    string
+				Headers map[string]string
+				Data    string
+			}
+			json.Unmarshal(raw, &f)
+			if f.Type == "EVENT" && f.Headers["eventType"] == ding.EventChatUpdateTitle {
+				return f.Headers, f.Data
+			}
+			if f.Type == "EVENT" { // acknowledge the others
+				ack, _ := json.Marshal(map[string]any{"code": 200, "headers": map[string]string{"messageId": f.Headers["messageId"]}, "data": ""})
+				c.Write(t.Context(), websocket.MessageText, ack)
+			}
+		}
+	}
+	first, _ := read()                 // not acknowledged
+	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
+	e.Clock.Advance(events.Retries[0])
+	second, data := read()
+	if second["eventId"] != first["eventId"] || second["messageId"] == first["messageId"] || !strings.Contains(data, "丢了ACK") {
+		t.Fatalf("redelivery %v after %v", second, first)
+	}
+	if second["topic"] != "*" || second["contentType"] != "application/json" || second["time"] == "" || second["eventBornTime"] == "" {
+		t.Fatalf("frame headers %v", second)
+	}
+}
+
+// An oversized frame closes the connection with 1009.
+func TestStreamOversizedFrame(t *testing.T) {
+	e := servertest.New(t)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{},"data":"`+strings.Repeat("x", 128<<10)+`"}`))
+	_, _, err = c.Read(t.Context())
+	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("after a 128 KiB frame: %v, want close 1009", err)
+	}
+}
+
+// A robot in HTTP mode gets the @-mention as a POST signed with its app's
+// secret, and replies through the sessionWebhook in the body.
+func TestRobotHTTPMode(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	ctx := t.Context()
+	type post struct {
+		ts, sign string
+		body     map[string]any
+	}
+	got := make(chan post, 4)
+	robot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		got <- post{r.Header.Get("timestamp"), r.Header.Get("sign"), b}
+	}))
+	defer robot.Close()
+	if err := e.Svc.SetRobotURL(ctx, dingtest.AppKey, robot.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.SaveRobot(ctx, dingtest.CorpID, dingtest.AppKey, "HTTP机器人"); err != nil {
+		t.Fatal(err)
+	}
+	g := e.Group("HTTP机器人群", "manager4220", "zhangsan")
+	if _, err := e.Svc.AddGroupRobot(ctx, g.ChatID, dingtest.AppKey); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := e.Svc.IssueMemberToken(ctx, dingtest.CorpID, "manager4220", 0)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/member/groups/" + g.ChatID + "/messages",
+		Header: map[string]string{"Authorization": "Bearer " + tok.Value},
+		Body:   `{"msgtype":"text","text":{"content":"@HTTP机器人 状态"},"at":{"atRobotCodes":["` + dingtest.AppKey + `"]}}`})
+	if r.Status != 200 {
+		t.Fatalf("send: %s", r.Body)
+	}
+	var p post
+	select {
+	case p = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the robot's URL was never called")
+	}
+	mac := hmac.New(sha256.New, []byte(dingtest.AppSecret))
+	mac.Write([]byte(p.ts + "\n" + dingtest.AppSecret))
+	if p.sign != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		t.Fatalf("sign %q does not verify with the app secret", p.sign)
+	}
+	text, _ := p.body["text"].(map[string]any)
+	hook, _ := p.body["sessionWebhook"].(string)
+	if text["content"] != "@HTTP机器人 状态" || p.body["senderStaffId"] != "manager4220" || !strings.HasPrefix(hook, e.URL+"/robot/sendBySession?session=") {
+		t.Fatalf("robot body = %v", p.body)
+	}
+	reply := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(hook, e.URL), Body: `{"msgtype":"markdown","markdown":{"title":"状态","text":"**一切正常**"}}`})
+	if errcode(t, reply) != 0 {
+		t.Fatalf("reply: %s", reply.Body)
+	}
+}
+
+// Each connection gets a SYSTEM ping now and then; the client's echo needs
+// no answer, and a client that does not echo is not dropped for it.
+func TestStreamPing(t *testing.T) {
+	e := servertest.New(t)
+	e.Gateway.SetPingEvery(50 * time.Millisecond)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for i := 0; i < 3; i++ {
+		_, raw, err := c.Read(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Type    string
+			Headers map[string]string
+			Data    string
+		}
+		json.Unmarshal(raw, &f)
+		var d map[string]string
+		json.Unmarshal([]byte(f.Data), &d)
+		if f.Type != "SYSTEM" || f.Headers["topic"] != "ping" || d["opaque"] == "" || f.Headers["messageId"] == "" {
+			t.Fatalf("frame %s", raw)
+		}
+	}
+	if len(e.Gateway.Clients()) != 1 {
+		t.Fatal("a client that never echoed a ping was dropped")
+	}
+}
