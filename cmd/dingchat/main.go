@@ -24,6 +24,7 @@ Usage:
   dingchat migrate --from sqlite:PATH --to postgres://…
                                move a stopped SQLite store into an empty PostgreSQL schema
   dingchat soak [flags]        drive a running server for a long time at a bounded rate
+  dingchat health [flags]      ask a running server whether it is healthy (a container's health check)
   dingchat version             print the version and the source revision (also --version)
   dingchat help                print this help (also -h, --help)
 `
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case "org":
 		return runOrg(args[1:], stdout, stderr)
+	case "health":
+		return runHealth(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		if len(args) > 1 && isHelp(args[1]) {
 			fmt.Fprint(stdout, "Usage: dingchat version\n\nprints the module version and the source revision it was built from.\n")

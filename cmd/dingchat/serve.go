@@ -53,6 +53,7 @@ type Main struct {
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
+	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -91,19 +92,33 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
 	m.Live = live.New(st, live.Config{})
-	m.Service = service.New(live.Observe(st, m.Live), nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+	var clock ding.Clock
+	opts := []service.Option{service.WithBlobs(blobs), service.WithPusher(pusher),
 		service.OnSubscriptionsChanged(func() {
 			if m.Dispatcher != nil {
 				m.Dispatcher.Refresh()
 			}
-		}))
+		})}
+	if cfg.TestControls {
+		clock = ding.NewControlClock(nil)
+		opts = append(opts, service.WithTestControls())
+	}
+	m.Service = service.New(live.Observe(st, m.Live), clock, nil, opts...)
 	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
 		if m.Dispatcher != nil {
 			m.Dispatcher.Refresh()
 		}
 	}})
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	// retry backoff follows the server's clock, moved or not
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
 	m.Dispatcher.SetStreamHub(m.Gateway)
+	// a reset empties subscriptions and cursors: the dispatcher re-reads them
+	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset(); m.Live.Reset() })
+	// a clock moved before a restart, or by another node, stays moved
+	if err := m.Service.SyncControls(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -111,6 +126,12 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if cfg.Pprof != "" {
+		if m.stopPprof, err = startPprof(cfg.Pprof, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
 	}
 	m.Metrics = metrics.New()
 	if o, ok := st.(commitObserver); ok {
@@ -120,8 +141,12 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		m.Metrics.WatchPool(p.PoolStats)
 	}
 	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
-		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithLive(m.Live), server.WithConsole(console.Handler()))
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog),
+		server.WithLive(m.Live), server.WithConsole(console.Handler()))
 	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
+		if m.stopPprof != nil {
+			m.stopPprof()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -149,30 +174,31 @@ func openStore(cfg config.Config) (ding.Store, error) {
 	return sqlite.Open(cfg.DBPath())
 }
 
+// applyOrg applies the org file and the demo, and keeps both in memory for
+// a reset to apply again.
 func (m *Main) applyOrg(ctx context.Context) error {
+	var orgs []*ding.Org
 	if m.Config.OrgFile != "" {
-		orgs, err := orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli())
-		if err != nil {
+		var err error
+		if orgs, err = orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli()); err != nil {
 			return err
-		}
-		for _, o := range orgs {
-			if err := m.Service.ApplyOrg(ctx, o); err != nil {
-				return fmt.Errorf("apply %s: corp %s: %w", m.Config.OrgFile, o.Corp.ID, err)
-			}
 		}
 	}
-	if m.Config.Demo {
-		created, err := m.Service.EnsureDemo(ctx)
-		if err != nil {
+	m.Service.Declare(orgs, m.Config.Demo)
+	created, err := m.Service.ApplyDeclared(ctx)
+	if err != nil && m.Config.OrgFile != "" {
+		return fmt.Errorf("apply %s: %w", m.Config.OrgFile, err)
+	}
+	if err != nil {
+		return err
+	}
+	if created != "" {
+		m.demoCorp = created
+		m.log.Info("created the demo organisation")
+		if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
 			return err
 		}
-		if created != "" {
-			m.demoCorp = created
-			m.log.Info("created the demo organisation")
-			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
-				return err
-			}
-		}
+		m.Service.DeclareMemberToken(*m.demoMember)
 	}
 	return nil
 }
@@ -194,6 +220,10 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(lived)
 		m.Live.Run(lctx)
 	}()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// nodes sharing a database follow each other's resets and clock moves
+	go m.Service.WatchControls(wctx, 250*time.Millisecond, func(err error) { m.log.Warn("test controls: cannot read the store", "err", err) })
 	var err error
 	select {
 	case err = <-errc:
@@ -204,6 +234,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
+	}
+	if m.stopPprof != nil {
+		m.stopPprof()
 	}
 	// deliveries stop after the last request: they save their place and
 	// give up their leases before the store closes
@@ -227,6 +260,16 @@ func (m *Main) banner(ctx context.Context) {
 		fmt.Fprintf(w, "  admin token: as configured\n")
 	default:
 		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
+	if m.Service.TestControls() {
+		c := m.Service.ReadClock(ctx)
+		clock := "real time"
+		if c.Pinned {
+			clock = "pinned at " + c.Now
+		} else if c.OffsetMs != 0 {
+			clock = fmt.Sprintf("moved %s ahead: %s", time.Duration(c.OffsetMs)*time.Millisecond, c.Now)
+		}
+		fmt.Fprintf(w, "  test controls: ON (reset, clock, faults under %s/_dingchat/admin/); clock: %s\n", base, clock)
 	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {

@@ -61,6 +61,7 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	ControlStore
 	SubscriptionStore
 	StreamStore
 	// Ping reports whether the store can commit a write: it writes.

@@ -135,6 +135,9 @@ func (a *API) serveLive(w http.ResponseWriter, r *http.Request, admin bool) {
 		case errors.Is(err, live.ErrTooSlow):
 			conn.Close(closeTooSlow, "too far behind: reconnect with your last sequence numbers")
 			return
+		case errors.Is(err, live.ErrReset):
+			conn.Close(websocket.StatusServiceRestart, "store reset: reconnect without sequence numbers")
+			return
 		case errors.Is(err, live.ErrClosed):
 			conn.Close(websocket.StatusGoingAway, "server stopping")
 			return

@@ -65,4 +65,18 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /_dingchat/member/media", a.member(a.memberUpload))
 	mux.Handle("GET /_dingchat/member/groups/{chatid}/members", a.member(a.memberDirectory))
 	mux.Handle("GET /_dingchat/admin/corps/{corpid}/groups/{chatid}/members", a.admin(a.corpDirectory))
+
+	// test controls
+	mux.Handle("POST /_dingchat/admin/reset", a.admin(a.reset))
+	mux.Handle("GET /_dingchat/admin/clock", a.admin(a.readClock))
+	mux.Handle("POST /_dingchat/admin/clock", a.admin(a.moveClock))
+	mux.Handle("GET /_dingchat/admin/faults", a.admin(a.listFaults))
+	mux.Handle("POST /_dingchat/admin/faults", a.admin(a.addFault))
+	mux.Handle("DELETE /_dingchat/admin/faults", a.admin(a.clearFaults))
+	mux.Handle("DELETE /_dingchat/admin/faults/{id}", a.admin(a.removeFault))
+	mux.Handle("GET /_dingchat/admin/requests", a.admin(a.requests))
+	mux.Handle("DELETE /_dingchat/admin/requests", a.admin(a.clearRequests))
+	mux.Handle("GET /_dingchat/admin/events", a.admin(a.findEvents))
+	mux.Handle("POST /_dingchat/admin/corps", a.admin(a.createTestCorp))
+	mux.Handle("DELETE /_dingchat/admin/corps/{corpid}", a.admin(a.deleteCorp))
 }

@@ -131,6 +131,25 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 // then delivers to every client connected here.
 func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
 
+// Reset forgets everything learnt from the store — cached business
+// objects and union ids, the corps' heads — and stops every worker, after
+// the store was put back to its declared state: sequence numbers start
+// again, so nothing remembered still means the same event. Workers start
+// afresh at the next refresh.
+func (d *Dispatcher) Reset() {
+	d.mu.Lock()
+	clear(d.bizs)
+	clear(d.unions)
+	for _, h := range d.heads {
+		h.seq = -1
+	}
+	for _, cancel := range d.running {
+		cancel()
+	}
+	d.mu.Unlock()
+	d.Refresh()
+}
+
 // Observe calls f with every delivery attempt (metrics); call it before Run.
 func (d *Dispatcher) Observe(f func(ding.Delivery)) { d.cfg.OnDelivery = f }
 

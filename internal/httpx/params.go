@@ -157,11 +157,18 @@ func ReadJSON(r *http.Request) (*Params, error) {
 // would silently turn them into U+FFFD and store something nobody sent.
 var errNotUTF8 = ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+func readBody(r *http.Request) ([]byte, error) { return ReadBody(r, MaxBody) }
+
+// ReadBody is the one bounded body reader: a body over max bytes is a
+// TooLarge error that says the limit.
+func ReadBody(r *http.Request, max int64) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMalformedBody, "body exceeds %d bytes", MaxBody)
+		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMalformedBody, "body exceeds %d bytes", max)
 	}
 	if err != nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")

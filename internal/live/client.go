@@ -33,11 +33,16 @@ type Client struct {
 	events  int64    // last event Seq sent
 	reads   [][]byte // read frames waiting
 	tooSlow bool
+	reset   bool
 	wake    chan struct{}
 }
 
-// ErrClosed ends every client when the hub stops.
-var ErrClosed = errors.New("live: server going away")
+// ErrClosed ends every client when the hub stops; ErrReset when the store
+// was reset to its declared state.
+var (
+	ErrClosed = errors.New("live: server going away")
+	ErrReset  = errors.New("live: store reset")
+)
 
 // GroupHead is a group as the hello frame reports it.
 type GroupHead struct {
@@ -254,13 +259,16 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	h := c.hub
 	var out [][]byte
 	c.mu.Lock()
-	slow := c.tooSlow
+	slow, reset := c.tooSlow, c.reset
 	reads := c.reads
 	c.reads = nil
 	cursors := maps.Clone(c.groups)
 	feeds := maps.Clone(c.feeds)
 	evAt := c.events
 	c.mu.Unlock()
+	if reset {
+		return nil, ErrReset
+	}
 	if slow {
 		return nil, ErrTooSlow
 	}

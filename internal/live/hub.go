@@ -303,3 +303,25 @@ func (h *Hub) load(ctx context.Context, f *feed, after int64) ([]Frame, error) {
 	}
 	return out, nil
 }
+
+// Reset closes every client, after the store was emptied under them: their
+// sequence numbers mean nothing any more. They reconnect from scratch.
+func (h *Hub) Reset() {
+	h.mu.Lock()
+	var all []*Client
+	for _, m := range []map[string]*feed{h.groups, h.corps} {
+		for _, f := range m {
+			if subs := f.subs.Load(); subs != nil {
+				all = append(all, *subs...)
+			}
+		}
+	}
+	h.groups, h.corps = map[string]*feed{}, map[string]*feed{}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.mu.Lock()
+		c.reset = true
+		c.mu.Unlock()
+		c.poke()
+	}
+}

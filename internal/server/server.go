@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -31,6 +32,7 @@ type options struct {
 	metrics   *metrics.Metrics
 	live      *live.Hub
 	console   http.Handler
+	logSize   int
 }
 
 // WithLive serves live delivery (/_dingchat/member/live and the console's
@@ -51,6 +53,13 @@ func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream =
 // GET /_dingchat/metrics to the admin token's bearer.
 func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
 
+// DefaultRequestLog is how many calls the request log keeps by default.
+const DefaultRequestLog = 1000
+
+// WithRequestLog keeps the latest n API calls for the admin API to read
+// (default DefaultRequestLog); 0 keeps none.
+func WithRequestLog(n int) Option { return func(o *options) { o.logSize = n } }
+
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
 func WithAdminToken(t string) Option {
@@ -68,7 +77,7 @@ func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
 func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handler {
-	var o options
+	o := options{logSize: DefaultRequestLog}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -87,6 +96,8 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		apiOpts = append(apiOpts, dingchatapi.WithLive(o.live))
 	}
 	dc := dingchatapi.New(svc, log, o.adminHash, apiOpts...)
+	rl := httpx.NewRequestLog(o.logSize)
+	dc.SetRequestLog(rl)
 	dc.Register(mux)
 	if o.console != nil {
 		mux.Handle("GET /_dingchat/console/", o.console)
@@ -96,6 +107,16 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	if o.metrics != nil {
 		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
 		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
+	}
+	if o.stream != nil {
+		// the Stream connections open on this node, for operators and the console
+		mux.Handle("GET /_dingchat/admin/stream/connections", dc.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conns := o.stream.Connections()
+			if conns == nil {
+				conns = []map[string]any{}
+			}
+			httpx.WriteJSON(w, http.StatusOK, "application/json", map[string]any{"connections": conns})
+		})))
 	}
 	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +130,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, detachWrites(routed))
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(routed)))
 }
 
 // Server is an HTTP server with a graceful stop.
@@ -124,6 +145,7 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ln = limitListener(ln, MaxConns)
 	return &Server{ln: ln, http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -151,3 +173,51 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting and waits for in-flight requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// MaxConns bounds the connections served at once; further ones wait in the
+// listen queue until one closes, so a flood of idle connections cannot
+// exhaust file descriptors.
+const MaxConns = 4096
+
+// limitListener accepts at most n connections at a time.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	sem       chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

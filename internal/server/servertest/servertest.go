@@ -423,6 +423,21 @@ func (e *Env) ChatGet(chatid string) *Response {
 	return e.Get("/chat/get?access_token={{token}}&chatid=" + chatid)
 }
 
+// ChatInfo is chat/get's chat_info for chatid; the test fails on any other answer.
+func ChatInfo(t testing.TB, e *Env, chatid string) map[string]any {
+	t.Helper()
+	r := e.ChatGet(chatid)
+	m := r.JSON(t)
+	if code := fmt.Sprint(m["errcode"]); code != "0" {
+		t.Fatalf("chat/get %s: %s", chatid, r.Body)
+	}
+	info, ok := m["chat_info"].(map[string]any)
+	if !ok {
+		t.Fatalf("no chat_info in %s", r.Body)
+	}
+	return info
+}
+
 // Fill adds numbered users (user0001, …) to the group chatid until it has n
 // members, directly in the store and in one transaction: a fast setup for
 // cases about the member cap. It bypasses the service's rules, so tests of

@@ -62,6 +62,7 @@ type Store struct {
 	closeOnce sync.Once
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
 	lastFail  atomic.Pointer[failure]
+	sends     sendQueue
 }
 
 // failure is a write that could not reach the database.
@@ -121,13 +122,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.startSenders()
+	return s, nil
 }
 
 // Close waits for the transactions in flight and closes the pool; later
 // calls answer Unavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopSenders() // queued sends are written first
 		s.closed.Store(true)
 		s.pool.Close()
 	})

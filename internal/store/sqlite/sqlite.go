@@ -96,10 +96,7 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate"))
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -107,11 +104,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn+"&"+url.Values{"_pragma": {"query_only(1)"}}.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	r := sql.OpenDB(newConnector(dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()))
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
