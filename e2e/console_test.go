@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -209,9 +210,13 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	run(t, ctx, "organisation", chromedp.Navigate(console+"#/org"), chromedp.WaitVisible("table"))
 	shot(t, ctx, "console-org")
-	run(t, ctx, "events", chromedp.Navigate(console+"#/events"), chromedp.WaitVisible("tbody tr"))
-	shot(t, ctx, "console-events")
-
+	// the secret is shown on demand, and the request log keeps it masked
+	run(t, ctx, "reveal the secret", chromedp.Click("button.reveal"), chromedp.WaitVisible("pre"))
+	if got := text(t, ctx, "pre"); !strings.Contains(got, appSecret) {
+		t.Fatalf("the curl snippet = %q, want the app's secret in it", got)
+	}
+	run(t, ctx, "request log", chromedp.Navigate(console+"#/requests"), chromedp.WaitVisible("tbody tr"))
+	shot(t, ctx, "console-requests")
 	// two members, each in a tab of their own
 	zs, ls := consoleMemberToken(t, p.Base, "zhangsan"), consoleMemberToken(t, p.Base, "lisi")
 	zctx, cancelZ := chromedp.NewContext(ctx)
@@ -253,6 +258,26 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := text(t, zctx, fmt.Sprintf(`#group-list a[data-chatid="%s"] .badge`, other)); got != "1" {
 		t.Fatalf("unread badge = %q, want 1", got)
 	}
+	// nothing in the request log reveals a secret: app secret, tokens of every kind
+	req, _ := http.NewRequest(http.MethodGet, p.Base+"/_dingchat/admin/requests?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+consoleAdmin)
+	lresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged, _ := io.ReadAll(lresp.Body)
+	lresp.Body.Close()
+	if lresp.StatusCode != http.StatusOK || !strings.Contains(string(logged), "/gettoken") || !strings.Contains(string(logged), "/_dingchat/member/") {
+		t.Fatalf("request log: %d, calls missing: %.300s", lresp.StatusCode, logged)
+	}
+	for _, secret := range []string{appSecret, consoleAdmin, zs, ls, token} {
+		if strings.Contains(string(logged), secret) {
+			t.Fatalf("the request log shows a secret (%q)", secret)
+		}
+	}
+	run(t, ctx, "events", chromedp.Navigate(console+"#/events"), chromedp.WaitVisible("tbody tr"))
+	shot(t, ctx, "console-events")
+
 }
 
 // TestConsoleScale measures how long the console's pages take to become

@@ -354,6 +354,7 @@ async function orgPage() {
             'res, err := client.GetAccessToken(&oauth2_1_0.GetAccessTokenRequest{AppKey: tea.String("' + a.appKey + '"), AppSecret: tea.String("' + s.appSecret + '")})'));
         snippets.hidden = false;
       } }, 'Reveal secret & snippets');
+      reveal.classList.add('reveal');
       const qps = h('input', { type: 'number', min: 0, value: a.limits.qps || 0, 'aria-label': 'QPS limit for ' + a.appKey, size: 4 });
       const qpm = h('input', { type: 'number', min: 0, value: a.limits.perMinute || 0, 'aria-label': 'Per-minute limit for ' + a.appKey, size: 4 });
       const setLimits = h('button', { type: 'button', class: 'secondary', onclick: async () => {
@@ -433,6 +434,7 @@ async function groupsPage(corpArg, chatid) {
 
 async function groupDetail(el, chatid) {
   const base = '/_dingchat/admin/corps/' + encodeURIComponent(state.corp) + '/groups/' + encodeURIComponent(chatid);
+  const page = api('GET', base + '/messages?limit=50');
   const [g, dir] = await Promise.all([api('GET', base), api('GET', base + '/members')]);
   const names = {};
   for (const m of dir.members) names[m.id] = m.name || m.id;
@@ -457,7 +459,7 @@ async function groupDetail(el, chatid) {
     h('details', {}, h('summary', {}, 'Members (' + dir.members.length + '), robots (' + dir.robots.length + ')'), members,
       dir.robots.length ? h('p', {}, 'Robots: ' + dir.robots.map((r) => r.name + ' (' + r.robotCode + ')').join(', ')) : null),
     h('div', { class: 'row' }, disband)), tl.el);
-  await tl.load(base + '/messages');
+  tl.show(await page);
   return tl;
 }
 
@@ -467,8 +469,7 @@ class Timeline {
     this.names = names; this.me = me; this.seen = new Map();
     this.el = h('div', { class: 'timeline', id: 'timeline', role: 'log', 'aria-live': 'polite', tabindex: 0 });
   }
-  async load(path) {
-    const page = await api('GET', path + '?limit=50');
+  show(page) {
     for (const m of page.messages.slice().reverse()) this.add(m, true);
     this.el.scrollTop = this.el.scrollHeight;
   }
@@ -575,8 +576,12 @@ async function memberRoute(parts) {
   if (state.memberGroups) { groups = state.memberGroups; draw(); } else await reload();
   const refresh = debounce(reload, 150);
   let chat = null;
-  if (state.live) state.live.close();
-  state.live = new Live('/_dingchat/member/live', {}, (f) => {
+  // one socket for all of the member's groups, kept across navigations
+  if (!state.live || state.live.path !== '/_dingchat/member/live') {
+    if (state.live) state.live.close();
+    state.live = new Live('/_dingchat/member/live', {}, (f) => state.onFrame(f));
+  }
+  state.onFrame = (f) => {
     const g = groups.find((x) => x.chatid === f.chatid);
     if (f.type === 'message') {
       if (!g) { refresh(); return; }
@@ -590,12 +595,13 @@ async function memberRoute(parts) {
       refresh();
       if (chat && f.chatid === chat.chatid) chat.tl.event(f.event);
     }
-  });
+  };
   if (chatid) chat = await memberChat(pane, chatid, groups.find((x) => x.chatid === chatid));
 }
 
 async function memberChat(pane, chatid, g) {
   const base = '/_dingchat/member/groups/' + encodeURIComponent(chatid);
+  const page = api('GET', base + '/messages?limit=50');
   const dir = await api('GET', base + '/members');
   const names = {};
   for (const m of dir.members) names[m.id] = m.name || m.id;
@@ -636,7 +642,7 @@ async function memberChat(pane, chatid, g) {
     dir.robots.map((r) => mention('🤖 ' + r.name, r.name))));
   pane.replaceChildren(h('h2', { id: 'chat-title' }, g ? g.name : chatid), tl.el,
     h('div', { class: 'composer' }, h('div', { class: 'row' }, kind, title), text, h('button', { type: 'button', id: 'send', onclick: send }, 'Send'), file), mentions);
-  await tl.load(base + '/messages');
+  tl.show(await page);
   const last = Math.max(0, ...tl.seen.keys());
   chat.markRead(last);
   return chat;
