@@ -540,11 +540,22 @@ func TestResetRacingTraffic(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(150 * time.Millisecond)
+	// wait for groups, not for time: on a busy machine a fixed pause may see none
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(made)
+	}
+	waitFor := func(n int) {
+		for deadline := time.Now().Add(30 * time.Second); count() < n && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(8)
 	resetStart := time.Now()
 	e.mustAdmin("POST", "/reset", "")
 	resetEnd := time.Now()
-	time.Sleep(150 * time.Millisecond)
+	waitFor(count() + 8)
 	stop.Store(true)
 	wg.Wait()
 
