@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,6 +27,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"bench", "-h"}, {"bench", "--help"},
 		{"org", "-h"}, {"org", "--help"}, {"org", "check", "-h"}, {"org", "check", "--help"},
 		{"version", "-h"}, {"version", "--help"},
+		{"health", "-h"}, {"health", "--help"},
 	} {
 		code, out, errb := runArgs(args...)
 		if code != 0 {
@@ -78,5 +81,37 @@ func TestOrgCheck(t *testing.T) {
 	}
 	if code, _, errb = runArgs("org", "check", filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errb, "missing.yaml") {
 		t.Errorf("org check of a missing file = %d %q", code, errb)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_dingchat/health" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if code, out, errb := runArgs("health", "--addr", host); code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("health of a healthy server = %d %q %q", code, out, errb)
+	}
+	var out, errb bytes.Buffer
+	env := func(k string) string {
+		if k == "DINGCHAT_ADDR" {
+			return "0.0.0.0:" + host[strings.LastIndex(host, ":")+1:]
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"health"}, env, &out, &errb); code != 0 {
+		t.Errorf("health with DINGCHAT_ADDR on every interface = %d %q", code, errb.String())
+	}
+	if code, _, errb := runArgs("health", "--url", srv.URL+"/nope"); code != 1 || !strings.Contains(errb, "404") {
+		t.Errorf("health of a 404 = %d %q", code, errb)
+	}
+	srv.Close()
+	if code, _, _ := runArgs("health", "--addr", host); code != 1 {
+		t.Errorf("health of a stopped server = %d, want 1", code)
 	}
 }

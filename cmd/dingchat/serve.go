@@ -18,7 +18,9 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
@@ -35,15 +37,19 @@ type Main struct {
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
 	Gateway    *stream.Gateway
-	log        *slog.Logger
-	stdout     io.Writer
-	admin      service.AdminSecret
+	// Metrics is served at /_dingchat/metrics; more collectors may be
+	// registered on Metrics.Registry before Run.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
+	stdout  io.Writer
+	admin   service.AdminSecret
 	// demoCorp is the demo corp when this start created it: its secrets
 	// were minted now and may be shown once.
 	demoCorp string
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
+	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -64,7 +70,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	}
-	log := slog.New(h)
+	// a failing disk fails every request alike: log a few, count the rest
+	log := slog.New(logx.RateLimit(h, slog.LevelWarn, 5, 10*time.Second))
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -92,12 +99,16 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		opts = append(opts, service.WithTestControls())
 	}
 	m.Service = service.New(st, clock, nil, opts...)
-	m.Gateway = stream.New(m.Service, log, stream.Options{})
+	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Refresh()
+		}
+	}})
 	// retry backoff follows the server's clock, moved or not
 	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
 	m.Dispatcher.SetStreamHub(m.Gateway)
 	// a reset empties subscriptions and cursors: the dispatcher re-reads them
-	m.Service.OnReset(func(context.Context) { m.Dispatcher.Refresh() })
+	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset() })
 	// a clock moved before a restart, or by another node, stays moved
 	if err := m.Service.SyncControls(context.Background()); err != nil {
 		st.Close()
@@ -111,16 +122,40 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
-		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog)), log); err != nil {
+	if cfg.Pprof != "" {
+		if m.stopPprof, err = startPprof(cfg.Pprof, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
+	}
+	m.Metrics = metrics.New()
+	if o, ok := st.(commitObserver); ok {
+		o.ObserveCommits(m.Metrics.ObserveCommit)
+	}
+	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
+		m.Metrics.WatchPool(p.PoolStats)
+	}
+	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog))
+	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
+		if m.stopPprof != nil {
+			m.stopPprof()
+		}
 		st.Close()
 		return nil, err
 	}
+	m.Server.TrackConns(m.Metrics.ConnState)
+	registerEventMetrics(m.Metrics.Registry, m.Dispatcher, m.Gateway)
 	if cfg.PublicURL == "" {
 		// robots in HTTP mode reply to where this server listens
 		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
+}
+
+// commitObserver is a store that reports its commits (both stores do).
+type commitObserver interface {
+	ObserveCommits(func(batch int, took time.Duration, err error))
 }
 
 // openStore opens the PostgreSQL database DB names, or else the SQLite file.
@@ -187,6 +222,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
+	}
+	if m.stopPprof != nil {
+		m.stopPprof()
 	}
 	// deliveries stop after the last request: they save their place and
 	// give up their leases before the store closes

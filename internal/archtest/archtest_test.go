@@ -27,18 +27,60 @@ type Pkg struct {
 	Deps       []string // transitive
 }
 
-// The layers, as module-relative paths; a layer includes its subpackages.
-var (
-	domain = []string{"internal/ding"}
-	// surfaces speak a wire format; they reach storage only through service
-	surfaces = []string{"internal/oapi", "internal/v1api", "internal/server", "internal/httpx", "internal/dingchatapi", "internal/stream", "internal/console"}
-	// adapters implement ding's interfaces; each root is one adapter
-	adapters = []string{"internal/store/sqlite", "internal/store/postgres", "internal/store/storetest", "internal/events", "internal/callback", "internal/media", "internal/auth"}
-	stores   = []string{"internal/store"}
-	service  = []string{"internal/service"}
-	// test wiring may import concrete adapters; it is exempt from the surface rules
-	testWiring = []string{"internal/dingtest", "internal/server/servertest"}
+// A layer is a set of packages that obey the same import rules.
+type layer string
+
+const (
+	domain   layer = "domain"  // the vocabulary: the standard library only
+	service  layer = "service" // every rule; receives ding interfaces
+	adapter  layer = "adapter" // implements ding interfaces; imports ding, the standard library and its driver
+	surface  layer = "surface" // speaks a wire format; reaches data only through service
+	support  layer = "support" // configuration, the org file reader, the load tool: no store, service or surface
+	wiring   layer = "wiring"  // the program: may import anything
+	testing_ layer = "testing" // test wiring and end-to-end tests: may import concrete adapters
 )
+
+// layers places every package of the module, by module-relative path. A
+// new package gets one line here: the test fails on a package that has no
+// line, and on a line whose package does not exist.
+var layers = map[string]layer{
+	"internal/ding": domain,
+
+	"internal/service": service,
+
+	"internal/store/sqlite":   adapter,
+	"internal/store/postgres": adapter,
+	"internal/media":          adapter,
+	"internal/events":         adapter, // dispatch of the event log to subscriptions
+	"internal/callback":       adapter, // DingTalk's callback crypto and HTTP push
+
+	"internal/httpx":       surface,
+	"internal/oapi":        surface,
+	"internal/v1api":       surface,
+	"internal/dingchatapi": surface,
+	"internal/groupform":   surface, // the group fields both DingTalk surfaces read
+	"internal/server":      surface,
+	"internal/stream":      surface, // DingTalk's Stream mode gateway
+
+	"internal/config":  support,
+	"internal/orgfile": support,
+	"internal/bench":   support,
+	"internal/soak":    support, // the long mixed-traffic run
+	"internal/backup":  support, // archives of a data directory
+	"internal/logx":    support, // rate-limited error logging
+	"internal/metrics": support, // Prometheus collectors and the request counter
+
+	"internal/store/schema": support, // the table list stores share (reset, migration)
+	"internal/migrate":      wiring,  // moves a whole store between the two backends
+
+	"cmd/dingchat": wiring,
+
+	"internal/store/storetest":   testing_,
+	"internal/dingtest":          testing_,
+	"internal/server/servertest": testing_,
+	"internal/archtest":          testing_,
+	"e2e":                        testing_,
+}
 
 func rel(path string) (string, bool) {
 	if path == module {
@@ -48,29 +90,43 @@ func rel(path string) (string, bool) {
 	return r, ok
 }
 
-// in reports whether the module package path lies in one of the layers.
-func in(path string, layers []string) bool {
+// layerOf is the layer of a module package, "" for anything else.
+func layerOf(path string) layer {
 	r, ok := rel(path)
 	if !ok {
-		return false
+		return ""
 	}
-	for _, l := range layers {
-		if r == l || strings.HasPrefix(r, l+"/") {
-			return true
-		}
-	}
-	return false
+	return layers[r]
 }
 
-// root is the adapter root holding path, "" when it is no adapter.
-func root(path string) string {
-	r, _ := rel(path)
-	for _, a := range adapters {
-		if r == a || strings.HasPrefix(r, a+"/") {
-			return a
+// store reports whether path is a store: a surface must never reach one.
+func store(path string) bool {
+	r, ok := rel(path)
+	return ok && (r == "internal/store" || strings.HasPrefix(r, "internal/store/")) && layerOf(path) != testing_
+}
+
+// Unplaced lists the module's packages the table leaves out, and the
+// table's packages the module does not have.
+func Unplaced(pkgs []Pkg) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		r, ok := rel(p.ImportPath)
+		if !ok || p.Standard {
+			continue
+		}
+		seen[r] = true
+		if _, placed := layers[r]; !placed {
+			out = append(out, fmt.Sprintf("%s is in no layer: add it to the layers table in internal/archtest (and to docs/ARCHITECTURE.md)", p.ImportPath))
 		}
 	}
-	return ""
+	for r := range layers {
+		if !seen[r] {
+			out = append(out, fmt.Sprintf("the layers table names %s, which does not exist: remove its line", r))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Violations checks every rule over pkgs and describes each broken arrow,
@@ -98,20 +154,26 @@ func Violations(pkgs []Pkg) []string {
 		if _, ok := rel(p.ImportPath); !ok || p.Standard {
 			continue
 		}
+		from := layerOf(p.ImportPath)
 		for _, dep := range p.Deps {
 			d, known := byPath[dep]
 			std := known && d.Standard
+			to := layerOf(dep)
 			switch {
-			case in(p.ImportPath, domain) && !std && !in(dep, domain):
+			case from == domain && !std && to != domain:
 				report(p, dep, "ding imports only the standard library")
-			case in(p.ImportPath, surfaces) && !in(p.ImportPath, testWiring) && in(dep, stores):
+			case from == surface && store(dep):
 				report(p, dep, "a surface never imports a store; it goes through service")
-			case root(p.ImportPath) != "" && (in(dep, service) || in(dep, surfaces)):
+			case from == surface && to == testing_:
+				report(p, dep, "a surface never imports test wiring")
+			case from == adapter && (to == service || to == surface):
 				report(p, dep, "an adapter never imports service or a surface")
-			case root(p.ImportPath) != "" && root(dep) != "" && root(dep) != root(p.ImportPath):
+			case from == adapter && to == adapter:
 				report(p, dep, "adapters never import each other")
-			case in(p.ImportPath, service) && (in(dep, stores) || root(dep) != "" || in(dep, surfaces)):
+			case from == service && (store(dep) || to == adapter || to == surface || to == testing_):
 				report(p, dep, "service never imports a store, an adapter or a surface; it receives ding interfaces")
+			case from == support && (store(dep) || to == adapter || to == service || to == surface || to == wiring || to == testing_):
+				report(p, dep, "support packages import ding and libraries only")
 			}
 		}
 	}
@@ -165,11 +227,8 @@ func TestArchitecture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("decode go list: %v", err)
 	}
-	// the rules must have something to bite on
-	for _, want := range []string{"internal/ding", "internal/service", "internal/oapi", "internal/v1api", "internal/server", "internal/httpx", "internal/store/sqlite"} {
-		if !slices.ContainsFunc(pkgs, func(p Pkg) bool { return p.ImportPath == module+"/"+want }) {
-			t.Errorf("go list did not report %s", want)
-		}
+	for _, u := range Unplaced(pkgs) {
+		t.Error(u)
 	}
 	for _, v := range Violations(pkgs) {
 		t.Error(v)
@@ -254,5 +313,28 @@ func TestViolationsDetects(t *testing.T) {
 	v := Violations(with(m("internal/httpx"), m("internal/dingtest")))
 	if len(v) == 0 || !strings.Contains(v[0], m("internal/dingtest")+" … "+m("internal/store/sqlite")) {
 		t.Errorf("indirect violation reported as %v", v)
+	}
+}
+
+// TestUnplacedDetects: a package in no layer fails, and so does a table line
+// for a package that is gone.
+func TestUnplacedDetects(t *testing.T) {
+	var pkgs []Pkg
+	for r := range layers {
+		pkgs = append(pkgs, Pkg{ImportPath: module + "/" + r})
+	}
+	pkgs = append(pkgs, Pkg{ImportPath: "fmt", Standard: true}, Pkg{ImportPath: "go.yaml.in/yaml/v3"})
+	if u := Unplaced(pkgs); len(u) != 0 {
+		t.Fatalf("a module that matches the table reports %v", u)
+	}
+	gone := module + "/internal/bench"
+	kept := slices.DeleteFunc(slices.Clone(pkgs), func(p Pkg) bool { return p.ImportPath == gone })
+	u := Unplaced(append(kept, Pkg{ImportPath: module + "/internal/newthing"}))
+	got := strings.Join(u, "\n")
+	if !strings.Contains(got, module+"/internal/newthing is in no layer") {
+		t.Errorf("a package in no layer went unreported: %v", u)
+	}
+	if r, _ := rel(gone); !strings.Contains(got, "names "+r+", which does not exist") {
+		t.Errorf("a table line for a missing package (%s) went unreported: %v", r, u)
 	}
 }

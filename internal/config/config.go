@@ -38,6 +38,7 @@ type Config struct {
 	// front (https://chat.example.com): the Stream endpoint and robots'
 	// sessionWebhooks are built on it. "" = as each request addressed it.
 	PublicURL string
+	Pprof     string // loopback address serving net/http/pprof; "" = off
 }
 
 // MinSecretLen is the shortest admin token accepted: it is kept only as a
@@ -105,10 +106,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.BoolVar(&c.ShowSecrets, "show-secrets", c.ShowSecrets, "print every app secret in the start-up banner, not only freshly minted ones (env DINGCHAT_SHOW_SECRETS)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach this server at behind a proxy, for the Stream endpoint and sessionWebhooks (env DINGCHAT_PUBLIC_URL)")
 	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "loopback address for the Go profiler (net/http/pprof); empty = off (env DINGCHAT_PPROF)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url", "pprof"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -154,6 +156,16 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	if c.Pprof != "" {
+		// the profiler shows memory and goroutines: never off this machine
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if err != nil {
+			return fmt.Errorf("pprof %q: %w", c.Pprof, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("pprof %q: must be a loopback address such as 127.0.0.1:6060", c.Pprof)
+		}
 	}
 	if c.DataDir == "" {
 		return errors.New("data directory must not be empty")

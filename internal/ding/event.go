@@ -64,7 +64,7 @@ type Store interface {
 	ControlStore
 	SubscriptionStore
 	StreamStore
-	// Ping reports whether the store is usable.
+	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error
 }

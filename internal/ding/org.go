@@ -1,6 +1,9 @@
 package ding
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // Corp is an organisation (企业). Its ID looks like DingTalk's: "ding" + hex.
 type Corp struct {
@@ -18,6 +21,31 @@ type Limits struct {
 	QPS         int      `json:"qps,omitempty"`         // calls per second per API (90018 / QpsLimitForAppkeyAndApi)
 	PerMinute   int      `json:"perMinute,omitempty"`   // calls per minute per API (90006 / QpmLimitForAppkeyAndApi)
 	IPAllowList []string `json:"ipAllowList,omitempty"` // IPs or CIDRs (60020 / IpNotInWhiteList)
+}
+
+// Validate is the one check of an app's limits, wherever they are declared.
+// Its messages are in the admin API's golden answers.
+func (l Limits) Validate() error {
+	if l.QPS < 0 || l.PerMinute < 0 {
+		return Errorf(Invalid, ReasonInvalidParam, "limits must not be negative")
+	}
+	for _, e := range l.IPAllowList {
+		if _, err := netip.ParsePrefix(e); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(e); err != nil {
+			return Errorf(Invalid, ReasonInvalidParam, "%q is neither an IP nor a CIDR", e)
+		}
+	}
+	return nil
+}
+
+// ValidateQuota is the one check of a corp's monthly quota.
+func ValidateQuota(quota int) error {
+	if quota < 0 {
+		return Errorf(Invalid, ReasonInvalidParam, "quota must not be negative")
+	}
+	return nil
 }
 
 // Scopes an app can hold; DingTalk names them in the developer console.

@@ -8,10 +8,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -55,6 +55,7 @@ type memberHandler func(r *http.Request, mc *service.MemberCaller) (any, error)
 func (a *API) member(h memberHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surface)
+		defer httpx.Recover(a.log, r, func(err error) { writeError(w, r, a.log, err) })
 		mc, err := a.svc.AuthenticateMember(r.Context(), bearer(r))
 		if err != nil {
 			writeError(w, r, a.log, err)
@@ -75,6 +76,7 @@ type adminHandler func(r *http.Request) (any, error)
 func (a *API) admin(h adminHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surface)
+		defer httpx.Recover(a.log, r, func(err error) { writeError(w, r, a.log, err) })
 		t := bearer(r)
 		if t == "" {
 			writeError(w, r, a.log, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing admin token"))
@@ -93,19 +95,16 @@ func (a *API) admin(h adminHandler) http.Handler {
 	})
 }
 
-// readBody reads a JSON body of at most max bytes.
-func readBody(r *http.Request, max int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
-	if err != nil {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body exceeds %d bytes or cannot be read", max)
-	}
-	return b, nil
-}
+// maxBody bounds the JSON bodies of this surface.
+const maxBody = 64 << 10
 
 func decode(r *http.Request, v any) error {
-	b, err := readBody(r, 64<<10)
+	b, err := httpx.ReadBody(r, maxBody)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(b) { // decoding would turn the bytes into U+FFFD silently
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError

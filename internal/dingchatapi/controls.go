@@ -19,7 +19,7 @@ func (a *API) SetRequestLog(l *httpx.RequestLog) { a.reqlog = l }
 // decodeStrict is decode refusing unknown members, so that a typo in a
 // fault rule or clock move is an error rather than a rule matching too much.
 func decodeStrict(r *http.Request, v any) error {
-	b, err := readBody(r, 64<<10)
+	b, err := httpx.ReadBody(r, 64<<10)
 	if err != nil {
 		return err
 	}

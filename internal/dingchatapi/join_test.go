@@ -106,7 +106,7 @@ func TestJoinPage(t *testing.T) {
 	if bytes.Contains(r.Body, []byte("<form")) {
 		t.Fatalf("the page still offers to join after joining:\n%s", r.Body)
 	}
-	if got := userIDList(chatInfo(t, e)); got != "manager4220,zhangsan,lisi,wangwu" {
+	if got := userIDList(servertest.ChatInfo(t, e, e.Vars["chatid"])); got != "manager4220,zhangsan,lisi,wangwu" {
 		t.Fatalf("useridlist = %s, want wangwu added", got)
 	}
 	data := lastEvent(t, e, before, ding.EventChatAddMember, "wangwu")
@@ -212,7 +212,7 @@ func TestJoinWithApproval(t *testing.T) {
 	// an admin approves wangwu
 	before := len(eventLog(t, e))
 	wantOKBody(t, staff(e, "zhangsan", post, requests+"/wangwu/approve", ""))
-	if got := userIDList(chatInfo(t, e)); got != "manager4220,zhangsan,lisi,wangwu" {
+	if got := userIDList(servertest.ChatInfo(t, e, e.Vars["chatid"])); got != "manager4220,zhangsan,lisi,wangwu" {
 		t.Fatalf("useridlist = %s, want wangwu added", got)
 	}
 	data := lastEvent(t, e, before, ding.EventChatAddMember, "zhangsan")
@@ -270,7 +270,7 @@ func TestJoinMemberCap(t *testing.T) {
 		t.Fatalf("remove a member: %s", r.Body)
 	}
 	wantOKBody(t, staff(e, "zhangsan", post, requests+"/wangwu/approve", ""))
-	if got := jsonText(len(chatInfo(t, e)["useridlist"].([]any))); got != "1000" {
+	if got := jsonText(len(servertest.ChatInfo(t, e, e.Vars["chatid"])["useridlist"].([]any))); got != "1000" {
 		t.Fatalf("%s members, want 1000", got)
 	}
 }
@@ -289,7 +289,7 @@ func TestJoinPageBrowserSafety(t *testing.T) {
 	for h, want := range map[string]string{
 		"X-Content-Type-Options": "nosniff",
 		"X-Frame-Options":        "DENY",
-		"Referrer-Policy":        "no-referrer",
+		"Referrer-Policy":        "same-origin",
 	} {
 		if got := page.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)

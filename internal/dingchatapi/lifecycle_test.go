@@ -79,16 +79,6 @@ func wantOKBody(t *testing.T, r *servertest.Response) {
 }
 
 // chatInfo is chat/get's chat_info through the legacy surface.
-func chatInfo(t *testing.T, e *servertest.Env) map[string]any {
-	t.Helper()
-	r := e.ChatGet(e.Vars["chatid"])
-	m := r.JSON(t)
-	info, ok := m["chat_info"].(map[string]any)
-	if !ok {
-		t.Fatalf("chat/get: %s", r.Body)
-	}
-	return info
-}
 
 func userIDList(info map[string]any) string {
 	var ids []string
@@ -160,7 +150,7 @@ func TestMemberDisband(t *testing.T) {
 
 	before := len(eventLog(t, e))
 	wantOKBody(t, staff(e, "manager4220", post, path, ""))
-	info := chatInfo(t, e)
+	info := servertest.ChatInfo(t, e, e.Vars["chatid"])
 	if got := jsonText(info["status"]); got != "2" {
 		t.Fatalf("chat/get status = %s, want 2", got)
 	}
@@ -197,7 +187,7 @@ func TestAdminDisband(t *testing.T) {
 
 	before := len(eventLog(t, e))
 	wantOKBody(t, withBearer(e, adminToken, post, path, ""))
-	if got := jsonText(chatInfo(t, e)["status"]); got != "2" {
+	if got := jsonText(servertest.ChatInfo(t, e, e.Vars["chatid"])["status"]); got != "2" {
 		t.Fatalf("chat/get status = %s, want 2", got)
 	}
 	lastEvent(t, e, before, ding.EventChatDisband, "manager4220") // the owner, as for changes through the app APIs
@@ -261,7 +251,7 @@ func TestDisbandedGroupRefusesEveryCall(t *testing.T) {
 	}
 
 	// reading still works
-	if got := jsonText(chatInfo(t, e)["status"]); got != "2" {
+	if got := jsonText(servertest.ChatInfo(t, e, e.Vars["chatid"])["status"]); got != "2" {
 		t.Fatalf("chat/get status = %s, want 2", got)
 	}
 	wantAnswer(t, staff(e, "lisi", get, "/_dingchat/member/groups/{{chatid}}/messages", ""), http.StatusOK, "")
@@ -283,7 +273,7 @@ func TestMemberQuit(t *testing.T) {
 
 	before := len(eventLog(t, e))
 	wantOKBody(t, staff(e, "zhangsan", post, path, ""))
-	if got := userIDList(chatInfo(t, e)); got != "manager4220,lisi" {
+	if got := userIDList(servertest.ChatInfo(t, e, e.Vars["chatid"])); got != "manager4220,lisi" {
 		t.Fatalf("useridlist = %s, want zhangsan gone", got)
 	}
 	data := lastEvent(t, e, before, ding.EventChatQuit, "zhangsan")

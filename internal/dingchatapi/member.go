@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
@@ -135,7 +136,7 @@ type sendResponse struct {
 }
 
 func (a *API) send(r *http.Request, mc *service.MemberCaller) (any, error) {
-	body, err := readBody(r, 64<<10)
+	body, err := httpx.ReadBody(r, maxBody)
 	if err != nil {
 		return nil, err
 	}

@@ -260,7 +260,7 @@ func TestMemberAPIGolden(t *testing.T) {
 			Body:   `{"msgtype":"text","text":{"content":"` + strings.Repeat("x", 2049-len(`{"msgtype":"text","text":{"content":""}}`)) + `"}}`,
 			Status: http.StatusBadRequest, Check: refused("msg_too_long", 0)},
 		{Name: "send over 64 KiB", Setup: setup(group, zs), Method: post, Path: msgs, Header: bearer, Body: strings.Repeat(" ", 65<<10) + `{}`,
-			Status: http.StatusBadRequest, Check: refused("malformed_body", 0)},
+			Status: http.StatusRequestEntityTooLarge, Check: refused("malformed_body", 0)},
 		{Name: "send into a disbanded group", Setup: setup(group, zs, func(e *servertest.Env) {
 			if err := e.Svc.DisbandGroup(context.Background(), service.AdminActor(dingtest.CorpID), e.Vars["chatid"]); err != nil {
 				e.T.Fatal(err)

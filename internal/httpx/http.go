@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
 )
 
 // Content types as DingTalk sends them; clients compare them literally.
@@ -87,10 +90,12 @@ func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.H
 		r = r.WithContext(ctx)
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
+			// surfaces recover their own handlers (Recover) and answer in their
+			// own shape; this is the last resort for anything outside them
 			if p := recover(); p != nil {
 				log.Error("panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
 				if rec.status == 0 {
-					WriteJSON(rec, http.StatusInternalServerError, ContentTypeLegacy, map[string]any{"errcode": -1, "errmsg": "系统繁忙"})
+					http.Error(rec, "internal error; see the server log for request "+id, http.StatusInternalServerError)
 				}
 			}
 			accessLog(log, r, id, note, rec, time.Since(start))
@@ -128,6 +133,20 @@ func accessLog(log *slog.Logger, r *http.Request, id string, n *Note, rec *recor
 	}
 	attrs = append(attrs, slog.Int("bytes", rec.bytes), slog.String("remote", ClientIP(r)))
 	log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// Recover, deferred by a surface around its handler, turns a panic into an
+// internal error that the surface's errors.go writes in its own shape.
+func Recover(log *slog.Logger, r *http.Request, fail func(error)) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler { // net/http's way to abort a response: let it through
+		panic(p)
+	}
+	log.Error("panic", "request_id", RequestID(r.Context()), "panic", p, "stack", string(debug.Stack()))
+	fail(ding.Wrap(ding.Internal, fmt.Errorf("panic: %v", p), "internal error"))
 }
 
 // ClientIP is the address the request came from. DingChat does not trust

@@ -55,6 +55,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surfaceOf(rt.topapi))
 		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, rt.topapi, err) }
+		defer httpx.Recover(a.log, r, fail)
 		var err error
 		var p *httpx.Params
 		if rt.raw {

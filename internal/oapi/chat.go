@@ -4,32 +4,10 @@ import (
 	"net/http"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/groupform"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/service"
 )
-
-// options reads the six management switches, each optional.
-func options(p *httpx.Params) (service.OptionsPatch, error) {
-	var o service.OptionsPatch
-	for _, f := range []struct {
-		key string
-		dst **int
-	}{
-		{"showHistoryType", &o.ShowHistoryType},
-		{"searchable", &o.Searchable},
-		{"validationType", &o.ValidationType},
-		{"mentionAllAuthority", &o.MentionAllAuthority},
-		{"managementType", &o.ManagementType},
-		{"chatBannedType", &o.ChatBannedType},
-	} {
-		v, err := p.Int(f.key)
-		if err != nil {
-			return o, err
-		}
-		*f.dst = v
-	}
-	return o, nil
-}
 
 type createResponse struct {
 	ok
@@ -39,20 +17,10 @@ type createResponse struct {
 }
 
 func (a *API) chatCreate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &httpx.Fields{P: p}
-	in := service.CreateGroupInput{
-		Name: f.Str("name"), Owner: f.Str("owner"), OwnerType: f.Str("ownerType"),
-		UserIDs: f.List("useridlist"), ExtIDs: f.List("extidlist"),
-		ConversationTag: f.Int("conversationTag"), Icon: f.Str("icon"),
-	}
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	opts, err := options(p)
+	in, err := groupform.Create(p, groupform.Flat)
 	if err != nil {
 		return nil, err
 	}
-	in.Options = opts
 	g, err := a.svc.CreateGroup(r.Context(), c, in)
 	if err != nil {
 		return nil, err
@@ -61,20 +29,11 @@ func (a *API) chatCreate(r *http.Request, p *httpx.Params, c *service.Caller) (a
 }
 
 func (a *API) chatUpdate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &httpx.Fields{P: p}
-	in := service.UpdateGroupInput{
-		ChatID: f.Str("chatid"), Name: f.OptStr("name"), Owner: f.OptStr("owner"), OwnerType: f.OptStr("ownerType"),
-		AddUserIDs: f.List("add_useridlist"), DelUserIDs: f.List("del_useridlist"),
-		AddExtIDs: f.List("add_extidlist"), DelExtIDs: f.List("del_extidlist"),
-		Icon: f.OptStr("icon"),
-	}
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	opts, err := options(p)
+	in, err := groupform.Update(p, groupform.Flat)
 	if err != nil {
 		return nil, err
 	}
+	opts := &in.Options
 	if opts.ChatBannedType == nil {
 		// isBan is chat/update's older spelling of chatBannedType
 		ban, err := p.Bool("isBan")
@@ -89,7 +48,6 @@ func (a *API) chatUpdate(r *http.Request, p *httpx.Params, c *service.Caller) (a
 			opts.ChatBannedType = &v
 		}
 	}
-	in.Options = opts
 	if _, err := a.svc.UpdateGroup(r.Context(), c, in); err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func TestChatCreateGolden(t *testing.T) {
 	}
 	nameIs := func(want string) func(t *testing.T, e *servertest.Env, r *servertest.Response) {
 		return func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-			if got := chatInfo(t, e, createdChat(t, r))["name"]; got != want {
+			if got := servertest.ChatInfo(t, e, createdChat(t, r))["name"]; got != want {
 				t.Errorf("name = %q, want %q", got, want)
 			}
 		}
@@ -85,7 +85,7 @@ func TestChatCreateGolden(t *testing.T) {
 	servertest.Run(t, []servertest.Case{
 		{Name: "minimal", Method: post, Path: create, Body: `{"name":"项目群","owner":"manager4220","useridlist":["manager4220","zhangsan","lisi"]}`, Status: ok, Golden: "chat_create/minimal",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, createdChat(t, r))
+				info := servertest.ChatInfo(t, e, createdChat(t, r))
 				if got := strs(info["useridlist"]); len(got) != 3 || got[0] != "manager4220" {
 					t.Errorf("useridlist = %v", got)
 				}
@@ -94,7 +94,7 @@ func TestChatCreateGolden(t *testing.T) {
 			Body: `{"name":"全选项群","owner":"zhangsan","ownerType":"emp","useridlist":["manager4220","zhangsan"],"conversationTag":2,"icon":"@lADPDfJ6Q7LLejDNAljNAlg",` +
 				`"showHistoryType":1,"searchable":1,"validationType":1,"mentionAllAuthority":1,"managementType":1,"chatBannedType":1}`,
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, createdChat(t, r))
+				info := servertest.ChatInfo(t, e, createdChat(t, r))
 				for _, k := range []string{"showHistoryType", "searchable", "validationType", "mentionAllAuthority", "managementType", "chatBannedType"} {
 					if got := info[k]; jsonText(got) != "1" {
 						t.Errorf("%s = %v, want 1", k, got)
@@ -107,7 +107,7 @@ func TestChatCreateGolden(t *testing.T) {
 		{Name: "Java SDK strings", Method: post, Path: create, Status: ok, Golden: "chat_create/java_sdk_strings",
 			Body: `{"name":"Java群","owner":"manager4220","useridlist":["manager4220"],"conversationTag":"2","showHistoryType":"1","searchable":"0","validationType":"1","mentionAllAuthority":"","managementType":"1","chatBannedType":"0"}`,
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, createdChat(t, r))
+				info := servertest.ChatInfo(t, e, createdChat(t, r))
 				if got := info["showHistoryType"]; jsonText(got) != "1" {
 					t.Errorf("showHistoryType = %v, want 1", got)
 				}
@@ -115,7 +115,7 @@ func TestChatCreateGolden(t *testing.T) {
 		{Name: "form with JSON lists", Method: post, Path: create, Header: ct(form), Status: ok, Golden: "chat_create/form",
 			Body: `name=%E8%A1%A8%E5%8D%95%E7%BE%A4&owner=manager4220&useridlist=%5B%22manager4220%22%2C%22lisi%22%5D&showHistoryType=1`,
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, createdChat(t, r))
+				info := servertest.ChatInfo(t, e, createdChat(t, r))
 				if got := strs(info["useridlist"]); len(got) != 2 || got[1] != "lisi" || info["name"] != "表单群" {
 					t.Errorf("chat_info = %v", info)
 				}
@@ -144,7 +144,7 @@ func TestChatCreateGolden(t *testing.T) {
 		// members
 		{Name: "useridlist 40", Method: post, Path: create, Body: `{"name":"四十人","owner":"user0001","useridlist":` + users(1, 40) + `}`, Status: ok, Golden: "chat_create/useridlist_40",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := strs(chatInfo(t, e, createdChat(t, r))["useridlist"]); len(got) != 40 {
+				if got := strs(servertest.ChatInfo(t, e, createdChat(t, r))["useridlist"]); len(got) != 40 {
 					t.Errorf("%d members, want 40", len(got))
 				}
 			}},
@@ -179,14 +179,14 @@ func TestChatCreateGolden(t *testing.T) {
 		{Name: "conversationTag 0 not allow-listed", Method: post, Path: create, Body: `{"name":"普通群","owner":"manager4220","useridlist":["manager4220"],"conversationTag":0}`, Status: ok, Golden: "chat_create/conversation_tag_0_not_allowed"},
 		{Name: "conversationTag 0 allow-listed", Method: post, Path: "/chat/create?access_token={{ordinary_token}}", Body: `{"name":"普通群","owner":"manager4220","useridlist":["manager4220"],"extidlist":["ext001"],"conversationTag":0}`, Status: ok, Golden: "chat_create/conversation_tag_0_allowed",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, createdChat(t, r))
+				info := servertest.ChatInfo(t, e, createdChat(t, r))
 				if got := strs(info["extidlist"]); len(got) != 1 || got[0] != "ext001" || jsonText(info["conversationTag"]) != "0" {
 					t.Errorf("chat_info = %v", info)
 				}
 			}},
 		{Name: "external owner", Method: post, Path: "/chat/create?access_token={{ordinary_token}}", Body: `{"name":"外部群主","owner":"ext002","ownerType":"ext","useridlist":["manager4220"],"extidlist":["ext001","ext002"],"conversationTag":0}`, Status: ok, Golden: "chat_create/owner_type_ext",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, createdChat(t, r))["owner"]; got != "ext002" {
+				if got := servertest.ChatInfo(t, e, createdChat(t, r))["owner"]; got != "ext002" {
 					t.Errorf("owner = %v", got)
 				}
 			}},
@@ -217,7 +217,7 @@ func TestChatUpdateGolden(t *testing.T) {
 	servertest.Run(t, []servertest.Case{
 		{Name: "rename", Setup: group, Method: post, Path: upd, Body: body(`"name":"新名字"`), Status: ok, Golden: "chat_update/rename",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["name"]; got != "新名字" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["name"]; got != "新名字" {
 					t.Errorf("name = %v", got)
 				}
 			}},
@@ -225,7 +225,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		{Name: "everything", Setup: group, Method: post, Path: upd, Status: ok, Golden: "chat_update/everything",
 			Body: body(`"name":"全改","owner":"wangwu","add_useridlist":["wangwu","user0001"],"del_useridlist":["lisi"],"icon":"@media","showHistoryType":1,"searchable":1,"validationType":1,"mentionAllAuthority":1,"managementType":1,"chatBannedType":1`),
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, e.Vars["chatid"])
+				info := servertest.ChatInfo(t, e, e.Vars["chatid"])
 				want := `{"name":"全改","owner":"wangwu","useridlist":["manager4220","zhangsan","wangwu","user0001"],"agentidlist":[],"extidlist":[],"conversationTag":2,` +
 					`"chatBannedType":1,"searchable":1,"validationType":1,"mentionAllAuthority":1,"managementType":1,"showHistoryType":1,"icon":"@media","status":1,"chatid":"` + e.Vars["chatid"] + `"}`
 				if got := jsonText(info); got != canonical(t, want) {
@@ -244,14 +244,14 @@ func TestChatUpdateGolden(t *testing.T) {
 		// member lists: ≤40 per call
 		{Name: "add 40", Setup: group, Method: post, Path: upd, Body: body(`"add_useridlist":` + users(1, 40)), Status: ok, Golden: "chat_update/add_40",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := strs(chatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != 43 {
+				if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != 43 {
 					t.Errorf("%d members, want 43", len(got))
 				}
 			}},
 		{Name: "add 41", Setup: group, Method: post, Path: upd, Body: body(`"add_useridlist":` + users(1, 41)), Status: ok, Golden: "chat_update/add_41"},
 		{Name: "del 40", Setup: func(e *servertest.Env) { group(e); e.Fill(e.Vars["chatid"], 43) }, Method: post, Path: upd, Body: body(`"del_useridlist":` + users(1, 40)), Status: ok, Golden: "chat_update/del_40",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := strs(chatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != 3 {
+				if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != 3 {
 					t.Errorf("%d members, want 3", len(got))
 				}
 			}},
@@ -263,7 +263,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		{Name: "del the owner", Setup: group, Method: post, Path: upd, Body: body(`"del_useridlist":["manager4220"]`), Status: ok, Golden: "chat_update/del_owner"},
 		{Name: "member 1000", Setup: func(e *servertest.Env) { group(e); fill(e, 960) }, Method: post, Path: upd, Body: body(`"add_useridlist":` + users(958, 40)), Status: ok, Golden: "chat_update/members_1000",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := strs(chatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != ding.MaxMembers {
+				if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["useridlist"]); len(got) != ding.MaxMembers {
 					t.Errorf("%d members, want %d", len(got), ding.MaxMembers)
 				}
 			}},
@@ -273,7 +273,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		// owner
 		{Name: "new owner", Setup: group, Method: post, Path: upd, Body: body(`"owner":"zhangsan"`), Status: ok, Golden: "chat_update/owner",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["owner"]; got != "zhangsan" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["owner"]; got != "zhangsan" {
 					t.Errorf("owner = %v", got)
 				}
 			}},
@@ -288,7 +288,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		{Name: "option 2", Setup: group, Method: post, Path: upd, Body: body(`"validationType":2`), Status: ok, Golden: "chat_update/option_2"},
 		{Name: "Java SDK strings", Setup: group, Method: post, Path: upd, Body: body(`"showHistoryType":"1","searchable":"1","isBan":"true"`), Status: ok, Golden: "chat_update/java_sdk_strings",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, e.Vars["chatid"])
+				info := servertest.ChatInfo(t, e, e.Vars["chatid"])
 				for _, k := range []string{"showHistoryType", "searchable", "chatBannedType"} {
 					if jsonText(info[k]) != "1" {
 						t.Errorf("%s = %v, want 1", k, info[k])
@@ -297,7 +297,7 @@ func TestChatUpdateGolden(t *testing.T) {
 			}},
 		{Name: "isBan true", Setup: group, Method: post, Path: upd, Body: body(`"isBan":true`), Status: ok, Golden: "chat_update/is_ban_true",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "1" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "1" {
 					t.Errorf("chatBannedType = %v, want 1", got)
 				}
 			}},
@@ -306,7 +306,7 @@ func TestChatUpdateGolden(t *testing.T) {
 			wantErrcode(e.T, e.Post(upd, `{"chatid":"{{chatid}}","chatBannedType":1}`), "0")
 		}, Method: post, Path: upd, Body: body(`"isBan":"false"`), Status: ok, Golden: "chat_update/is_ban_false",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "0" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "0" {
 					t.Errorf("chatBannedType = %v, want 0", got)
 				}
 			}},
@@ -316,7 +316,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		{Name: "externals added to an internal group", Setup: group, Method: post, Path: upd, Body: body(`"add_extidlist":["ext001"]`), Status: ok, Golden: "chat_update/externals_internal_group"},
 		{Name: "externals added and removed", Setup: ordinaryGroup, Method: post, Path: upd, Body: body(`"add_extidlist":["ext004"],"del_extidlist":["ext001"]`), Status: ok, Golden: "chat_update/externals",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := jsonText(chatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `["ext002","ext003","ext004"]` {
+				if got := jsonText(servertest.ChatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `["ext002","ext003","ext004"]` {
 					t.Errorf("extidlist = %s", got)
 				}
 			}},
@@ -336,7 +336,7 @@ func TestChatUpdateGolden(t *testing.T) {
 		// request shape and tokens
 		{Name: "form with JSON lists", Setup: group, Method: post, Path: upd, Header: map[string]string{"Content-Type": form}, Body: `chatid={{chatid}}&add_useridlist=%5B%22wangwu%22%5D&isBan=true`, Status: ok, Golden: "chat_update/form",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, e.Vars["chatid"])
+				info := servertest.ChatInfo(t, e, e.Vars["chatid"])
 				if got := strs(info["useridlist"]); len(got) != 4 || jsonText(info["chatBannedType"]) != "1" {
 					t.Errorf("chat_info = %v", info)
 				}

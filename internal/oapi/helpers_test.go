@@ -48,16 +48,6 @@ func wantErrcode(t testing.TB, r *servertest.Response, want string) {
 }
 
 // chatInfo is chat/get's chat_info for chatid, asserting success.
-func chatInfo(t testing.TB, e *servertest.Env, chatid string) map[string]any {
-	t.Helper()
-	r := e.ChatGet(chatid)
-	wantErrcode(t, r, "0")
-	info, ok := r.JSON(t)["chat_info"].(map[string]any)
-	if !ok {
-		t.Fatalf("no chat_info in %s", r.Body)
-	}
-	return info
-}
 
 func strs(v any) []string {
 	l, _ := v.([]any)

@@ -229,7 +229,7 @@ func TestChatBindGolden(t *testing.T) {
 	agentsAre := func(want ...string) func(t *testing.T, e *servertest.Env, r *servertest.Response) {
 		return func(t *testing.T, e *servertest.Env, r *servertest.Response) {
 			t.Helper()
-			if got := strs(chatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != jsonText(append([]string{}, want...)) {
+			if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != jsonText(append([]string{}, want...)) {
 				t.Errorf("agentidlist = %v, want %v", got, want)
 			}
 		}
@@ -274,12 +274,12 @@ func TestChatUnbindGolden(t *testing.T) {
 	servertest.Run(t, []servertest.Case{
 		{Name: "unbind", Setup: bound(2), Method: get, Path: unbindPath + agent1, Status: ok, Golden: "chat_unbind/ok",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := strs(chatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != `["300002"]` {
+				if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != `["300002"]` {
 					t.Errorf("agentidlist = %v", got)
 				}
 				// bound again, it comes last
 				wantErrcode(t, e.Get(bindPath+agent1), "0")
-				if got := strs(chatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != `["300002","300001"]` {
+				if got := strs(servertest.ChatInfo(t, e, e.Vars["chatid"])["agentidlist"]); jsonText(got) != `["300002","300001"]` {
 					t.Errorf("agentidlist after binding again = %v", got)
 				}
 			}},

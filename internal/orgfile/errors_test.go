@@ -32,6 +32,8 @@ func TestErrorsNameLinesAndKeys(t *testing.T) {
 			[]string{"line 5: corps[0].users[1]: userid u appears twice"}},
 		{"rule on a key", "corps:\n  - corpId: a\n    monthlyQuota: -1\n",
 			[]string{"line 3: corps[0].monthlyQuota: must not be negative, got -1"}},
+		{"limit rule, shared with the admin API", "corps:\n  - corpId: a\n    apps:\n      - appKey: k\n        appSecret: s\n        limits:\n          ipAllowList: [10.0.0.300]\n",
+			[]string{`line 6: corps[0].apps[0].limits: "10.0.0.300" is neither an IP nor a CIDR`}},
 		{"suite rule", "corps:\n  - corpId: a\nsuites:\n  - suiteKey: k\n    suiteSecret: s\n    authCorps:\n      - corpId: b\n        permanentCode: p\n",
 			[]string{"line 7: suites[0].authCorps[0]: corpId b is not declared under corps"}},
 	} {

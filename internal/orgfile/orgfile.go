@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -239,7 +238,7 @@ func (b *builder) corp(where string, c Corp) (*ding.Org, error) {
 	if name == "" {
 		name = c.CorpID
 	}
-	if c.MonthlyQuota < 0 {
+	if ding.ValidateQuota(c.MonthlyQuota) != nil {
 		return nil, fmt.Errorf("%s.monthlyQuota: must not be negative, got %d", where, c.MonthlyQuota)
 	}
 	org := &ding.Org{Corp: ding.Corp{ID: c.CorpID, Name: name, CreatedAt: b.now, MonthlyQuota: c.MonthlyQuota}}
@@ -279,16 +278,9 @@ func (b *builder) apps(org *ding.Org, where string, apps []App) error {
 		if a.AppKey == "" || a.AppSecret == "" {
 			return fmt.Errorf("%s: appKey and appSecret are required", w)
 		}
-		if a.Limits.QPS < 0 || a.Limits.PerMinute < 0 {
-			return fmt.Errorf("%s.limits: qps and perMinute must not be negative", w)
-		}
-		for _, e := range a.Limits.IPAllowList {
-			if _, perr := netip.ParsePrefix(e); perr == nil {
-				continue
-			}
-			if _, perr := netip.ParseAddr(e); perr != nil {
-				return fmt.Errorf("%s.limits.ipAllowList: entry %q is neither an IP nor a CIDR", w, e)
-			}
+		limits := ding.Limits{QPS: a.Limits.QPS, PerMinute: a.Limits.PerMinute, IPAllowList: a.Limits.IPAllowList}
+		if err := limits.Validate(); err != nil {
+			return fmt.Errorf("%s.limits: %s", w, ding.ErrorMessage(err))
 		}
 		if b.seenApp[a.AppKey] {
 			return fmt.Errorf("%s: appKey %s appears twice", w, a.AppKey)
@@ -309,7 +301,7 @@ func (b *builder) apps(org *ding.Org, where string, apps []App) error {
 		all := a.Visibility.All || a.Visibility.Users == nil
 		org.Apps = append(org.Apps, ding.App{Key: a.AppKey, CorpID: org.Corp.ID, Secret: a.AppSecret, AgentID: agent, Name: appName,
 			Scopes: scopes, VisibleAll: all, VisibleUsers: a.Visibility.Users, OrdinaryGroups: a.OrdinaryGroups, CreatedAt: b.now,
-			Limits: ding.Limits{QPS: a.Limits.QPS, PerMinute: a.Limits.PerMinute, IPAllowList: a.Limits.IPAllowList}})
+			Limits: limits})
 	}
 	return nil
 }

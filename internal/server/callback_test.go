@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -524,4 +525,83 @@ func eventually(t *testing.T, cond func() bool) {
 			return
 		}
 	}
+}
+
+// A receiver that hangs holds up only its own subscription: API calls
+// answer at once and another subscription gets its pushes.
+func TestCallbackHungReceiverIsolated(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	hung := newReceiver(t, dingtest.CorpID)
+	fine := newReceiver(t, dingtest.CorpID)
+	ctx := t.Context()
+	for i, rc := range []*receiver{hung, fine} {
+		key := fmt.Sprintf("isolated-%d", i)
+		if err := e.Store.SaveSubscription(ctx, &ding.Subscription{ID: ding.SubscriptionID(ding.SubAppPush, key), Kind: ding.SubAppPush, Key: key,
+			CorpID: dingtest.CorpID, OwnerKey: dingtest.CorpID, Token: cbToken, AESKey: cbAESKey, URL: rc.srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hung.setBehave(func(int) string { return "hang" })
+	g := e.Group("隔离群", "manager4220", "zhangsan")
+	hung.waitFor(1) // it is hanging on the group's first event now
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"隔离%d"}`, g.ChatID, i))
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("chat/update took %v while a receiver hangs", d)
+		}
+	}
+	got := fine.waitFor(4) // add_member and three renames
+	if got[3]["title"] != "隔离2" {
+		t.Fatalf("the healthy subscription got %v", got)
+	}
+	if n := len(hung.pushes()); n != 1 {
+		t.Fatalf("the hung receiver got %d pushes while hanging, want 1", n)
+	}
+}
+
+// Neither the token nor the aes_key of a subscription reaches the log,
+// whatever fails.
+func TestCallbackSecretsNotLogged(t *testing.T) {
+	var buf safeBuffer
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	rc := newReceiver(t, dingtest.CorpID)
+	if got := errcode(t, e.Post("/call_back/register_call_back?access_token={{token}}", registerBody(rc.srv.URL, "chat_update_title"))); got != 0 {
+		t.Fatal("register failed")
+	}
+	rc.setBehave(func(int) string { return "badsig" })
+	g := e.Group("密钥群", "manager4220", "zhangsan")
+	e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"不泄露"}`, g.ChatID))
+	rc.waitFor(2)
+	e.Post("/call_back/update_call_back?access_token={{token}}", registerBody(rc.srv.URL, "chat_update_title"))
+	time.Sleep(200 * time.Millisecond)
+	if s := buf.String(); strings.Contains(s, cbToken) || strings.Contains(s, cbAESKey) {
+		t.Fatalf("a secret reached the log:\n%s", s)
+	}
+	ds, _ := e.Store.Deliveries(t.Context(), ding.DeliveryFilter{Limit: 10})
+	for _, d := range ds {
+		if strings.Contains(d.Error, cbToken) || strings.Contains(d.Error, cbAESKey) || strings.Contains(d.Error, "signature=") {
+			t.Fatalf("a secret reached a delivery record: %+v", d)
+		}
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

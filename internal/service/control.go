@@ -105,6 +105,7 @@ func (s *Service) runResetHooks(ctx context.Context) {
 	hooks := append([]func(context.Context){}, s.ctl.hooks...)
 	s.ctl.mu.Unlock()
 	s.limits.reset()
+	s.DropCaches()
 	for _, fn := range hooks {
 		fn(ctx)
 	}

@@ -79,7 +79,7 @@ func checkName(name string) error {
 
 func checkOwnerType(t string) error {
 	if t != "" && t != ding.OwnerEmp && t != ding.OwnerExt {
-		return ding.Errorf(ding.Invalid, ding.ReasonOwnerType, "ownerType must be emp or ext")
+		return ding.Errorf(ding.Invalid, ding.ReasonOwnerType, "ownerType must be emp or ext, got %q", t)
 	}
 	return nil
 }
@@ -183,7 +183,7 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in CreateGroupInpu
 		tag = *in.ConversationTag
 	}
 	if tag != ding.TagInternal && tag != ding.TagOrdinary {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonConversationTag, "conversationTag must be 0 or 2")
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonConversationTag, "conversationTag must be 0 (ordinary) or 2 (internal), got %d", tag)
 	}
 	if err := in.Options.validate(); err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in CreateGroupInpu
 		ownerType = ding.OwnerEmp
 	}
 	if tag == ding.TagInternal && (len(exts) > 0 || ownerType == ding.OwnerExt) {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonExternalNotAllowed, "an internal group holds staff only")
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonExternalNotAllowed, "an internal group (conversationTag 2) holds staff only; extidlist has %d ids, ownerType is %s", len(exts), ownerType)
 	}
 	if tag == ding.TagOrdinary && !c.App.OrdinaryGroups {
 		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOrdinaryNotAllowed, "app is not allow-listed for ordinary groups")
@@ -208,10 +208,10 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in CreateGroupInpu
 		return nil, err
 	}
 	if ownerType == ding.OwnerEmp && !c.App.Visible(in.Owner) {
-		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner is outside the app's visibility")
+		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner %s is outside the app's visibility", in.Owner)
 	}
 	if len(users)+len(exts) > ding.MaxMembers {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMemberLimit, "a group holds at most %d members", ding.MaxMembers)
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMemberLimit, "a group holds at most %d members, got %d", ding.MaxMembers, len(users)+len(exts))
 	}
 
 	now := s.nowMs()
@@ -342,7 +342,7 @@ func (s *Service) ConvertChatID(ctx context.Context, c *Caller, chatID string) (
 		return "", err
 	}
 	if g.OwnerType == ding.OwnerEmp && !c.App.Visible(g.Owner) {
-		return "", ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner is outside the app's visibility")
+		return "", ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner %s is outside the app's visibility", g.Owner)
 	}
 	return g.OpenConversationID, nil
 }

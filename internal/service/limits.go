@@ -95,7 +95,7 @@ func (s *Service) Admit(ctx context.Context, c *Caller, api, ip string) error {
 	if quotaFree(api) {
 		return nil
 	}
-	corp, err := s.store.Corp(ctx, c.CorpID())
+	corp, err := s.cachedCorp(ctx, c.CorpID())
 	if err != nil {
 		return err
 	}
@@ -131,18 +131,11 @@ func ipAllowed(list []string, ip string) bool {
 
 // SetAppLimits switches an app's emulated limits (admin side).
 func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits) error {
-	if l.QPS < 0 || l.PerMinute < 0 {
-		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "limits must not be negative")
-	}
-	for _, e := range l.IPAllowList {
-		if _, err := netip.ParsePrefix(e); err == nil {
-			continue
-		}
-		if _, err := netip.ParseAddr(e); err != nil {
-			return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "%q is neither an IP nor a CIDR", e)
-		}
+	if err := l.Validate(); err != nil {
+		return err
 	}
 	err := s.store.SetAppLimits(ctx, appKey, l)
+	s.cache.apps.drop(appKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no app %s", appKey)
 	}
@@ -151,12 +144,50 @@ func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits
 
 // SetMonthlyQuota switches a corp's emulated monthly quota (admin side).
 func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int) error {
-	if quota < 0 {
-		return ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "quota must not be negative")
+	if err := ding.ValidateQuota(quota); err != nil {
+		return err
 	}
 	err := s.store.SetMonthlyQuota(ctx, corpID, quota)
+	s.cache.corps.drop(corpID)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no corp %s", corpID)
 	}
 	return err
+}
+
+// MaxCredentialFailures is how many failed secret checks one key (an app
+// key, a suite key) may have in a minute; beyond it every check of that key
+// is refused with the per-minute limit (90006) until the minute ends, so a
+// secret is guessed at this pace at most. Counted in this process, like
+// the emulated limits.
+const MaxCredentialFailures = 30
+
+func minuteOf(ms int64) int64 { return ms / 60000 }
+
+// credentialsThrottled refuses a credential check of key while it is over
+// MaxCredentialFailures this minute.
+func (s *Service) credentialsThrottled(key string) error {
+	k := limitKey{"cred", key, ""}
+	if s.limits.count(k, minuteOf(s.nowMs())) >= MaxCredentialFailures {
+		return ding.Errorf(ding.RateLimited, ding.ReasonQPMLimit, "more than %d failed credential checks for %s this minute", MaxCredentialFailures, key)
+	}
+	return nil
+}
+
+// credentialsFailed counts a failed check of key; it returns err.
+func (s *Service) credentialsFailed(key string, err error) error {
+	if ding.IsKind(err, ding.Unauthenticated) {
+		s.limits.take(limitKey{"cred", key, ""}, minuteOf(s.nowMs()), MaxCredentialFailures)
+	}
+	return err
+}
+
+// count is how many calls the window starting at start holds.
+func (l *limiter) count(k limitKey, start int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.windows[k]; w != nil && w.start == start {
+		return w.n
+	}
+	return 0
 }

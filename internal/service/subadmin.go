@@ -15,7 +15,7 @@ func (s *Service) SetSubAdmins(ctx context.Context, c *Caller, ref GroupRef, use
 		return ding.Errorf(ding.Invalid, ding.ReasonChatIDMissing, "missing group id")
 	}
 	if role != ding.RoleAdmin && role != ding.RoleMember {
-		return ding.Errorf(ding.Invalid, ding.ReasonRole, "role must be 2 or 3")
+		return ding.Errorf(ding.Invalid, ding.ReasonRole, "role must be 2 (admin) or 3 (member), got %d", role)
 	}
 	ids := dedupe(userIDs)
 	if len(ids) == 0 {

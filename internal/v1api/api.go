@@ -45,6 +45,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetSurface(r, surface)
 		fail := func(err error) { writeError(w, r, a.log, rt.endpoint, err) }
+		defer httpx.Recover(a.log, r, fail)
 		var c *service.Caller
 		if !rt.public {
 			var err error

@@ -76,7 +76,7 @@ func TestGroupCreateGolden(t *testing.T) {
 	}
 	created := func(check func(t *testing.T, info map[string]any)) func(t *testing.T, e *servertest.Env, r *servertest.Response) {
 		return func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-			check(t, chatInfo(t, e, field(t, r, "chatid")))
+			check(t, servertest.ChatInfo(t, e, field(t, r, "chatid")))
 		}
 	}
 	nameIs := func(want string) func(t *testing.T, e *servertest.Env, r *servertest.Response) {
@@ -175,21 +175,21 @@ func TestGroupUpdateGolden(t *testing.T) {
 	servertest.Run(t, []servertest.Case{
 		{Name: "rename", Setup: group, Method: post, Path: updatePath, Header: tok, Body: body(`"name":"新名字"`), Status: ok, Golden: "im_group_update/rename",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["name"]; got != "新名字" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["name"]; got != "新名字" {
 					t.Errorf("name = %v", got)
 				}
 			}},
 		{Name: "everything", Setup: group, Method: post, Path: updatePath, Header: tok, Status: ok, Golden: "im_group_update/everything",
 			Body: body(`"name":"全改","owner":"wangwu","ownerType":"emp","add_useridlist":["wangwu"],"del_useridlist":["lisi"],"icon":"@media","managementOptions":{"showHistoryType":1,"searchable":1,"validationType":1,"mentionAllAuthority":1,"managementType":1,"chatBannedType":1}`),
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				info := chatInfo(t, e, e.Vars["chatid"])
+				info := servertest.ChatInfo(t, e, e.Vars["chatid"])
 				if info["owner"] != "wangwu" || jsonText(info["useridlist"]) != `["manager4220","zhangsan","wangwu"]` || jsonText(info["managementType"]) != "1" || info["icon"] != "@media" {
 					t.Errorf("chat_info = %v", info)
 				}
 			}},
 		{Name: "options as strings", Setup: group, Method: post, Path: updatePath, Header: tok, Body: body(`"managementOptions":{"chatBannedType":"1"}`), Status: ok, Golden: "im_group_update/options_strings",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := chatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "1" {
+				if got := servertest.ChatInfo(t, e, e.Vars["chatid"])["chatBannedType"]; jsonText(got) != "1" {
 					t.Errorf("chatBannedType = %v", got)
 				}
 			}},
@@ -203,7 +203,7 @@ func TestGroupUpdateGolden(t *testing.T) {
 		{Name: "del 41", Setup: func(e *servertest.Env) { group(e); e.Fill(e.Vars["chatid"], 44) }, Method: post, Path: updatePath, Header: tok, Body: body(`"del_useridlist":` + users(1, 41)), Status: badRequest, Golden: "im_group_update/del_41"},
 		{Name: "members 1000", Setup: func(e *servertest.Env) { group(e); fill(e, 960) }, Method: post, Path: updatePath, Header: tok, Body: body(`"add_useridlist":` + users(958, 40)), Status: ok, Golden: "im_group_update/members_1000",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if n := len(chatInfo(t, e, e.Vars["chatid"])["useridlist"].([]any)); n != ding.MaxMembers {
+				if n := len(servertest.ChatInfo(t, e, e.Vars["chatid"])["useridlist"].([]any)); n != ding.MaxMembers {
 					t.Errorf("%d members, want %d", n, ding.MaxMembers)
 				}
 			}},
@@ -212,14 +212,14 @@ func TestGroupUpdateGolden(t *testing.T) {
 		{Name: "externals overlap", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"add_extidlist":["ext004"],"del_extidlist":["ext004"]`), Status: badRequest, Golden: "im_group_update/ext_overlap"},
 		{Name: "externals added and removed", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"add_extidlist":["ext004"],"del_extidlist":["ext001"]`), Status: ok, Golden: "im_group_update/externals",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := jsonText(chatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `["ext002","ext003","ext004"]` {
+				if got := jsonText(servertest.ChatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `["ext002","ext003","ext004"]` {
 					t.Errorf("extidlist = %s", got)
 				}
 			}},
 		{Name: "add_extidlist 41", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"add_extidlist":` + exts(4, 41)), Status: badRequest, Golden: "im_group_update/add_extidlist_41"},
 		{Name: "del_extidlist 40", Setup: ordinaryGroup, Method: post, Path: updatePath, Header: tok, Body: body(`"del_extidlist":` + exts(1, 40)), Status: ok, Golden: "im_group_update/del_extidlist_40",
 			Check: func(t *testing.T, e *servertest.Env, r *servertest.Response) {
-				if got := jsonText(chatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `[]` {
+				if got := jsonText(servertest.ChatInfo(t, e, e.Vars["chatid"])["extidlist"]); got != `[]` {
 					t.Errorf("extidlist = %s", got)
 				}
 			}},

@@ -4,26 +4,10 @@ import (
 	"net/http"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/groupform"
 	"github.com/dingchat/dingchat/internal/httpx"
 	"github.com/dingchat/dingchat/internal/service"
 )
-
-// managementOptions reads the nested managementOptions object.
-func managementOptions(p *httpx.Params) (service.OptionsPatch, error) {
-	var o service.OptionsPatch
-	m, err := p.Object("managementOptions")
-	if err != nil || m == nil {
-		return o, err
-	}
-	f := &httpx.Fields{P: m}
-	o.ShowHistoryType = f.Int("showHistoryType")
-	o.Searchable = f.Int("searchable")
-	o.ValidationType = f.Int("validationType")
-	o.MentionAllAuthority = f.Int("mentionAllAuthority")
-	o.ManagementType = f.Int("managementType")
-	o.ChatBannedType = f.Int("chatBannedType")
-	return o, f.Err
-}
 
 type createResponse struct {
 	ConversationTag    int    `json:"conversationTag"`
@@ -32,20 +16,10 @@ type createResponse struct {
 }
 
 func (a *API) groupCreate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &httpx.Fields{P: p}
-	in := service.CreateGroupInput{
-		Name: f.Str("name"), Owner: f.Str("owner"), OwnerType: f.Str("ownerType"),
-		UserIDs: f.List("useridlist"), ExtIDs: f.List("extidlist"),
-		ConversationTag: f.Int("conversationTag"), Icon: f.Str("icon"),
-	}
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	opts, err := managementOptions(p)
+	in, err := groupform.Create(p, groupform.Nested)
 	if err != nil {
 		return nil, err
 	}
-	in.Options = opts
 	g, err := a.svc.CreateGroup(r.Context(), c, in)
 	if err != nil {
 		return nil, err
@@ -58,21 +32,10 @@ type successBool struct {
 }
 
 func (a *API) groupUpdate(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
-	f := &httpx.Fields{P: p}
-	in := service.UpdateGroupInput{
-		ChatID: f.Str("chatid"), Name: f.OptStr("name"), Owner: f.OptStr("owner"), OwnerType: f.OptStr("ownerType"),
-		AddUserIDs: f.List("add_useridlist"), DelUserIDs: f.List("del_useridlist"),
-		AddExtIDs: f.List("add_extidlist"), DelExtIDs: f.List("del_extidlist"),
-		Icon: f.OptStr("icon"),
-	}
-	if f.Err != nil {
-		return nil, f.Err
-	}
-	opts, err := managementOptions(p)
+	in, err := groupform.Update(p, groupform.Nested)
 	if err != nil {
 		return nil, err
 	}
-	in.Options = opts
 	if _, err := a.svc.UpdateGroup(r.Context(), c, in); err != nil {
 		return nil, err
 	}

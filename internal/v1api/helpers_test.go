@@ -32,19 +32,6 @@ func wantOK(t testing.TB, r *servertest.Response) {
 }
 
 // chatInfo is chat/get's chat_info for chatid through the legacy surface.
-func chatInfo(t testing.TB, e *servertest.Env, chatid string) map[string]any {
-	t.Helper()
-	r := e.ChatGet(chatid)
-	m := r.JSON(t)
-	if jsonText(m["errcode"]) != "0" {
-		t.Fatalf("chat/get: %s", r.Body)
-	}
-	info, ok := m["chat_info"].(map[string]any)
-	if !ok {
-		t.Fatalf("no chat_info in %s", r.Body)
-	}
-	return info
-}
 
 func field(t testing.TB, r *servertest.Response, key string) string {
 	t.Helper()

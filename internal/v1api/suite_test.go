@@ -68,7 +68,7 @@ func TestCorpAccessTokenGolden(t *testing.T) {
 				for _, tok := range []string{first, second} {
 					res := e.PostV1(createPath, tok, `{"name":"ISV群","owner":"manager4220","useridlist":["manager4220","zhangsan"]}`)
 					wantOK(t, res)
-					if info := chatInfo(t, e, field(t, res, "chatid")); info["owner"] != "manager4220" {
+					if info := servertest.ChatInfo(t, e, field(t, res, "chatid")); info["owner"] != "manager4220" {
 						t.Fatalf("chat_info = %v", info)
 					}
 				}

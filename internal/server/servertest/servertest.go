@@ -179,7 +179,14 @@ func New(t testing.TB, opts ...server.Option) *Env {
 	}))
 	e.Svc = svc
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.Gateway = stream.New(svc, log, stream.Options{})
+	e.Gateway = stream.New(svc, log, stream.Options{OnConnect: func(string) {
+		e.mu.Lock()
+		d := e.dispatcher
+		e.mu.Unlock()
+		if d != nil {
+			d.Refresh()
+		}
+	}})
 	h := server.Handler(svc, log, append([]server.Option{server.WithStream(e.Gateway)}, opts...)...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
@@ -414,6 +421,21 @@ func (e *Env) Events() int {
 func (e *Env) ChatGet(chatid string) *Response {
 	e.T.Helper()
 	return e.Get("/chat/get?access_token={{token}}&chatid=" + chatid)
+}
+
+// ChatInfo is chat/get's chat_info for chatid; the test fails on any other answer.
+func ChatInfo(t testing.TB, e *Env, chatid string) map[string]any {
+	t.Helper()
+	r := e.ChatGet(chatid)
+	m := r.JSON(t)
+	if code := fmt.Sprint(m["errcode"]); code != "0" {
+		t.Fatalf("chat/get %s: %s", chatid, r.Body)
+	}
+	info, ok := m["chat_info"].(map[string]any)
+	if !ok {
+		t.Fatalf("no chat_info in %s", r.Body)
+	}
+	return info
 }
 
 // Fill adds numbered users (user0001, …) to the group chatid until it has n
