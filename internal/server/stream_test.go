@@ -158,7 +158,7 @@ func TestStreamSDKEvents(t *testing.T) {
 		t.Errorf("event header = %+v", adds[0])
 	}
 	// LATER: the same event comes back once the backoff has passed on the server's clock
-	time.Sleep(100 * time.Millisecond)
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	again := got.waitType(t, ding.EventChatUpdateTitle, 2)[1]
 	if again.EventId != first.EventId {
@@ -319,8 +319,8 @@ func TestStreamLostAck(t *testing.T) {
 			}
 		}
 	}
-	first, _ := read()                 // not acknowledged
-	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
+	first, _ := read() // not acknowledged
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	second, data := read()
 	if second["eventId"] != first["eventId"] || second["messageId"] == first["messageId"] || !strings.Contains(data, "丢了ACK") {
