@@ -32,12 +32,15 @@ func TestServeStopsCleanlyOnSIGTERM(t *testing.T) {
 		"  health: " + p.Base + "/_dingchat/health",
 		"corp " + corpID + " (端到端测试企业)",
 		"appKey    " + appKey,
-		"appSecret " + appSecret,
+		"appSecret e2e-…", // configured in the org file: masked
 		"users (4): ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, appSecret) {
+		t.Errorf("banner shows the org file's app secret:\n%s", out)
 	}
 	for _, user := range []string{"manager4220", "zhangsan", "lisi", "wangwu"} {
 		if !strings.Contains(out, user) {

@@ -58,8 +58,11 @@ var commandWord = regexp.MustCompile(`^(curl|dingchat|go|\./test|DINGCHAT_\w+=\S
 var notRun = map[string]string{
 	"go install github.com/dingchat/dingchat/cmd/dingchat@latest": "fetches the published module from the network",
 	"./test": "is the command running this test",
-	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test":     "is the command running this test",
-	"dingchat serve --db 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?sslmode=require'": "names a server the README invents; the PostgreSQL pass runs the binary on a real one",
+	"DINGCHAT_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' ./test":                                                    "is the command running this test",
+	"dingchat serve --db 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?sslmode=require'":                                                "names a server the README invents; the PostgreSQL pass runs the binary on a real one",
+	"dingchat backup --data dingchat-data --to dingchat-backup.tar.gz":                                                                           "needs a store; TestBackupUnderLoadRestores backs one up under load",
+	"dingchat restore --from dingchat-backup.tar.gz --data restored-data":                                                                        "needs a backup; TestBackupUnderLoadRestores restores one",
+	"dingchat migrate --from sqlite:dingchat-data/dingchat.db --to 'postgres://dingchat:PASSWORD@db.example:5432/dingchat?search_path=dingchat'": "names a server the README invents; TestMigrateToPostgres moves a store into a real one",
 	"docker build -t dingchat .":                              "needs a container engine; TestContainerImage builds the image where one runs",
 	"docker run -p 8080:8080 -v dingchat-data:/data dingchat": "needs a container engine; TestContainerImage runs the image where one runs",
 	"docker compose up --build":                               "needs a container engine; TestContainerFiles checks the compose file",

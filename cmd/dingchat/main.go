@@ -19,6 +19,11 @@ Usage:
   dingchat serve [flags]       start the server (dingchat serve -h lists the flags)
   dingchat bench [flags]       drive a running server and report throughput and latency
   dingchat org check FILE      check an organisation file without starting anything
+  dingchat backup --to FILE    copy a running SQLite store and its blobs into one archive (--data DIR)
+  dingchat restore --from FILE put a backup back into an empty data directory (--data DIR)
+  dingchat migrate --from sqlite:PATH --to postgres://…
+                               move a stopped SQLite store into an empty PostgreSQL schema
+  dingchat soak [flags]        drive a running server for a long time at a bounded rate
   dingchat health [flags]      ask a running server whether it is healthy (a container's health check)
   dingchat version             print the version and the source revision (also --version)
   dingchat help                print this help (also -h, --help)
@@ -29,8 +34,19 @@ Usage:
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel() // the first signal starts the graceful stop
+		<-sigs
+		// an operator who asks twice wants out now; every acknowledged write
+		// is already committed, so nothing is lost by not waiting
+		fmt.Fprintln(os.Stderr, "dingchat: second signal: exiting without waiting for requests in flight")
+		os.Exit(1)
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
@@ -56,6 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "soak":
+		return runSoak(ctx, args[1:], stdout, stderr)
 	case "org":
 		return runOrg(args[1:], stdout, stderr)
 	case "health":

@@ -18,7 +18,9 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/logx"
 	"github.com/dingchat/dingchat/internal/media"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/orgfile"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
@@ -35,15 +37,19 @@ type Main struct {
 	Server     *server.Server
 	Dispatcher *events.Dispatcher
 	Gateway    *stream.Gateway
-	log        *slog.Logger
-	stdout     io.Writer
-	admin      service.AdminSecret
+	// Metrics is served at /_dingchat/metrics; more collectors may be
+	// registered on Metrics.Registry before Run.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
+	stdout  io.Writer
+	admin   service.AdminSecret
 	// demoCorp is the demo corp when this start created it: its secrets
 	// were minted now and may be shown once.
 	demoCorp string
 	// demoMember is a member token minted with the demo organisation at
 	// this start; printed once, never again (a later start cannot read it back)
 	demoMember *ding.MemberToken
+	stopPprof  func()
 }
 
 // Open loads the configuration, opens the store, applies the organisation
@@ -64,7 +70,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})
 	}
-	log := slog.New(h)
+	// a failing disk fails every request alike: log a few, count the rest
+	log := slog.New(logx.RateLimit(h, slog.LevelWarn, 5, 10*time.Second))
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -80,15 +87,33 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
-	m.Service = service.New(st, nil, nil, service.WithBlobs(blobs), service.WithPusher(pusher),
+	var clock ding.Clock
+	opts := []service.Option{service.WithBlobs(blobs), service.WithPusher(pusher),
 		service.OnSubscriptionsChanged(func() {
 			if m.Dispatcher != nil {
 				m.Dispatcher.Refresh()
 			}
-		}))
-	m.Gateway = stream.New(m.Service, log, stream.Options{})
-	m.Dispatcher = events.New(st, pusher, nil, events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+		})}
+	if cfg.TestControls {
+		clock = ding.NewControlClock(nil)
+		opts = append(opts, service.WithTestControls())
+	}
+	m.Service = service.New(st, clock, nil, opts...)
+	m.Gateway = stream.New(m.Service, log, stream.Options{OnConnect: func(string) {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Refresh()
+		}
+	}})
+	// retry backoff follows the server's clock, moved or not
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
 	m.Dispatcher.SetStreamHub(m.Gateway)
+	// a reset empties subscriptions and cursors: the dispatcher re-reads them
+	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset() })
+	// a clock moved before a restart, or by another node, stays moved
+	if err := m.Service.SyncControls(context.Background()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
@@ -97,16 +122,40 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		st.Close()
 		return nil, err
 	}
-	if m.Server, err = server.Listen(cfg.Addr, server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash),
-		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL)), log); err != nil {
+	if cfg.Pprof != "" {
+		if m.stopPprof, err = startPprof(cfg.Pprof, log); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
+	}
+	m.Metrics = metrics.New()
+	if o, ok := st.(commitObserver); ok {
+		o.ObserveCommits(m.Metrics.ObserveCommit)
+	}
+	if p, ok := st.(interface{ PoolStats() (int32, int32, int32) }); ok {
+		m.Metrics.WatchPool(p.PoolStats)
+	}
+	handler := server.Handler(m.Service, log, server.WithAdminTokenHash(m.admin.Hash), server.WithMetrics(m.Metrics),
+		server.WithStream(m.Gateway), server.WithPublicURL(cfg.PublicURL), server.WithRequestLog(cfg.RequestLog))
+	if m.Server, err = server.Listen(cfg.Addr, handler, log); err != nil {
+		if m.stopPprof != nil {
+			m.stopPprof()
+		}
 		st.Close()
 		return nil, err
 	}
+	m.Server.TrackConns(m.Metrics.ConnState)
+	registerEventMetrics(m.Metrics.Registry, m.Dispatcher, m.Gateway)
 	if cfg.PublicURL == "" {
 		// robots in HTTP mode reply to where this server listens
 		m.Dispatcher.SetPublicURL("http://" + m.Server.Addr().String())
 	}
 	return m, nil
+}
+
+// commitObserver is a store that reports its commits (both stores do).
+type commitObserver interface {
+	ObserveCommits(func(batch int, took time.Duration, err error))
 }
 
 // openStore opens the PostgreSQL database DB names, or else the SQLite file.
@@ -119,30 +168,31 @@ func openStore(cfg config.Config) (ding.Store, error) {
 	return sqlite.Open(cfg.DBPath())
 }
 
+// applyOrg applies the org file and the demo, and keeps both in memory for
+// a reset to apply again.
 func (m *Main) applyOrg(ctx context.Context) error {
+	var orgs []*ding.Org
 	if m.Config.OrgFile != "" {
-		orgs, err := orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli())
-		if err != nil {
+		var err error
+		if orgs, err = orgfile.Load(m.Config.OrgFile, time.Now().UnixMilli()); err != nil {
 			return err
-		}
-		for _, o := range orgs {
-			if err := m.Service.ApplyOrg(ctx, o); err != nil {
-				return fmt.Errorf("apply %s: corp %s: %w", m.Config.OrgFile, o.Corp.ID, err)
-			}
 		}
 	}
-	if m.Config.Demo {
-		created, err := m.Service.EnsureDemo(ctx)
-		if err != nil {
+	m.Service.Declare(orgs, m.Config.Demo)
+	created, err := m.Service.ApplyDeclared(ctx)
+	if err != nil && m.Config.OrgFile != "" {
+		return fmt.Errorf("apply %s: %w", m.Config.OrgFile, err)
+	}
+	if err != nil {
+		return err
+	}
+	if created != "" {
+		m.demoCorp = created
+		m.log.Info("created the demo organisation")
+		if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
 			return err
 		}
-		if created != "" {
-			m.demoCorp = created
-			m.log.Info("created the demo organisation")
-			if m.demoMember, err = m.Service.IssueDemoMemberToken(ctx); err != nil {
-				return err
-			}
-		}
+		m.Service.DeclareMemberToken(*m.demoMember)
 	}
 	return nil
 }
@@ -158,6 +208,10 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(dispatched)
 		m.Dispatcher.Run(dctx)
 	}()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// nodes sharing a database follow each other's resets and clock moves
+	go m.Service.WatchControls(wctx, 250*time.Millisecond, func(err error) { m.log.Warn("test controls: cannot read the store", "err", err) })
 	var err error
 	select {
 	case err = <-errc:
@@ -168,6 +222,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Gateway.Shutdown(sctx)
 		err = m.Server.Shutdown(sctx)
 		cancel()
+	}
+	if m.stopPprof != nil {
+		m.stopPprof()
 	}
 	// deliveries stop after the last request: they save their place and
 	// give up their leases before the store closes
@@ -189,6 +246,16 @@ func (m *Main) banner(ctx context.Context) {
 		fmt.Fprintf(w, "  admin token: as configured\n")
 	default:
 		fmt.Fprintf(w, "  admin token: kept as a hash since it was minted (shown at that start only;\n    set --admin-token-file to choose a new one)\n")
+	}
+	if m.Service.TestControls() {
+		c := m.Service.ReadClock(ctx)
+		clock := "real time"
+		if c.Pinned {
+			clock = "pinned at " + c.Now
+		} else if c.OffsetMs != 0 {
+			clock = fmt.Sprintf("moved %s ahead: %s", time.Duration(c.OffsetMs)*time.Millisecond, c.Now)
+		}
+		fmt.Fprintf(w, "  test controls: ON (reset, clock, faults under %s/_dingchat/admin/); clock: %s\n", base, clock)
 	}
 	sums, err := m.Service.Summarize(ctx, 1000)
 	if err != nil {

@@ -65,6 +65,13 @@ var layers = map[string]layer{
 	"internal/config":  support,
 	"internal/orgfile": support,
 	"internal/bench":   support,
+	"internal/soak":    support, // the long mixed-traffic run
+	"internal/backup":  support, // archives of a data directory
+	"internal/logx":    support, // rate-limited error logging
+	"internal/metrics": support, // Prometheus collectors and the request counter
+
+	"internal/store/schema": support, // the table list stores share (reset, migration)
+	"internal/migrate":      wiring,  // moves a whole store between the two backends
 
 	"cmd/dingchat": wiring,
 

@@ -27,6 +27,8 @@ type Config struct {
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 	AdminToken      string        // bearer token of the admin API; "" = minted once and kept in the store
+	TestControls    bool          // reset, the movable clock and fault injection through the admin API
+	RequestLog      int           // how many API calls the request log keeps; 0 = none
 	AdminTokenFile  string        // file holding AdminToken, so it stays out of ps and the environment
 	ShowSecrets     bool          // print app secrets in the banner even when this start did not mint them
 	// CallbackDenyPrivate refuses loopback and private callback URLs (71013),
@@ -36,6 +38,7 @@ type Config struct {
 	// front (https://chat.example.com): the Stream endpoint and robots'
 	// sessionWebhooks are built on it. "" = as each request addressed it.
 	PublicURL string
+	Pprof     string // loopback address serving net/http/pprof; "" = off
 }
 
 // MinSecretLen is the shortest admin token accepted: it is kept only as a
@@ -51,6 +54,7 @@ func Default() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		ShutdownTimeout: 10 * time.Second,
+		RequestLog:      1000,
 	}
 }
 
@@ -96,14 +100,17 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error (env DINGCHAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DINGCHAT_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin API; empty mints one and keeps it (env DINGCHAT_ADMIN_TOKEN)")
+	fs.BoolVar(&c.TestControls, "test-controls", c.TestControls, "enable reset, the movable clock and fault injection in the admin API (env DINGCHAT_TEST_CONTROLS)")
+	fs.IntVar(&c.RequestLog, "request-log", c.RequestLog, "how many API calls the request log keeps for the admin API; 0 = none (env DINGCHAT_REQUEST_LOG)")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", c.AdminTokenFile, "file whose first line is the admin token (env DINGCHAT_ADMIN_TOKEN_FILE)")
 	fs.BoolVar(&c.ShowSecrets, "show-secrets", c.ShowSecrets, "print every app secret in the start-up banner, not only freshly minted ones (env DINGCHAT_SHOW_SECRETS)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach this server at behind a proxy, for the Stream endpoint and sessionWebhooks (env DINGCHAT_PUBLIC_URL)")
 	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "loopback address for the Go profiler (net/http/pprof); empty = off (env DINGCHAT_PPROF)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "callback-deny-private", "public-url"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url", "pprof"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -150,6 +157,16 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
+	if c.Pprof != "" {
+		// the profiler shows memory and goroutines: never off this machine
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if err != nil {
+			return fmt.Errorf("pprof %q: %w", c.Pprof, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("pprof %q: must be a loopback address such as 127.0.0.1:6060", c.Pprof)
+		}
+	}
 	if c.DataDir == "" {
 		return errors.New("data directory must not be empty")
 	}
@@ -158,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.RequestLog < 0 || c.RequestLog > 1000000 {
+		return errors.New("request log size is 0 to 1000000")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout)

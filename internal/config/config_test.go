@@ -3,6 +3,8 @@ package config
 import (
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,18 +40,34 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_SHUTDOWN_TIMEOUT": "3s",
 		"DINGCHAT_ADMIN_TOKEN":      "adm-secret-0123456789",
 		"DINGCHAT_SHOW_SECRETS":     "true",
+		"DINGCHAT_TEST_CONTROLS":    "true",
+		"DINGCHAT_REQUEST_LOG":      "50",
+		"DINGCHAT_PPROF":            "127.0.0.1:6060",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
-		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true}
+		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true,
+		TestControls: true, RequestLog: 50, Pprof: "127.0.0.1:6060"}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
 	if got, want := c.DBPath(), "/tmp/x.db"; got != want {
 		t.Fatalf("DBPath = %q, want %q", got, want)
+	}
+}
+
+func TestRequestLogSize(t *testing.T) {
+	for _, bad := range []string{"-1", "1000001", "many"} {
+		if _, err := Load([]string{"--request-log", bad}, env(nil), io.Discard); err == nil {
+			t.Errorf("--request-log %s accepted", bad)
+		}
+	}
+	c, err := Load([]string{"--request-log", "0"}, env(nil), io.Discard)
+	if err != nil || c.RequestLog != 0 || c.TestControls {
+		t.Fatalf("config %+v, %v: want no request log and test controls off", c, err)
 	}
 }
 
@@ -104,6 +122,13 @@ func TestRejects(t *testing.T) {
 		{"bad env db", nil, map[string]string{"DINGCHAT_DB": "/y.db"}, `"/y.db"`},
 		{"unknown flag", []string{"--nope"}, nil, "nope"},
 		{"stray argument", []string{"extra"}, nil, "extra"},
+		{"short admin token", []string{"--admin-token", "short-token"}, nil, "at least 16 characters"},
+		{"admin token twice", []string{"--admin-token", "0123456789abcdef", "--admin-token-file", "/nonexistent"}, nil, "both set"},
+		{"missing admin token file", []string{"--admin-token-file", "/nonexistent/admin-token"}, nil, "admin token file"},
+		{"pprof on every interface", []string{"--pprof", ":6060"}, nil, `":6060"`},
+		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil, `"0.0.0.0:6060"`},
+		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil, `"example.com:6060"`},
+		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil, `"127.0.0.1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, env(tc.env), io.Discard)
@@ -117,5 +142,23 @@ func TestRejects(t *testing.T) {
 				t.Errorf("error %q shows a password or a path the user did not type", err)
 			}
 		})
+	}
+}
+
+// The admin token can come from a file, so it shows neither in ps nor in
+// the environment; the file's first line is the token.
+func TestAdminTokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(path, []byte("  file-admin-token-0123\nsecond line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"--admin-token-file", path}, env(nil), io.Discard)
+	if err != nil || c.AdminToken != "file-admin-token-0123" {
+		t.Fatalf("Load = %q, %v", c.AdminToken, err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	if _, err := Load([]string{"--admin-token-file", empty}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty file: %v", err)
 	}
 }

@@ -73,6 +73,7 @@ const (
 	ReasonBadCorpCredentials Reason = "bad_corp_credentials"
 	ReasonPermissionDenied   Reason = "permission_denied"
 	ReasonOwnerNotVisible    Reason = "owner_not_visible"
+	ReasonUserNotVisible     Reason = "user_not_visible" // a contact lookup outside the app's visibility
 	ReasonOrdinaryNotAllowed Reason = "ordinary_group_not_allowed"
 
 	// groups
@@ -214,7 +215,7 @@ var Reasons = []Reason{
 	ReasonUnknownExternal, ReasonAddDelOverlap, ReasonExtAddDelOverlap, ReasonConversationTag,
 	ReasonExternalNotAllowed, ReasonOptionValue, ReasonChatDisbanded, ReasonRole, ReasonSubAdminLimit,
 	ReasonNotMember, ReasonNotOwner, ReasonOwnerMustTransfer, ReasonIPNotAllowed, ReasonQPSLimit, ReasonQPMLimit, ReasonMonthlyQuota,
-	ReasonUserNotFound, ReasonMobileNotFound,
+	ReasonUserNotFound, ReasonMobileNotFound, ReasonUserNotVisible,
 	ReasonMediaType, ReasonFileType, ReasonFileSize, ReasonMediaMissing, ReasonNotMultipart, ReasonMediaEmpty, ReasonMediaID,
 	ReasonMsgType, ReasonMsgMalformed, ReasonMsgTooLong, ReasonImageEmpty, ReasonLinkEmpty, ReasonFileEmpty, ReasonVoiceEmpty,
 	ReasonSenderUnknown, ReasonSenderNotMember, ReasonGroupKind, ReasonMessageNotFound, ReasonBadCursor, ReasonBadSize,

@@ -61,9 +61,10 @@ type Store interface {
 	SuiteStore
 	JoinStore
 	RobotStore
+	ControlStore
 	SubscriptionStore
 	StreamStore
-	// Ping reports whether the store is usable.
+	// Ping reports whether the store can commit a write: it writes.
 	Ping(ctx context.Context) error
 	Close() error
 }

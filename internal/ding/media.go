@@ -31,6 +31,8 @@ type MediaStore interface {
 	CreateMedia(ctx context.Context, m *Media) error
 	// Media returns NotFound when the corp has no media id.
 	Media(ctx context.Context, corpID, id string) (*Media, error)
+	// MediaBytes is the total size of the corp's media.
+	MediaBytes(ctx context.Context, corpID string) (int64, error)
 }
 
 // Blobs keeps file contents by their sha256, so one file is stored once.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -22,6 +23,7 @@ type API struct {
 	svc       *service.Service
 	log       *slog.Logger
 	adminHash string
+	reqlog    *httpx.RequestLog
 }
 
 // New returns the surface; the admin token whose ding.SecretHash is
@@ -100,6 +102,9 @@ func decode(r *http.Request, v any) error {
 	b, err := httpx.ReadBody(r, maxBody)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(b) { // decoding would turn the bytes into U+FFFD silently
+		return ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError

@@ -20,10 +20,13 @@ const sessionCookie = "dingchat_join_session"
 const joinCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // crossSite reports a browser request sent from another site: a login CSRF
-// or clickjacking attempt. Requests without the headers (no browser) pass.
+// or clickjacking attempt. Browsers that send Sec-Fetch-Site are judged by
+// it; older ones by Origin. Requests with neither (no browser) pass.
 func crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return false
+	case "":
 	default:
 		return true
 	}
@@ -79,7 +82,9 @@ func (a *API) renderJoin(w http.ResponseWriter, status int, v joinView) {
 	h.Set("Content-Security-Policy", joinCSP)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer") // the link's code must not leak to other sites
+	// the link's code must not leak to other sites; same-origin keeps the
+	// form's Origin header, which no-referrer would turn into "null"
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	joinTmpl.Execute(w, v)
 }

@@ -289,7 +289,7 @@ func TestJoinPageBrowserSafety(t *testing.T) {
 	for h, want := range map[string]string{
 		"X-Content-Type-Options": "nosniff",
 		"X-Frame-Options":        "DENY",
-		"Referrer-Policy":        "no-referrer",
+		"Referrer-Policy":        "same-origin",
 	} {
 		if got := page.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)

@@ -50,4 +50,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /_dingchat/admin/apps/{key}/robot", a.admin(a.setRobotURL))
 	mux.Handle("GET /_dingchat/admin/corps/{corpid}/events", a.admin(a.eventLog))
 	mux.Handle("GET /_dingchat/admin/deliveries", a.admin(a.deliveries))
+	// test controls
+	mux.Handle("POST /_dingchat/admin/reset", a.admin(a.reset))
+	mux.Handle("GET /_dingchat/admin/clock", a.admin(a.readClock))
+	mux.Handle("POST /_dingchat/admin/clock", a.admin(a.moveClock))
+	mux.Handle("GET /_dingchat/admin/faults", a.admin(a.listFaults))
+	mux.Handle("POST /_dingchat/admin/faults", a.admin(a.addFault))
+	mux.Handle("DELETE /_dingchat/admin/faults", a.admin(a.clearFaults))
+	mux.Handle("DELETE /_dingchat/admin/faults/{id}", a.admin(a.removeFault))
+	mux.Handle("GET /_dingchat/admin/requests", a.admin(a.requests))
+	mux.Handle("DELETE /_dingchat/admin/requests", a.admin(a.clearRequests))
+	mux.Handle("GET /_dingchat/admin/events", a.admin(a.findEvents))
+	mux.Handle("POST /_dingchat/admin/corps", a.admin(a.createTestCorp))
+	mux.Handle("DELETE /_dingchat/admin/corps/{corpid}", a.admin(a.deleteCorp))
 }

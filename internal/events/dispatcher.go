@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ type Dispatcher struct {
 	running map[string]context.CancelFunc // by consumer + "\x00" + corp
 	heads   map[string]*head              // by corp
 	unions  map[string]string             // corp + "\x00" + userid → unionId
+	bizs    map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -122,12 +124,57 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
-		heads: map[string]*head{}, unions: map[string]string{}, wake: make(chan struct{}, 1)}
+		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
 }
 
 // SetStreamHub gives the dispatcher this node's Stream connections: it
 // then delivers to every client connected here.
 func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
+
+// Reset forgets everything learnt from the store — cached business
+// objects and union ids, the corps' heads — and stops every worker, after
+// the store was put back to its declared state: sequence numbers start
+// again, so nothing remembered still means the same event. Workers start
+// afresh at the next refresh.
+func (d *Dispatcher) Reset() {
+	d.mu.Lock()
+	clear(d.bizs)
+	clear(d.unions)
+	for _, h := range d.heads {
+		h.seq = -1
+	}
+	for _, cancel := range d.running {
+		cancel()
+	}
+	d.mu.Unlock()
+	d.Refresh()
+}
+
+// Observe calls f with every delivery attempt (metrics); call it before Run.
+func (d *Dispatcher) Observe(f func(ding.Delivery)) { d.cfg.OnDelivery = f }
+
+// Backlog is how many events each consumer's cursors are behind their
+// corps' newest event, summed, read from the store.
+func (d *Dispatcher) Backlog(ctx context.Context) (map[string]int64, error) {
+	cs, err := d.store.Cursors(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	heads := map[string]int64{}
+	out := map[string]int64{}
+	for _, c := range cs {
+		h, ok := heads[c.CorpID]
+		if !ok {
+			if h, err = d.store.LatestEventSeq(ctx, c.CorpID); err != nil {
+				return nil, err
+			}
+			heads[c.CorpID] = h
+		}
+		kind, _, _ := strings.Cut(c.Consumer, ":")
+		out[kind] += max(0, h-c.Seq)
+	}
+	return out, nil
+}
 
 // SetPublicURL sets the base of sessionWebhooks given to HTTP robots; call
 // it before Run.
@@ -388,8 +435,27 @@ func (d *Dispatcher) unionID(ctx context.Context, corp, user string) string {
 }
 
 // Biz is the event's camelCase business object with the operator's and
-// the users' union ids, as DingTalk's pushes carry them.
+// the users' union ids, as DingTalk's pushes carry them. Every consumer of
+// an event reads the same one, built once; callers must not change it.
 func (d *Dispatcher) Biz(ctx context.Context, ev *ding.Event) map[string]any {
+	k := ev.CorpID + "\x00" + strconv.FormatInt(ev.Seq, 10)
+	d.mu.Lock()
+	biz, ok := d.bizs[k]
+	d.mu.Unlock()
+	if ok {
+		return biz
+	}
+	biz = d.biz(ctx, ev)
+	d.mu.Lock()
+	if len(d.bizs) >= 4096 {
+		clear(d.bizs)
+	}
+	d.bizs[k] = biz
+	d.mu.Unlock()
+	return biz
+}
+
+func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 	biz := map[string]any{}
 	if len(ev.Data) > 0 {
 		json.Unmarshal(ev.Data, &biz)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -87,6 +88,9 @@ func ReadParams(r *http.Request) (*Params, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return p, nil
 	}
+	if !utf8.Valid(body) {
+		return nil, errNotUTF8
+	}
 	var obj map[string]any
 	if err := decodeJSON(body, &obj); err != nil || obj == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object: %s", jsonProblem(err))
@@ -140,11 +144,18 @@ func ReadJSON(r *http.Request) (*Params, error) {
 	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
 		return p, nil // some clients serialise an absent body as null
 	}
+	if !utf8.Valid(body) {
+		return nil, errNotUTF8
+	}
 	if err := decodeJSON(body, &p.m); err != nil || p.m == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object: %s", jsonProblem(err))
 	}
 	return p, nil
 }
+
+// errNotUTF8 refuses a JSON body with bytes that are not UTF-8: decoding
+// would silently turn them into U+FFFD and store something nobody sent.
+var errNotUTF8 = ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 
 func readBody(r *http.Request) ([]byte, error) { return ReadBody(r, MaxBody) }
 
@@ -181,7 +192,7 @@ func decodeJSON(b []byte, v any) error {
 // query strings carry lists and nested messages that way.
 func textJSON(s string, open, close byte) (any, bool) {
 	t := strings.TrimSpace(s)
-	if len(t) < 2 || t[0] != open || t[len(t)-1] != close {
+	if !utf8.ValidString(t) || len(t) < 2 || t[0] != open || t[len(t)-1] != close {
 		return nil, false
 	}
 	var v any
@@ -210,6 +221,9 @@ func (p *Params) String(key string) (string, error) {
 	case nil:
 		return "", nil
 	case string:
+		if !utf8.ValidString(v) { // a query or form value: decoded bytes, not checked yet
+			return "", invalid(key, "UTF-8 text")
+		}
 		return v, nil
 	case json.Number:
 		return v.String(), nil
@@ -324,6 +338,9 @@ func (p *Params) Strings(key string) ([]string, error) {
 	case string:
 		if strings.TrimSpace(v) == "" {
 			return []string{}, nil
+		}
+		if !utf8.ValidString(v) {
+			return nil, invalid(key, "UTF-8 text")
 		}
 		if list, ok := textJSON(v, '[', ']'); ok {
 			return (&Params{m: map[string]any{key: list}}).Strings(key)

@@ -199,3 +199,17 @@ func (s *source) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Clear removes every blob: the store's media records are gone after a
+// reset, so nothing refers to them. The objects move aside in one rename,
+// then are deleted, so a reader never sees half a tree.
+func (d *Dir) Clear(ctx context.Context) error {
+	old := filepath.Join(d.tmp(), fmt.Sprintf("cleared-%d", time.Now().UnixNano()))
+	if err := os.Rename(d.objects(), old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clear blobs: %w", err)
+	}
+	if err := os.MkdirAll(d.objects(), 0o750); err != nil {
+		return fmt.Errorf("clear blobs: %w", err)
+	}
+	return os.RemoveAll(old)
+}

@@ -106,6 +106,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonMonthlyQuota:       {90020, "当前企业调用接口的次数超过每月限额"},   // unconfirmed errmsg, as above
 	ding.ReasonUserNotFound:       {60121, "找不到该用户"},
 	ding.ReasonMobileNotFound:     {60121, "未找到该用户"},
+	ding.ReasonUserNotVisible:     {50002, "员工不在授权范围"}, // unconfirmed: the most plausible of DingTalk's codes for a user outside the app's contact range
 	ding.ReasonMediaType:          {40004, "不合法的媒体文件类型"},
 	ding.ReasonFileType:           {40005, "不合法的文件类型"},
 	ding.ReasonFileSize:           {40006, "不合法的文件大小"}, // unconfirmed: 45001 多媒体文件大小超过限制 is the other candidate

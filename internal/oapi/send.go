@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
@@ -43,6 +44,9 @@ func sendBody(r *http.Request) (chatID, sender string, msg []byte, err error) {
 			if len(v) == 0 {
 				continue
 			}
+			if !utf8.ValidString(v[0]) {
+				return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "%s is not UTF-8 text", k)
+			}
 			t := strings.TrimSpace(v[0])
 			if json.Valid([]byte(t)) && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
 				top[k] = json.RawMessage(t)
@@ -52,6 +56,8 @@ func sendBody(r *http.Request) (chatID, sender string, msg []byte, err error) {
 			}
 		}
 		raw, _ = json.Marshal(top)
+	} else if !utf8.Valid(raw) {
+		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
 	} else if err := json.Unmarshal(raw, &top); err != nil || top == nil {
 		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
 	}

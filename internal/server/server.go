@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingchatapi"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/oapi"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/stream"
@@ -26,6 +28,8 @@ type options struct {
 	adminHash string
 	publicURL string
 	stream    *stream.Gateway
+	metrics   *metrics.Metrics
+	logSize   int
 }
 
 // WithPublicURL makes links handed to clients (the Stream endpoint) start
@@ -34,6 +38,17 @@ func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u 
 
 // WithStream serves the Stream gateway's WebSocket endpoint.
 func WithStream(g *stream.Gateway) Option { return func(o *options) { o.stream = g } }
+
+// WithMetrics counts and times every request into m and serves m at
+// GET /_dingchat/metrics to the admin token's bearer.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
+// DefaultRequestLog is how many calls the request log keeps by default.
+const DefaultRequestLog = 1000
+
+// WithRequestLog keeps the latest n API calls for the admin API to read
+// (default DefaultRequestLog); 0 keeps none.
+func WithRequestLog(n int) Option { return func(o *options) { o.logSize = n } }
 
 // WithAdminToken enables the admin API under /_dingchat/admin/ for this
 // bearer token; without it every admin call is refused.
@@ -52,7 +67,7 @@ func WithAdminTokenHash(h string) Option { return func(o *options) { o.adminHash
 // Handler is the whole HTTP surface: legacy and v1.0 routes at the root of
 // one origin (no client accepts a path prefix), plus DingChat's own paths.
 func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handler {
-	var o options
+	o := options{logSize: DefaultRequestLog}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -65,12 +80,29 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 	if o.stream != nil {
 		o.stream.Register(mux)
 	}
-	own := dingchatapi.New(svc, log, o.adminHash)
-	own.Register(mux)
-	mux.HandleFunc("GET /_dingchat/health", health(svc))
+	dc := dingchatapi.New(svc, log, o.adminHash)
+	rl := httpx.NewRequestLog(o.logSize)
+	dc.SetRequestLog(rl)
+	dc.Register(mux)
+	var routed http.Handler = mux
+	if o.metrics != nil {
+		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
+		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
+	}
+	if o.stream != nil {
+		// the Stream connections open on this node, for operators and the console
+		mux.Handle("GET /_dingchat/admin/stream/connections", dc.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conns := o.stream.Connections()
+			if conns == nil {
+				conns = []map[string]any{}
+			}
+			httpx.WriteJSON(w, http.StatusOK, "application/json", map[string]any{"connections": conns})
+		})))
+	}
+	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
-			own.NotFound(w, r)
+			dc.NotFound(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/v1.0/") || strings.HasPrefix(r.URL.Path, "/v2.0/") {
@@ -79,19 +111,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, mux)
-}
-
-func health(svc *service.Service) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := svc.Ping(ctx); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ContentTypeLegacy, map[string]string{"status": "unavailable"})
-			return
-		}
-		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeLegacy, map[string]string{"status": "ok"})
-	}
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(routed)))
 }
 
 // Server is an HTTP server with a graceful stop.
@@ -106,6 +126,7 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ln = limitListener(ln, MaxConns)
 	return &Server{ln: ln, http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -115,6 +136,10 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}}, nil
 }
+
+// TrackConns has f told of every connection's state changes (see
+// http.Server.ConnState); call it before Serve.
+func (s *Server) TrackConns(f func(net.Conn, http.ConnState)) { s.http.ConnState = f }
 
 // Addr is where the server listens.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -129,3 +154,51 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting and waits for in-flight requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// MaxConns bounds the connections served at once; further ones wait in the
+// listen queue until one closes, so a flood of idle connections cannot
+// exhaust file descriptors.
+const MaxConns = 4096
+
+// limitListener accepts at most n connections at a time.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	sem       chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

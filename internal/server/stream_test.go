@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +346,96 @@ func TestStreamOversizedFrame(t *testing.T) {
 	_, _, err = c.Read(t.Context())
 	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
 		t.Fatalf("after a 128 KiB frame: %v, want close 1009", err)
+	}
+}
+
+// A robot in HTTP mode gets the @-mention as a POST signed with its app's
+// secret, and replies through the sessionWebhook in the body.
+func TestRobotHTTPMode(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	ctx := t.Context()
+	type post struct {
+		ts, sign string
+		body     map[string]any
+	}
+	got := make(chan post, 4)
+	robot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		got <- post{r.Header.Get("timestamp"), r.Header.Get("sign"), b}
+	}))
+	defer robot.Close()
+	if err := e.Svc.SetRobotURL(ctx, dingtest.AppKey, robot.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.SaveRobot(ctx, dingtest.CorpID, dingtest.AppKey, "HTTP机器人"); err != nil {
+		t.Fatal(err)
+	}
+	g := e.Group("HTTP机器人群", "manager4220", "zhangsan")
+	if _, err := e.Svc.AddGroupRobot(ctx, g.ChatID, dingtest.AppKey); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := e.Svc.IssueMemberToken(ctx, dingtest.CorpID, "manager4220", 0)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/_dingchat/member/groups/" + g.ChatID + "/messages",
+		Header: map[string]string{"Authorization": "Bearer " + tok.Value},
+		Body:   `{"msgtype":"text","text":{"content":"@HTTP机器人 状态"},"at":{"atRobotCodes":["` + dingtest.AppKey + `"]}}`})
+	if r.Status != 200 {
+		t.Fatalf("send: %s", r.Body)
+	}
+	var p post
+	select {
+	case p = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the robot's URL was never called")
+	}
+	mac := hmac.New(sha256.New, []byte(dingtest.AppSecret))
+	mac.Write([]byte(p.ts + "\n" + dingtest.AppSecret))
+	if p.sign != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		t.Fatalf("sign %q does not verify with the app secret", p.sign)
+	}
+	text, _ := p.body["text"].(map[string]any)
+	hook, _ := p.body["sessionWebhook"].(string)
+	if text["content"] != "@HTTP机器人 状态" || p.body["senderStaffId"] != "manager4220" || !strings.HasPrefix(hook, e.URL+"/robot/sendBySession?session=") {
+		t.Fatalf("robot body = %v", p.body)
+	}
+	reply := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(hook, e.URL), Body: `{"msgtype":"markdown","markdown":{"title":"状态","text":"**一切正常**"}}`})
+	if errcode(t, reply) != 0 {
+		t.Fatalf("reply: %s", reply.Body)
+	}
+}
+
+// Each connection gets a SYSTEM ping now and then; the client's echo needs
+// no answer, and a client that does not echo is not dropped for it.
+func TestStreamPing(t *testing.T) {
+	e := servertest.New(t)
+	e.Gateway.SetPingEvery(50 * time.Millisecond)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for i := 0; i < 3; i++ {
+		_, raw, err := c.Read(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Type    string
+			Headers map[string]string
+			Data    string
+		}
+		json.Unmarshal(raw, &f)
+		var d map[string]string
+		json.Unmarshal([]byte(f.Data), &d)
+		if f.Type != "SYSTEM" || f.Headers["topic"] != "ping" || d["opaque"] == "" || f.Headers["messageId"] == "" {
+			t.Fatalf("frame %s", raw)
+		}
+	}
+	if len(e.Gateway.Clients()) != 1 {
+		t.Fatal("a client that never echoed a ping was dropped")
 	}
 }

@@ -196,7 +196,7 @@ func (s *Service) SendBySession(ctx context.Context, session string, body []byte
 	} else if !in {
 		return nil, ding.Errorf(ding.Forbidden, ding.ReasonRobotNotInGroup, "robot %s is no longer in the group", c.Robot)
 	}
-	return s.appendMessage(ctx, g, ding.SenderRobot, c.Robot, typ, body)
+	return s.appendMessage(ctx, g, ding.SenderRobot, c.Robot, typ, body, nil)
 }
 
 // SetRobotURL sets an app robot's HTTP mode: messages that @-mention it

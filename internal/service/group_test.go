@@ -369,3 +369,28 @@ func TestUserLookups(t *testing.T) {
 	_, err = e.svc.ContactByUnionID(bg, c, "union-zhaoliu")
 	wantErr(t, err, ding.NotFound, ding.ReasonUserNotFound, "ContactByUnionID(other corp)")
 }
+
+// Contact lookups respect the app's visibility, as group creation does.
+func TestContactLookupsRespectVisibility(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	narrow := e.narrowApp()
+	if u, err := e.svc.User(bg, narrow, "zhangsan"); err != nil || u.UserID != "zhangsan" {
+		t.Fatalf("User(visible) = %v, %v", u, err)
+	}
+	lisi, err := e.svc.User(bg, e.app(), "lisi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.User(bg, narrow, "lisi")
+	wantErr(t, err, ding.Forbidden, ding.ReasonUserNotVisible, "userid outside visibility")
+	if lisi.Mobile != "" {
+		_, err = e.svc.UserByMobile(bg, narrow, lisi.Mobile)
+		wantErr(t, err, ding.Forbidden, ding.ReasonUserNotVisible, "mobile outside visibility")
+	}
+	_, err = e.svc.ContactByUnionID(bg, narrow, lisi.UnionID)
+	wantErr(t, err, ding.Forbidden, ding.ReasonUserNotVisible, "unionid outside visibility")
+	// an unknown user is still unknown, not invisible
+	_, err = e.svc.User(bg, narrow, "nosuchuser")
+	wantErr(t, err, ding.NotFound, ding.ReasonUserNotFound, "unknown user")
+}

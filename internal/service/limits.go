@@ -57,6 +57,13 @@ func (l *limiter) take(k limitKey, start int64, max int) bool {
 	return true
 }
 
+// reset forgets every window.
+func (l *limiter) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.windows = nil
+}
+
 // quotaFree are the calls DingTalk's monthly quota does not count: tokens,
 // sign-in and contacts.
 func quotaFree(api string) bool {
@@ -88,7 +95,7 @@ func (s *Service) Admit(ctx context.Context, c *Caller, api, ip string) error {
 	if quotaFree(api) {
 		return nil
 	}
-	corp, err := s.store.Corp(ctx, c.CorpID())
+	corp, err := s.cachedCorp(ctx, c.CorpID())
 	if err != nil {
 		return err
 	}
@@ -128,6 +135,7 @@ func (s *Service) SetAppLimits(ctx context.Context, appKey string, l ding.Limits
 		return err
 	}
 	err := s.store.SetAppLimits(ctx, appKey, l)
+	s.cache.apps.drop(appKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no app %s", appKey)
 	}
@@ -140,8 +148,46 @@ func (s *Service) SetMonthlyQuota(ctx context.Context, corpID string, quota int)
 		return err
 	}
 	err := s.store.SetMonthlyQuota(ctx, corpID, quota)
+	s.cache.corps.drop(corpID)
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no corp %s", corpID)
 	}
 	return err
+}
+
+// MaxCredentialFailures is how many failed secret checks one key (an app
+// key, a suite key) may have in a minute; beyond it every check of that key
+// is refused with the per-minute limit (90006) until the minute ends, so a
+// secret is guessed at this pace at most. Counted in this process, like
+// the emulated limits.
+const MaxCredentialFailures = 30
+
+func minuteOf(ms int64) int64 { return ms / 60000 }
+
+// credentialsThrottled refuses a credential check of key while it is over
+// MaxCredentialFailures this minute.
+func (s *Service) credentialsThrottled(key string) error {
+	k := limitKey{"cred", key, ""}
+	if s.limits.count(k, minuteOf(s.nowMs())) >= MaxCredentialFailures {
+		return ding.Errorf(ding.RateLimited, ding.ReasonQPMLimit, "more than %d failed credential checks for %s this minute", MaxCredentialFailures, key)
+	}
+	return nil
+}
+
+// credentialsFailed counts a failed check of key; it returns err.
+func (s *Service) credentialsFailed(key string, err error) error {
+	if ding.IsKind(err, ding.Unauthenticated) {
+		s.limits.take(limitKey{"cred", key, ""}, minuteOf(s.nowMs()), MaxCredentialFailures)
+	}
+	return err
+}
+
+// count is how many calls the window starting at start holds.
+func (l *limiter) count(k limitKey, start int64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.windows[k]; w != nil && w.start == start {
+		return w.n
+	}
+	return 0
 }

@@ -120,8 +120,29 @@ func (s *Service) UploadMedia(ctx context.Context, c *Caller, in UploadInput) (*
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonFileType, "the content of this .%s file is a web page", ext)
 	}
 	body = br
-	digest, size, err := s.blobs.Put(ctx, body, rule.limit)
+	limit := rule.limit
+	if s.mediaQuota > 0 {
+		used, err := s.store.MediaBytes(ctx, c.CorpID())
+		if err != nil {
+			return nil, err
+		}
+		left := s.mediaQuota - used
+		if left < 1 || (in.Size > 0 && in.Size > left) {
+			return nil, ding.Errorf(ding.TooLarge, ding.ReasonFileSize, "the corp's media quota of %d bytes is used up (%d bytes)", s.mediaQuota, used)
+		}
+		limit = min(limit, left)
+	}
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-ctx.Done():
+		return nil, ding.Errorf(ding.Unavailable, ding.ReasonNone, "every upload slot stayed busy: %v", ctx.Err())
+	}
+	digest, size, err := s.blobs.Put(ctx, body, limit)
 	if err != nil {
+		if ding.IsKind(err, ding.TooLarge) && limit < rule.limit {
+			return nil, ding.Errorf(ding.TooLarge, ding.ReasonFileSize, "the corp's media quota of %d bytes would be exceeded", s.mediaQuota)
+		}
 		if ding.IsKind(err, ding.TooLarge) {
 			return nil, ding.Errorf(ding.TooLarge, ding.ReasonFileSize, "a %s may be at most %d bytes", in.Type, rule.limit)
 		}

@@ -27,7 +27,7 @@ type mediaEnv struct {
 	clock *dingtest.Clock
 }
 
-func newMediaEnv(t *testing.T) *mediaEnv {
+func newMediaEnv(t *testing.T, opts ...service.Option) *mediaEnv {
 	t.Helper()
 	st := dingtest.OpenStore(t)
 	for _, org := range []*ding.Org{dingtest.Org(), dingtest.OtherOrg()} {
@@ -43,7 +43,7 @@ func newMediaEnv(t *testing.T) *mediaEnv {
 		t.Fatalf("NewDir: %v", err)
 	}
 	clock := dingtest.NewClock()
-	return &mediaEnv{t: t, svc: service.New(st, clock, &service.SequentialIDs{}, service.WithBlobs(dir)), blobs: root, clock: clock}
+	return &mediaEnv{t: t, svc: service.New(st, clock, &service.SequentialIDs{}, append([]service.Option{service.WithBlobs(dir)}, opts...)...), blobs: root, clock: clock}
 }
 
 func (e *mediaEnv) signIn(key, secret string) *service.Caller {
@@ -335,4 +335,67 @@ func TestMediaWithoutBlobStore(t *testing.T) {
 	wantMediaErr(t, err, ding.Unavailable, ding.ReasonNone)
 	_, _, err = svc.OpenMedia(context.Background(), c, "@x")
 	wantMediaErr(t, err, ding.Unavailable, ding.ReasonNone)
+}
+
+// At most MaxConcurrentUploads uploads are spooled at once; another waits
+// for a slot and gives up when its request ends.
+func TestConcurrentUploadsBounded(t *testing.T) {
+	e := newMediaEnv(t)
+	c := e.signIn(dingtest.AppKey, dingtest.AppSecret)
+	var writers []*io.PipeWriter
+	done := make(chan error, service.MaxConcurrentUploads)
+	for i := 0; i < service.MaxConcurrentUploads; i++ {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		go func() {
+			_, err := e.svc.UploadMedia(context.Background(), c, service.UploadInput{Type: "file", FileName: "a.zip", Size: -1, Body: pr})
+			done <- err
+		}()
+		// the upload has its slot once it reads past the first bytes
+		if _, err := pw.Write(bytes.Repeat([]byte("x"), 600)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pw.Write([]byte("y")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := e.svc.UploadMedia(ctx, c, upload("file", "b.zip", []byte("zip bytes")))
+	wantMediaErr(t, err, ding.Unavailable, ding.ReasonNone)
+	for _, pw := range writers {
+		pw.Close()
+	}
+	for range writers {
+		if err := <-done; err != nil {
+			t.Fatalf("a held upload failed: %v", err)
+		}
+	}
+	if _, err := e.svc.UploadMedia(context.Background(), c, upload("file", "b.zip", []byte("zip bytes"))); err != nil {
+		t.Fatalf("upload after the slots freed: %v", err)
+	}
+}
+
+// Each corp keeps at most its media quota; an upload that would pass it is
+// refused, whether its size is known first or not.
+func TestMediaQuotaPerCorp(t *testing.T) {
+	e := newMediaEnv(t, service.WithMediaQuota(20))
+	c := e.signIn(dingtest.AppKey, dingtest.AppSecret)
+	ctx := context.Background()
+	if _, err := e.svc.UploadMedia(ctx, c, upload("file", "a.zip", bytes.Repeat([]byte("a"), 15))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.UploadMedia(ctx, c, upload("file", "b.zip", bytes.Repeat([]byte("b"), 6)))
+	wantMediaErr(t, err, ding.TooLarge, ding.ReasonFileSize)
+	_, err = e.svc.UploadMedia(ctx, c, unsized(upload("file", "b.zip", bytes.Repeat([]byte("b"), 6))))
+	wantMediaErr(t, err, ding.TooLarge, ding.ReasonFileSize)
+	if _, err := e.svc.UploadMedia(ctx, c, upload("file", "c.zip", bytes.Repeat([]byte("c"), 5))); err != nil {
+		t.Fatalf("the last 5 bytes of the quota: %v", err)
+	}
+	_, err = e.svc.UploadMedia(ctx, c, upload("file", "d.zip", []byte("d")))
+	wantMediaErr(t, err, ding.TooLarge, ding.ReasonFileSize)
+	other := e.signIn(dingtest.OtherAppKey, dingtest.OtherAppSecret)
+	if _, err := e.svc.UploadMedia(ctx, other, upload("file", "a.zip", []byte("other corp"))); err != nil {
+		t.Fatalf("another corp's quota is its own: %v", err)
+	}
 }

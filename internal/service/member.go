@@ -18,7 +18,7 @@ func (s *Service) AuthenticateMember(ctx context.Context, token string) (*Member
 	if token == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing member token")
 	}
-	t, err := s.store.MemberToken(ctx, ding.SecretHash(token))
+	t, err := s.cachedMemberToken(ctx, token)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid member token")
 	}
@@ -84,7 +84,9 @@ func (s *Service) RevokeMemberTokens(ctx context.Context, corpID, userID, token 
 	if token != "" {
 		hash = ding.SecretHash(token)
 	}
-	return s.store.RevokeMemberTokens(ctx, corpID, userID, hash)
+	n, err := s.store.RevokeMemberTokens(ctx, corpID, userID, hash)
+	s.cache.memberTokens.dropAll() // the cache knows tokens by value, not by user
+	return n, err
 }
 
 // MinSecretLen is the shortest bearer secret DingChat accepts from
@@ -233,7 +235,7 @@ func (s *Service) MemberSend(ctx context.Context, mc *MemberCaller, chatID strin
 		return nil, err
 	}
 	if len(at.RobotCodes) == 0 {
-		return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body)
+		return s.appendMessage(ctx, g, ding.SenderUser, mc.UserID, typ, body, nil)
 	}
 	sender, err := s.store.User(ctx, mc.CorpID, mc.UserID)
 	if err != nil {
@@ -244,7 +246,7 @@ func (s *Service) MemberSend(ctx context.Context, mc *MemberCaller, chatID strin
 	if err != nil {
 		return nil, err
 	}
-	return s.storeMessage(ctx, g, m, evs)
+	return s.storeMessage(ctx, g, m, evs, nil)
 }
 
 // MemberMarkRead moves the caller's read mark in a group up to seq.

@@ -15,18 +15,24 @@ import (
 // msgObject is a decoded message object; numbers stay json.Number.
 type msgObject map[string]any
 
+// decodeObject is the one parse of a message body. The stored body must stay
+// exactly one JSON object, in UTF-8 (encoding/json would quietly replace
+// invalid bytes when reading back).
 func decodeObject(b []byte) (msgObject, bool) {
-	// The decoder stops after one value and More misses a stray "]" or "}"
-	// after it; the stored body must stay exactly one JSON object, in UTF-8
-	// (encoding/json would quietly replace invalid bytes when reading back).
-	if !json.Valid(b) || !utf8.Valid(b) {
+	if !utf8.Valid(b) {
 		return nil, false
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var m map[string]any
-	if d.Decode(&m) != nil || m == nil || d.More() {
+	if d.Decode(&m) != nil || m == nil {
 		return nil, false
+	}
+	// the decoder stops after one value: only blanks may follow it
+	for _, c := range b[d.InputOffset():] {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return nil, false
+		}
 	}
 	return m, true
 }
@@ -295,6 +301,12 @@ func (s *Service) SendMessage(ctx context.Context, c *Caller, in SendInput) (*di
 	if err != nil {
 		return nil, err
 	}
+	if in.Sender == "" && len(refs) == 0 {
+		// nothing to check against the group before the write: the writer
+		// reads the group once and judges it there
+		g := &ding.Group{CorpID: c.CorpID(), ChatID: in.ChatID}
+		return s.appendMessage(ctx, g, ding.SenderApp, c.App.Key, typ, in.Body, internalOnly)
+	}
 	g, err := s.resolve(ctx, c, GroupRef{ChatID: in.ChatID})
 	if err != nil {
 		return nil, err
@@ -321,11 +333,22 @@ func (s *Service) SendMessage(ctx context.Context, c *Caller, in SendInput) (*di
 	if err := s.checkMedia(ctx, c.CorpID(), refs); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, senderType, sender, typ, in.Body)
+	return s.appendMessage(ctx, g, senderType, sender, typ, in.Body, nil)
 }
 
-func (s *Service) appendMessage(ctx context.Context, g *ding.Group, senderType, sender, typ string, body []byte) (*ding.Message, error) {
-	return s.storeMessage(ctx, g, s.newMessage(g, senderType, sender, typ, body), nil)
+// internalOnly is chat/send's rule on the group's kind, for a send that
+// judges the group only inside the write.
+func internalOnly(g *ding.Group) error {
+	if g.ConversationTag != ding.TagInternal {
+		return ding.Errorf(ding.Invalid, ding.ReasonGroupKind, "chat/send reaches internal groups only")
+	}
+	return nil
+}
+
+// appendMessage stores a message into g; check, when set, judges the group
+// as the write finds it before the disbanded rule does.
+func (s *Service) appendMessage(ctx context.Context, g *ding.Group, senderType, sender, typ string, body []byte, check func(*ding.Group) error) (*ding.Message, error) {
+	return s.storeMessage(ctx, g, s.newMessage(g, senderType, sender, typ, body), nil, check)
 }
 
 func (s *Service) newMessage(g *ding.Group, senderType, sender, typ string, body []byte) *ding.Message {
@@ -334,8 +357,13 @@ func (s *Service) newMessage(g *ding.Group, senderType, sender, typ string, body
 }
 
 // storeMessage appends m to its group's timeline with events, in one transaction.
-func (s *Service) storeMessage(ctx context.Context, g *ding.Group, m *ding.Message, events []ding.Event) (*ding.Message, error) {
+func (s *Service) storeMessage(ctx context.Context, g *ding.Group, m *ding.Message, events []ding.Event, check func(*ding.Group) error) (*ding.Message, error) {
 	err := s.store.AppendMessage(ctx, m, events, func(cur *ding.Group) error {
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
 		if cur.Status == ding.StatusDisbanded {
 			return ding.Errorf(ding.Conflict, ding.ReasonChatDisbanded, "group is disbanded")
 		}

@@ -66,6 +66,7 @@ func TestSendMessageRefusals(t *testing.T) {
 		{"trailing bracket", nil, g.ChatID, "", text + `]`, ding.Invalid, ding.ReasonMsgMalformed},
 		{"trailing brace", nil, g.ChatID, "", text + `}`, ding.Invalid, ding.ReasonMsgMalformed},
 		{"two objects", nil, g.ChatID, "", text + text, ding.Invalid, ding.ReasonMsgMalformed},
+		{"text after blanks", nil, g.ChatID, "", text + " \n\tx", ding.Invalid, ding.ReasonMsgMalformed},
 		{"an array", nil, g.ChatID, "", `[` + text + `]`, ding.Invalid, ding.ReasonMsgMalformed},
 		{"msgtype missing", nil, g.ChatID, "", `{"text":{"content":"x"}}`, ding.Invalid, ding.ReasonMsgType},
 		{"msgtype a number", nil, g.ChatID, "", `{"msgtype":1,"text":{"content":"x"}}`, ding.Invalid, ding.ReasonMsgType},

@@ -22,7 +22,9 @@ func (s *Service) ApplyOrg(ctx context.Context, org *ding.Org) error {
 			t.Hash = ding.SecretHash(t.Value)
 		}
 	}
-	if err := s.store.ApplyOrg(ctx, org); err != nil {
+	err := s.store.ApplyOrg(ctx, org)
+	s.DropCaches()
+	if err != nil {
 		return err
 	}
 	for _, g := range org.Groups {
@@ -131,7 +133,9 @@ func (s *Service) EnsureDemo(ctx context.Context) (string, error) {
 		return "", err
 	}
 	org := s.DemoOrg(seed)
-	return org.Corp.ID, s.store.ApplyOrg(ctx, org)
+	err = s.store.ApplyOrg(ctx, org)
+	s.DropCaches()
+	return org.Corp.ID, err
 }
 
 // DemoMemberUser is the demo user whose member token a fresh demo prints.

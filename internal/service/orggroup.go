@@ -35,8 +35,15 @@ func (s *Service) ensureGroup(ctx context.Context, corpID string, d ding.OrgGrou
 	_, err := s.store.Group(ctx, corpID, chatID)
 	switch {
 	case ding.IsKind(err, ding.NotFound):
+		// nodes starting together race here: losing the insert to another
+		// node that created the same group is success, not a failure
 		if err := s.createOrgGroup(ctx, corpID, chatID, d); err != nil {
-			return fmt.Errorf("group %q: %w", d.Name, err)
+			if !ding.IsKind(err, ding.Conflict) {
+				return fmt.Errorf("group %q: %w", d.Name, err)
+			}
+			if _, gerr := s.store.Group(ctx, corpID, chatID); gerr != nil {
+				return fmt.Errorf("group %q: %w", d.Name, err)
+			}
 		}
 	case err != nil:
 		return err
@@ -48,27 +55,42 @@ func (s *Service) ensureGroup(ctx context.Context, corpID string, d ding.OrgGrou
 		}
 		if !in {
 			if _, err := s.AddGroupRobot(ctx, chatID, code); err != nil {
-				return fmt.Errorf("group %q: robot %s: %w", d.Name, code, err)
+				if in, ierr := s.store.InGroup(ctx, chatID, code); ierr != nil || !in || !ding.IsKind(err, ding.Conflict) {
+					return fmt.Errorf("group %q: robot %s: %w", d.Name, code, err)
+				}
 			}
 		}
 	}
 	for _, w := range d.Webhooks {
-		have, err := s.store.Webhook(ctx, w.Token)
-		if err == nil {
-			if have.ChatID != chatID {
-				return fmt.Errorf("group %q: webhook %q: its access token belongs to another group", d.Name, w.Name)
-			}
-			continue
-		}
-		if !ding.IsKind(err, ding.NotFound) {
-			return err
-		}
-		if _, err := s.CreateWebhook(ctx, CreateWebhookInput{ChatID: chatID, Name: w.Name, AccessToken: w.Token,
-			Secret: w.Secret, Keywords: w.Keywords}); err != nil {
+		if err := s.ensureOrgWebhook(ctx, chatID, w); err != nil {
 			return fmt.Errorf("group %q: webhook %q: %w", d.Name, w.Name, err)
 		}
 	}
 	return nil
+}
+
+// ensureOrgWebhook creates a declared custom robot unless its token is in
+// the group already; a token another node has just stored for the same group
+// counts as present.
+func (s *Service) ensureOrgWebhook(ctx context.Context, chatID string, w ding.Webhook) error {
+	have, err := s.store.Webhook(ctx, w.Token)
+	if err == nil {
+		if have.ChatID != chatID {
+			return fmt.Errorf("its access token belongs to another group")
+		}
+		return nil
+	}
+	if !ding.IsKind(err, ding.NotFound) {
+		return err
+	}
+	_, err = s.CreateWebhook(ctx, CreateWebhookInput{ChatID: chatID, Name: w.Name, AccessToken: w.Token,
+		Secret: w.Secret, Keywords: w.Keywords})
+	if ding.IsKind(err, ding.Conflict) {
+		if have, gerr := s.store.Webhook(ctx, w.Token); gerr == nil && have.ChatID == chatID {
+			return nil
+		}
+	}
+	return err
 }
 
 func (s *Service) createOrgGroup(ctx context.Context, corpID, chatID string, d ding.OrgGroup) error {

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -89,5 +90,41 @@ func TestApplyOrgDeclaredGroupRules(t *testing.T) {
 				t.Fatal("ApplyOrg succeeded, want an error")
 			}
 		})
+	}
+}
+
+// Nodes starting together apply the same file at once: every apply
+// succeeds and the group, its robot and its custom robot exist once.
+func TestApplyOrgDeclaredGroupsConcurrently(t *testing.T) {
+	t.Parallel()
+	st := dingtest.OpenStore(t)
+	const nodes = 4
+	for round := range 5 {
+		org := declaredOrg()
+		org.Groups[0].Name = fmt.Sprintf("告警群%d", round)
+		org.Groups[0].Webhooks[0].Token = fmt.Sprintf("fixed-token-%d", round)
+		errs := make(chan error, nodes)
+		start := make(chan struct{})
+		for range nodes {
+			// one service per node, as separate processes would have
+			svc := service.New(st, dingtest.NewClock(), &service.SequentialIDs{})
+			go func() {
+				<-start
+				errs <- svc.ApplyOrg(bg, org)
+			}()
+		}
+		close(start)
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent apply: %v", round, err)
+			}
+		}
+		chatID := service.OrgChatID(org.Corp.ID, org.Groups[0].Name)
+		if robots, err := st.GroupRobots(bg, chatID); err != nil || len(robots) != 1 {
+			t.Fatalf("round %d: group robots = %v, %v; want r1 once", round, robots, err)
+		}
+		if ws, err := st.Webhooks(bg, chatID); err != nil || len(ws) != 1 {
+			t.Fatalf("round %d: webhooks = %v, %v; want one", round, ws, err)
+		}
 	}
 }

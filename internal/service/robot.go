@@ -252,7 +252,7 @@ func (s *Service) SendRobotMessage(ctx context.Context, c *Caller, in RobotSendI
 	if err := s.checkMedia(ctx, c.CorpID(), refs); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, ding.SenderRobot, in.RobotCode, in.MsgKey, robotMessageBody(in.MsgKey, *in.MsgParam))
+	return s.appendMessage(ctx, g, ding.SenderRobot, in.RobotCode, in.MsgKey, robotMessageBody(in.MsgKey, *in.MsgParam), nil)
 }
 
 // robotInGroup: the robot must be one of the caller's corp and in the group.

@@ -18,7 +18,26 @@ type Service struct {
 	subsChanged func()
 
 	limits limiter
+	ctl    controls
+	// uploads holds a slot per upload being spooled, bounding the temporary
+	// space uploads take to MaxConcurrentUploads files
+	uploads    chan struct{}
+	mediaQuota int64
+	cache      caches
 }
+
+// WithMediaQuota sets how many bytes of media each corp may keep
+// (default DefaultMediaQuota; 0 = no quota).
+func WithMediaQuota(n int64) Option { return func(s *Service) { s.mediaQuota = n } }
+
+// DefaultMediaQuota is each corp's media quota unless WithMediaQuota says
+// otherwise. DingTalk's own quota is a paid plan's; this only keeps one corp
+// from filling the disk.
+const DefaultMediaQuota = 10 << 30
+
+// MaxConcurrentUploads is how many media uploads are spooled at once; more
+// wait for a slot as long as their request lasts.
+const MaxConcurrentUploads = 8
 
 // Option adjusts a Service at construction.
 type Option func(*Service)
@@ -35,7 +54,8 @@ func New(store ding.Store, clock ding.Clock, ids ding.IDs, opts ...Option) *Serv
 	if ids == nil {
 		ids = RandomIDs{}
 	}
-	s := &Service{store: store, clock: clock, ids: ids}
+	s := &Service{store: store, clock: clock, ids: ids, uploads: make(chan struct{}, MaxConcurrentUploads), mediaQuota: DefaultMediaQuota}
+	s.ctl.faults = NewFaults()
 	for _, o := range opts {
 		o(s)
 	}

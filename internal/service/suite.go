@@ -24,15 +24,18 @@ type SuiteCredentials struct {
 }
 
 func (s *Service) suite(ctx context.Context, key, secret string) (*ding.Suite, error) {
+	if err := s.credentialsThrottled("suite:" + key); err != nil {
+		return nil, err
+	}
 	st, err := s.store.Suite(ctx, key)
 	if ding.IsKind(err, ding.NotFound) {
-		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteKeyUnknown, "no suite %s", key)
+		return nil, s.credentialsFailed("suite:"+key, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteKeyUnknown, "no suite %s", key))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !secretEqual(st.Secret, secret) {
-		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteSecretWrong, "bad suite secret")
+		return nil, s.credentialsFailed("suite:"+key, ding.Errorf(ding.Unauthenticated, ding.ReasonSuiteSecretWrong, "bad suite secret"))
 	}
 	return st, nil
 }

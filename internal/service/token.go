@@ -46,9 +46,12 @@ func (s *Service) IssueToken(ctx context.Context, appKey, appSecret string) (*di
 	if appSecret == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonAppSecretMissing, "missing appsecret")
 	}
+	if err := s.credentialsThrottled("app:" + appKey); err != nil {
+		return nil, err
+	}
 	app, err := s.store.App(ctx, appKey)
 	if ding.IsKind(err, ding.NotFound) || (err == nil && !secretEqual(app.Secret, appSecret)) {
-		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonBadAppCredentials, "bad appkey or appsecret")
+		return nil, s.credentialsFailed("app:"+appKey, ding.Errorf(ding.Unauthenticated, ding.ReasonBadAppCredentials, "bad appkey or appsecret"))
 	}
 	if err != nil {
 		return nil, err
@@ -65,12 +68,17 @@ func (s *Service) IssueTokenForCorp(ctx context.Context, corpID, corpSecret stri
 	if corpSecret == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonAppSecretMissing, "missing corpsecret")
 	}
-	bad := ding.Errorf(ding.Unauthenticated, ding.ReasonBadCorpCredentials, "bad corpid or corpsecret")
+	if err := s.credentialsThrottled("app:" + corpID); err != nil {
+		return nil, err
+	}
+	bad := func() error {
+		return s.credentialsFailed("app:"+corpID, ding.Errorf(ding.Unauthenticated, ding.ReasonBadCorpCredentials, "bad corpid or corpsecret"))
+	}
 	app, err := s.store.App(ctx, corpID)
 	switch {
 	case err == nil:
 		if !secretEqual(app.Secret, corpSecret) {
-			return nil, bad
+			return nil, bad()
 		}
 		return s.issue(ctx, app)
 	case !ding.IsKind(err, ding.NotFound):
@@ -85,7 +93,7 @@ func (s *Service) IssueTokenForCorp(ctx context.Context, corpID, corpSecret stri
 			return s.issue(ctx, &apps[i])
 		}
 	}
-	return nil, bad
+	return nil, bad()
 }
 
 func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error) {
@@ -95,6 +103,7 @@ func (s *Service) issue(ctx context.Context, app *ding.App) (*ding.Token, error)
 // issueDerived renews the app's live token derived from secret, or stores a
 // fresh one.
 func (s *Service) issueDerived(ctx context.Context, appKey, corpID, secret string) (*ding.Token, error) {
+	ding.NoteApp(ctx, appKey)
 	now := s.nowMs()
 	salt := s.ids.Token()
 	value := s.tokenValue(secret, appKey, salt)
@@ -105,6 +114,7 @@ func (s *Service) issueDerived(ctx context.Context, appKey, corpID, secret strin
 		return nil, err
 	}
 	t.Value = s.tokenValue(secret, appKey, t.Salt)
+	s.cache.tokens.drop(t.Value) // its expiry moved
 	if ding.SecretHash(t.Value) != t.Hash {
 		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "the stored token of %s does not derive from its secret", appKey)
 	}
@@ -116,18 +126,21 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Caller, erro
 	if token == "" {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenMissing, "missing access_token")
 	}
-	t, err := s.store.Token(ctx, ding.SecretHash(token))
+	t, err := s.cachedToken(ctx, token)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}
 	if err != nil {
 		return nil, err
 	}
-	t.Value = token
+	own := *t // the cached one is shared
+	own.Value = token
+	t = &own
+	ding.NoteApp(ctx, t.AppKey)
 	if t.ExpiresAt <= s.nowMs() {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenExpired, "access_token expired")
 	}
-	app, err := s.store.App(ctx, t.AppKey)
+	app, err := s.cachedApp(ctx, t.AppKey)
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.Unauthenticated, ding.ReasonTokenInvalid, "invalid access_token")
 	}

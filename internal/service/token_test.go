@@ -6,6 +6,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/service"
 )
 
 const ttl = ding.TokenTTL * time.Second
@@ -206,6 +207,35 @@ func TestTokensPerApp(t *testing.T) {
 		}
 		if got, want := c.CorpID(), tc.corp; got != want {
 			t.Fatalf("token corp = %q, want %q", got, want)
+		}
+	}
+}
+
+// Guessing an app secret is throttled: after MaxCredentialFailures failures
+// in a minute every check of that app key is refused until the minute ends,
+// the right secret included; other apps are not affected.
+func TestCredentialGuessingThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := 0; i < service.MaxCredentialFailures; i++ {
+		_, err := e.svc.IssueToken(bg, dingtest.AppKey, "wrong-secret")
+		wantErr(t, err, ding.Unauthenticated, ding.ReasonBadAppCredentials, "a wrong secret")
+	}
+	_, err := e.svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret)
+	wantErr(t, err, ding.RateLimited, ding.ReasonQPMLimit, "the right secret while throttled")
+	_, err = e.svc.IssueTokenForCorp(bg, dingtest.AppKey, dingtest.AppSecret)
+	wantErr(t, err, ding.RateLimited, ding.ReasonQPMLimit, "the corpid form while throttled")
+	if _, err := e.svc.IssueToken(bg, dingtest.NarrowAppKey, dingtest.NarrowAppSecret); err != nil {
+		t.Fatalf("another app is throttled too: %v", err)
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.svc.IssueToken(bg, dingtest.AppKey, dingtest.AppSecret); err != nil {
+		t.Fatalf("after the minute: %v", err)
+	}
+	// successes are not counted
+	for i := 0; i < service.MaxCredentialFailures+5; i++ {
+		if _, err := e.svc.IssueTokenForCorp(bg, dingtest.AppKey, dingtest.AppSecret); err != nil {
+			t.Fatalf("success %d: %v", i, err)
 		}
 	}
 }

@@ -17,7 +17,14 @@ func (s *Service) lookup(ctx context.Context, c *Caller, v, what string, find fu
 	if ding.IsKind(err, ding.NotFound) {
 		return nil, ding.Errorf(ding.NotFound, notFound, "no user with %s %s", what, v)
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	// as group creation does: an app restricted to some users reads only them
+	if !c.App.Visible(u.UserID) {
+		return nil, ding.Errorf(ding.Forbidden, ding.ReasonUserNotVisible, "%s %s is outside the app's visibility", what, v)
+	}
+	return u, nil
 }
 
 // User looks a staff member up by userid.

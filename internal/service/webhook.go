@@ -282,5 +282,5 @@ func (s *Service) SendWebhook(ctx context.Context, in WebhookSendInput) (*ding.M
 	if err := s.store.LimitWebhook(ctx, w.Token, webhookLimit(now)); err != nil {
 		return nil, err
 	}
-	return s.appendMessage(ctx, g, ding.SenderWebhook, w.Name, typ, in.Body)
+	return s.appendMessage(ctx, g, ding.SenderWebhook, w.Name, typ, in.Body, nil)
 }

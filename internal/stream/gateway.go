@@ -33,6 +33,9 @@ type Options struct {
 	QueueFrames  int           // frames waiting to be written to one connection before it is closed as too slow (256)
 	MaxFrame     int64         // largest frame a client may send (64 KiB)
 	DisconnectIn time.Duration // how long clients have to leave after a SYSTEM disconnect (2 s)
+	// OnConnect is told of each new connection, so delivery to it starts
+	// at once rather than at the dispatcher's next look.
+	OnConnect func(clientID string)
 }
 
 // Gateway holds this node's Stream connections.
@@ -65,6 +68,14 @@ func New(svc *service.Service, log *slog.Logger, opts Options) *Gateway {
 		opts.DisconnectIn = 2 * time.Second
 	}
 	return &Gateway{svc: svc, log: log, opts: opts, conns: map[string][]*conn{}}
+}
+
+// SetPingEvery changes how often connections opened from now on get a
+// SYSTEM ping.
+func (g *Gateway) SetPingEvery(d time.Duration) {
+	g.mu.Lock()
+	g.opts.PingEvery = d
+	g.mu.Unlock()
 }
 
 // Register mounts the WebSocket endpoint.
@@ -153,6 +164,9 @@ func (g *Gateway) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	defer g.remove(c)
 	g.log.Info("stream connected", "client", client.ClientID, "ua", client.UA)
+	if g.opts.OnConnect != nil {
+		g.opts.OnConnect(client.ClientID)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	go c.writeLoop(ctx)
@@ -223,7 +237,10 @@ func (c *conn) readLoop(ctx context.Context) {
 }
 
 func (c *conn) writeLoop(ctx context.Context) {
-	ping := time.NewTicker(c.g.opts.PingEvery)
+	c.g.mu.Lock()
+	every := c.g.opts.PingEvery
+	c.g.mu.Unlock()
+	ping := time.NewTicker(every)
 	defer ping.Stop()
 	for {
 		select {

@@ -121,6 +121,7 @@ var reasons = map[ding.Reason]wire{
 	ding.ReasonMonthlyQuota:       {403, "Forbidden.AccessDenied.ApiCountLimitForOrg", "企业调用接口的次数超过每月限额"}, // unconfirmed HTTP status: the docs name only the code
 	ding.ReasonUserNotFound:       {400, "staff.not.found", "员工不存在"},
 	ding.ReasonMobileNotFound:     {400, "staff.not.found", "员工不存在"},
+	ding.ReasonUserNotVisible:     {403, "Forbidden.AccessDenied.UserNotInScope", "员工不在授权范围"}, // unconfirmed
 	ding.ReasonMediaType:          paramInvalid,
 	ding.ReasonFileType:           paramInvalid,
 	ding.ReasonFileSize:           paramInvalid,

@@ -179,7 +179,14 @@ func New(t testing.TB, opts ...server.Option) *Env {
 	}))
 	e.Svc = svc
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.Gateway = stream.New(svc, log, stream.Options{})
+	e.Gateway = stream.New(svc, log, stream.Options{OnConnect: func(string) {
+		e.mu.Lock()
+		d := e.dispatcher
+		e.mu.Unlock()
+		if d != nil {
+			d.Refresh()
+		}
+	}})
 	h := server.Handler(svc, log, append([]server.Option{server.WithStream(e.Gateway)}, opts...)...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()

@@ -1,10 +1,55 @@
 package postgres
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // ShowSetting reads a run-time setting on one of the pool's connections.
 func ShowSetting(s *Store, name string) (string, error) {
 	var v string
 	err := s.pool.QueryRow(context.Background(), "SELECT current_setting($1)", name).Scan(&v)
 	return v, err
+}
+
+// MigrateBefore applies the migrations numbered below n to the schema of
+// url: the database as a release before migration n left it.
+func MigrateBefore(ctx context.Context, url string, n int) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := migrationVersion(name)
+		if err != nil {
+			return err
+		}
+		if v >= n {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, string(body)); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO schema_migrations VALUES ($1, 0)`, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

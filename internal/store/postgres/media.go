@@ -27,3 +27,10 @@ func (s *Store) Media(ctx context.Context, corpID, id string) (*ding.Media, erro
 	}
 	return &m, nil
 }
+
+// MediaBytes is the total size of the corp's media.
+func (s *Store) MediaBytes(ctx context.Context, corpID string) (int64, error) {
+	var n int64
+	err := s.q().QueryRow(ctx, `SELECT COALESCE(SUM(size), 0)::BIGINT FROM media WHERE corp_id = $1`, corpID).Scan(&n)
+	return n, translate(err, "media")
+}

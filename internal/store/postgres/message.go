@@ -36,18 +36,25 @@ func messageArgs(m *ding.Message, version *int64) []any {
 }
 
 // AppendMessage gives m its group's next Seq and stores it with events.
-//
-// Without events (every chat/send) it reads the group, runs check, and then
-// writes in one statement that succeeds only if the group's row still has
-// the version check saw; if an update came between, it reads again. The
-// group's row is thus locked only for the statement and its commit, not
-// while Go code runs, which is what a busy group's send rate depends on.
-// With events, or when updates keep winning the race, it locks the row
-// first and writes in the same transaction.
+// Without events (every chat/send) it goes through the node's group commit
+// (sendbatch.go); with events it locks the group's row and writes in the
+// same transaction.
 func (s *Store) AppendMessage(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
 	if len(events) > 0 {
 		return s.appendLocked(ctx, m, events, check)
 	}
+	if s.closed.Load() {
+		return errClosed
+	}
+	return s.send(ctx, m, check)
+}
+
+// appendOne stores one send on its own, for a batch that failed as a whole.
+// It reads the group, runs check, and then writes in one statement that
+// succeeds only if the group's row still has the version check saw; if an
+// update came between, it reads again, and when updates keep winning the
+// race it locks the row first.
+func (s *Store) appendOne(ctx context.Context, m *ding.Message, check func(*ding.Group) error) error {
 	for attempt := 0; attempt < optimisticSends; attempt++ {
 		var g *ding.Group
 		var version int64

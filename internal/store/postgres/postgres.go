@@ -60,7 +60,40 @@ type Store struct {
 	pool      *pgxpool.Pool
 	closed    atomic.Bool
 	closeOnce sync.Once
+	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
+	lastFail  atomic.Pointer[failure]
+	sends     sendQueue
 }
+
+// failure is a write that could not reach the database.
+type failure struct {
+	at  time.Time
+	err error
+}
+
+// recentFailure is how long a write failure counts as the store's state.
+const recentFailure = time.Second
+
+// WriteFailure is the error of a write that failed for want of the database
+// within the last second, nil otherwise: PostgreSQL recovers by itself, so
+// this is the store's recent past, not a verdict.
+func (s *Store) WriteFailure() error {
+	if f := s.lastFail.Load(); f != nil && time.Since(f.at) < recentFailure {
+		return f.err
+	}
+	return nil
+}
+
+// PoolStats counts the pool's connections: open (including those being
+// set up), idle and in use.
+func (s *Store) PoolStats() (open, idle, inUse int32) {
+	st := s.pool.Stat()
+	return st.TotalConns(), st.IdleConns(), st.AcquiredConns()
+}
+
+// ObserveCommits has f called after each write transaction with 1 (one
+// write per transaction), how long it took and its error.
+func (s *Store) ObserveCommits(f func(batch int, took time.Duration, err error)) { s.observe.Store(&f) }
 
 // Open connects to the database at url (postgres://…), migrates it and
 // returns the store. Tables live in the first schema of the connection's
@@ -89,25 +122,31 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.startSenders()
+	return s, nil
 }
 
 // Close waits for the transactions in flight and closes the pool; later
 // calls answer Unavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopSenders() // queued sends are written first
 		s.closed.Store(true)
 		s.pool.Close()
 	})
 	return nil
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database can commit a write: it rewrites the one
+// row of health_probe (a read-only or full database fails here).
 func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	return translate(s.pool.Ping(ctx), "store")
+	return s.batch(ctx, "health probe", func(b *pgx.Batch) {
+		b.Queue(`INSERT INTO health_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, time.Now().UnixMilli())
+	})
 }
 
 var errClosed = &ding.Error{Kind: ding.Unavailable, Message: "store is closed"}
@@ -230,7 +269,16 @@ func (t *txn) commit(ctx context.Context, b *pgx.Batch) error {
 // a deadlock or serialization failure; fn may therefore run more than once.
 // fn ends with t.commit, or returns without writing (the transaction is then
 // rolled back). Errors are translated; what names the subject.
-func (s *Store) tx(ctx context.Context, what string, fn func(t *txn) error) error {
+func (s *Store) tx(ctx context.Context, what string, fn func(t *txn) error) (err error) {
+	start := time.Now()
+	defer func() {
+		if err != nil && ding.IsKind(err, ding.Unavailable) && !s.closed.Load() {
+			s.lastFail.Store(&failure{time.Now(), err})
+		}
+		if f := s.observe.Load(); f != nil {
+			(*f)(1, time.Since(start), err)
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		err := s.try(ctx, fn)
 		if err == nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/dingchat/dingchat/internal/store/storetest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func TestContract(t *testing.T) {
@@ -75,5 +76,65 @@ func TestPlansAreCustom(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Fatalf("plan_cache_mode = %q, %v; want %q", got, err, tc.want)
 		}
+	}
+}
+
+// A database written before secrets were hashed keeps its tokens working:
+// the migration hashes every one in place and leaves no plaintext.
+func TestOldSecretsHashedByMigration(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 2)
+	if err := postgres.MigrateBefore(ctx, url, 4); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	const (
+		now       = int64(1767225600000)
+		oldAccess = "0123456789abcdef0123456789abcdef"
+		oldMember = "mtoldmembertoken0123456789abcdef0123456789abcdef"
+		oldAdmin  = "admoldadmintoken0123456789abcdef"
+	)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO corps (id, name, created_at) VALUES ($1, '旧企业', $2)`, []any{dingtest.CorpID, now}},
+		{`INSERT INTO apps (app_key, corp_id, secret, agent_id, name, scopes, visible_all, visible_users, ordinary_groups, created_at)
+			VALUES ($1, $2, 'secret', 1001, 'app', '{}', true, '{}', false, $3)`, []any{dingtest.AppKey, dingtest.CorpID, now}},
+		{`INSERT INTO users (corp_id, userid, unionid, name, mobile, title, job_no, email, active, admin, dept_ids, created_at)
+			VALUES ($1, 'manager4220', 'u1', 'm', '', '', '', '', true, true, '{}', $2)`, []any{dingtest.CorpID, now}},
+		{`INSERT INTO tokens (token, app_key, corp_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`, []any{oldAccess, dingtest.AppKey, dingtest.CorpID, now, now + 7200000}},
+		{`INSERT INTO member_tokens (token, corp_id, userid, created_at) VALUES ($1, $2, 'manager4220', $3)`, []any{oldMember, dingtest.CorpID, now}},
+		{`INSERT INTO settings (key, value) VALUES ('admin_token', $1)`, []any{oldAdmin}},
+	} {
+		if _, err := pool.Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if tok, err := st.Token(ctx, ding.SecretHash(oldAccess)); err != nil || tok.AppKey != dingtest.AppKey {
+		t.Fatalf("old access token by hash = %+v, %v", tok, err)
+	}
+	if _, err := st.Token(ctx, oldAccess); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("old access token still found by its plaintext: %v", err)
+	}
+	if mt, err := st.MemberToken(ctx, ding.SecretHash(oldMember)); err != nil || mt.UserID != "manager4220" || mt.ExpiresAt != 0 {
+		t.Fatalf("old member token by hash = %+v, %v", mt, err)
+	}
+	if h, err := st.Setting(ctx, "admin_token_hash", "unset"); err != nil || h != ding.SecretHash(oldAdmin) {
+		t.Fatalf("admin token hash = %q, %v", h, err)
+	}
+	var plain int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM tokens WHERE token = $1) + (SELECT count(*) FROM member_tokens WHERE token = $2)
+		+ (SELECT count(*) FROM settings WHERE value = $3)`, oldAccess, oldMember, oldAdmin).Scan(&plain); err != nil || plain != 0 {
+		t.Fatalf("%d plaintext secrets left, %v", plain, err)
 	}
 }

@@ -28,3 +28,10 @@ func (s *Store) Media(ctx context.Context, corpID, id string) (*ding.Media, erro
 	}
 	return &m, nil
 }
+
+// MediaBytes is the total size of the corp's media.
+func (s *Store) MediaBytes(ctx context.Context, corpID string) (int64, error) {
+	var n int64
+	err := s.readRow(ctx, `SELECT COALESCE(SUM(size), 0) FROM media WHERE corp_id = ?`, corpID).Scan(&n)
+	return n, translate(err, "media")
+}

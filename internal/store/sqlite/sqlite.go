@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -58,6 +60,19 @@ type Store struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
+
+	// failed holds the error of a commit that did not succeed. After it the
+	// outcome of that commit is unknown (an fsync that fails may still have
+	// written the WAL), so no further write is acknowledged until the store
+	// is reopened: the same fail-fast PostgreSQL applies to itself.
+	failed atomic.Pointer[ding.Error]
+	hooks  atomic.Pointer[commitHooks]
+}
+
+// commitHooks are optional callbacks around each commit, set before use.
+type commitHooks struct {
+	observe func(batch int, took time.Duration, err error) // metrics
+	fault   func() error                                   // tests: fails a commit after it happened
 }
 
 type writeReq struct {
@@ -81,10 +96,7 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate"))
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -92,11 +104,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn+"&"+url.Values{"_pragma": {"query_only(1)"}}.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	r := sql.OpenDB(newConnector(dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()))
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
@@ -112,12 +120,49 @@ func (s *Store) Close() error {
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
-// Ping reports whether both pools answer.
+// Ping reports whether the store can read and commit a write: it reads, and
+// rewrites the one row of health_probe, which touches the WAL and fsyncs it
+// as every write does.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
 		return translate(err, "store")
 	}
-	return s.do(ctx, func(tx *sql.Tx) error { return nil })
+	return s.do(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, time.Now().UnixMilli())
+		return translate(err, "health probe")
+	})
+}
+
+// ObserveCommits has f called after each commit with the number of writes
+// it carried, how long it took and its error.
+func (s *Store) ObserveCommits(f func(batch int, took time.Duration, err error)) {
+	h := commitHooks{}
+	if old := s.hooks.Load(); old != nil {
+		h = *old
+	}
+	h.observe = f
+	s.hooks.Store(&h)
+}
+
+// InjectCommitFault is for tests: f runs after each commit, and when it
+// returns an error the commit is treated as failed, as it is when the fsync
+// of a commit fails after the WAL was written.
+func (s *Store) InjectCommitFault(f func() error) {
+	h := commitHooks{}
+	if old := s.hooks.Load(); old != nil {
+		h = *old
+	}
+	h.fault = f
+	s.hooks.Store(&h)
+}
+
+// WriteFailure is the error that stopped the store accepting writes, nil while it
+// accepts them.
+func (s *Store) WriteFailure() error {
+	if e := s.failed.Load(); e != nil {
+		return e
+	}
+	return nil
 }
 
 // createPrivate creates the database file readable by its owner alone (it
@@ -185,6 +230,9 @@ func migrate(db *sql.DB) error {
 // Once queued, the outcome is awaited even if ctx ends, so a caller never
 // reports failure for a write that committed.
 func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := s.WriteFailure(); err != nil {
+		return err
+	}
 	req := &writeReq{fn: fn, err: make(chan error, 1)}
 	select {
 	case s.reqs <- req:
@@ -242,6 +290,14 @@ func (s *Store) loop() {
 // commit runs a batch in one transaction; each write has its own savepoint so
 // one failing write rolls back alone.
 func (s *Store) commit(batch []*writeReq) {
+	if err := s.WriteFailure(); err != nil {
+		for _, r := range batch {
+			r.err <- err
+		}
+		return
+	}
+	start := time.Now()
+	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
 	tx, err := s.write.Begin()
 	if err != nil {
@@ -273,17 +329,32 @@ func (s *Store) commit(batch []*writeReq) {
 			errs[i] = translate(err, "savepoint")
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		cerr := translate(err, "commit")
+	err = tx.Commit()
+	if err == nil && hooks != nil && hooks.fault != nil {
+		err = hooks.fault()
+	}
+	if err != nil {
+		cerr := s.fail(err)
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = cerr
 			}
 		}
 	}
+	if hooks != nil && hooks.observe != nil {
+		hooks.observe(len(batch), time.Since(start), err)
+	}
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
+}
+
+// fail records a failed commit and returns the error every write answers
+// from now on.
+func (s *Store) fail(err error) error {
+	e := &ding.Error{Kind: ding.Unavailable, Message: "a commit failed and its outcome is unknown; writes are refused until dingchat restarts", Err: err}
+	s.failed.CompareAndSwap(nil, e)
+	return s.failed.Load()
 }
 
 func runSafely(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {

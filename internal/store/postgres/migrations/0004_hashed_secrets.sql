@@ -20,3 +20,6 @@ CREATE INDEX join_codes_expiry ON join_codes(expires_at) WHERE expires_at > 0;
 UPDATE join_requests SET code = encode(sha256(convert_to(code, 'UTF8')), 'hex');
 
 UPDATE settings SET key = 'admin_token_hash', value = encode(sha256(convert_to(value, 'UTF8')), 'hex') WHERE key = 'admin_token';
+
+-- the per-corp media quota sums a corp's files at each upload
+CREATE INDEX media_corp ON media(corp_id, size);

@@ -20,3 +20,6 @@ CREATE INDEX join_codes_expiry ON join_codes(expires_at) WHERE expires_at > 0;
 UPDATE join_requests SET code = dingchat_sha256(code);
 
 UPDATE settings SET key = 'admin_token_hash', value = dingchat_sha256(value) WHERE key = 'admin_token';
+
+-- the per-corp media quota sums a corp's files at each upload
+CREATE INDEX media_corp ON media(corp_id, size);

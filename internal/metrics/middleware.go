@@ -1,0 +1,118 @@
+package metrics
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Middleware counts and times requests. It must wrap the ServeMux itself
+// (nothing may copy the request in between): the mux records the route
+// pattern it chose on the request, and the pattern, not the path, is the
+// route label, so ids in paths do not become label values.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inflight.Inc()
+		sw := &sniffer{ResponseWriter: w}
+		defer func() {
+			m.inflight.Dec()
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "unmatched" // unknown paths are many; one label for all
+			}
+			surface := Surface(r.URL.Path)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			m.requests.WithLabelValues(surface, route, strconv.Itoa(status), sw.code(status)).Inc()
+			m.latency.WithLabelValues(surface, route).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// Surface names the API a path belongs to.
+func Surface(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/_dingchat/"):
+		return "dingchat"
+	case strings.HasPrefix(path, "/v1.0/"), strings.HasPrefix(path, "/v2.0/"):
+		return "v1"
+	case strings.HasPrefix(path, "/topapi/"):
+		return "topapi"
+	}
+	return "legacy"
+}
+
+// sniffer keeps the status and the start of the body, where DingChat's
+// JSON answers put errcode (legacy, topapi) or code (v1.0 and DingChat's
+// own errors).
+type sniffer struct {
+	http.ResponseWriter
+	status int
+	head   []byte
+}
+
+const sniffLen = 160
+
+func (s *sniffer) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *sniffer) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if len(s.head) < sniffLen {
+		n := min(len(b), sniffLen-len(s.head))
+		s.head = append(s.head, b[:n]...)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *sniffer) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *sniffer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+func (s *sniffer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// code is the answer's errcode, or for an HTTP error its code string; ""
+// when the body carries neither (media downloads, pages, metrics).
+func (s *sniffer) code(status int) string {
+	h := string(s.head)
+	if i := strings.Index(h, `"errcode":`); i >= 0 {
+		rest := h[i+len(`"errcode":`):]
+		j := 0
+		for j < len(rest) && (rest[j] == '-' || rest[j] >= '0' && rest[j] <= '9') {
+			j++
+		}
+		if j > 0 && j < len(rest) {
+			return rest[:j]
+		}
+		return ""
+	}
+	if status < 400 {
+		return ""
+	}
+	if i := strings.Index(h, `"code":"`); i >= 0 {
+		rest := h[i+len(`"code":"`):]
+		if j := strings.IndexByte(rest, '"'); j > 0 && j <= 80 {
+			return rest[:j]
+		}
+	}
+	return ""
+}
