@@ -58,6 +58,10 @@ func shellWords(s string) ([]string, error) {
 				return nil, fmt.Errorf("unterminated \" in %q", s)
 			}
 			inWord = true
+		case c == '#' && !inWord:
+			for i < len(s) && s[i] != '\n' {
+				i++ // a comment runs to the end of the line
+			}
 		case c == ' ' || c == '\t' || c == '\n':
 			if inWord {
 				words = append(words, cur.String())

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,43 +8,26 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
-
 	"github.com/dingchat/dingchat/internal/dingtest"
 )
 
-// titleLog collects the chat_update_title events an SDK client handles.
-type titleLog struct {
-	mu     sync.Mutex
-	titles []string
-}
-
-func (l *titleLog) handle(_ context.Context, h *event.EventHeader, raw []byte) (event.EventProcessStatusType, error) {
-	if h.EventType == "chat_update_title" {
-		var d struct{ Title string }
-		json.Unmarshal(raw, &d)
-		l.mu.Lock()
-		l.titles = append(l.titles, d.Title)
-		l.mu.Unlock()
-	}
-	return event.EventProcessStatusKSuccess, nil
-}
-
-func (l *titleLog) wait(t *testing.T, want []string, within time.Duration) {
+// waitTitles waits until the SDK bot has handled exactly want, in order,
+// counting each title once (redeliveries are allowed).
+func waitTitles(t *testing.T, bot *dingtest.SDKBot, want []string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		l.mu.Lock()
-		got := distinct(l.titles)
-		l.mu.Unlock()
+		var titles []string
+		for _, l := range bot.Matching(func(m map[string]any) bool { return m["event"] == "chat_update_title" }) {
+			d, _ := l["data"].(map[string]any)
+			titles = append(titles, fmt.Sprint(d["title"]))
+		}
+		got := distinct(titles)
 		if strings.Join(got, ",") == strings.Join(want, ",") {
 			return
 		}
@@ -55,26 +36,6 @@ func (l *titleLog) wait(t *testing.T, want []string, within time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type quietLogger struct{}
-
-func (quietLogger) Debugf(string, ...interface{})   {}
-func (quietLogger) Infof(string, ...interface{})    {}
-func (quietLogger) Warningf(string, ...interface{}) {}
-func (quietLogger) Errorf(string, ...interface{})   {}
-func (quietLogger) Fatalf(string, ...interface{})   {}
-
-func startStreamSDK(t *testing.T, host string, log *titleLog) *client.StreamClient {
-	t.Helper()
-	logger.SetLogger(quietLogger{})
-	cli := client.NewStreamClient(client.WithAppCredential(client.NewAppCredentialConfig(appKey, appSecret)), client.WithOpenApiHost(host))
-	cli.RegisterAllEventRouter(event.NewDefaultEventFrameHandler(log.handle).OnEventReceived)
-	if err := cli.Start(context.Background()); err != nil {
-		t.Fatalf("SDK Start: %v", err)
-	}
-	t.Cleanup(cli.Close)
-	return cli
 }
 
 // The official SDK survives a server restart: told to disconnect, it
@@ -92,20 +53,19 @@ func TestStreamSDKRestart(t *testing.T) {
 	ln.Close()
 	args := []string{"--addr", addr, "--data", data, "--org", writeOrg(t, dir), "--demo=false"}
 	p := startEnv(t, nil, args...)
-	log := &titleLog{}
-	startStreamSDK(t, p.Base, log)
+	bot := dingtest.StartSDKBot(t, p.Base, appKey, appSecret, "")
 	token := getToken(t, p.Base, appKey, appSecret)
 	chat := createGroup(t, p.Base, token)
 	time.Sleep(300 * time.Millisecond) // the client's cursor exists from its connection on
 	rename(t, p.Base, token, chat, "重启前")
-	log.wait(t, []string{"重启前"}, 10*time.Second)
+	waitTitles(t, bot, []string{"重启前"}, 10*time.Second)
 	p.stop()
 	p2 := startEnv(t, nil, args...)
 	defer p2.stop()
 	// committed before the SDK is back (it waits 3 s between tries)
 	rename(t, p2.Base, token, chat, "重启后一")
 	rename(t, p2.Base, token, chat, "重启后二")
-	log.wait(t, []string{"重启前", "重启后一", "重启后二"}, 20*time.Second)
+	waitTitles(t, bot, []string{"重启前", "重启后一", "重启后二"}, 20*time.Second)
 }
 
 // failover forwards to the first node that answers: a load balancer in
@@ -153,8 +113,7 @@ func TestStreamTwoNodes(t *testing.T) {
 		lb.nodes = append(lb.nodes, u)
 	}
 	front := newHTTPServer(t, lb)
-	log := &titleLog{}
-	startStreamSDK(t, front, log)
+	bot := dingtest.StartSDKBot(t, front, appKey, appSecret, "")
 	token := getToken(t, nodes[1].Base, appKey, appSecret)
 	chat := createGroup(t, nodes[1].Base, token)
 	time.Sleep(300 * time.Millisecond)
@@ -164,7 +123,7 @@ func TestStreamTwoNodes(t *testing.T) {
 		rename(t, nodes[1].Base, token, chat, name) // the client is on node 0
 		want = append(want, name)
 	}
-	log.wait(t, want, 10*time.Second)
+	waitTitles(t, bot, want, 10*time.Second)
 	lb.down[0].Store(true)
 	nodes[0].cmd.Process.Signal(syscall.SIGKILL)
 	<-nodes[0].done
@@ -174,7 +133,7 @@ func TestStreamTwoNodes(t *testing.T) {
 		want = append(want, name)
 	}
 	// node 1 takes the client's cursor once node 0's lease runs out (15 s)
-	log.wait(t, want, 40*time.Second)
+	waitTitles(t, bot, want, 40*time.Second)
 }
 
 func newHTTPServer(t *testing.T, h http.Handler) string {

@@ -77,11 +77,12 @@ var layers = map[string]layer{
 
 	"cmd/dingchat": wiring,
 
-	"internal/store/storetest":   testing_,
-	"internal/dingtest":          testing_,
-	"internal/server/servertest": testing_,
-	"internal/archtest":          testing_,
-	"e2e":                        testing_,
+	"internal/store/storetest":    testing_,
+	"internal/dingtest":           testing_,
+	"internal/dingtest/streamsdk": testing_, // the official Go Stream SDK as a bot, in a process of its own
+	"internal/server/servertest":  testing_,
+	"internal/archtest":           testing_,
+	"e2e":                         testing_,
 }
 
 func rel(path string) (string, bool) {

@@ -15,66 +15,12 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/chatbot"
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
-	"github.com/open-dingtalk/dingtalk-stream-sdk-go/event"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/server/servertest"
 )
-
-// sdkEvents collects what the official SDK's event handler is given.
-type sdkEvents struct {
-	mu     sync.Mutex
-	got    []*event.EventHeader
-	data   []map[string]any
-	answer func(h *event.EventHeader, n int) event.EventProcessStatusType
-}
-
-func (s *sdkEvents) handle(_ context.Context, h *event.EventHeader, raw []byte) (event.EventProcessStatusType, error) {
-	var d map[string]any
-	json.Unmarshal(raw, &d)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.got = append(s.got, h)
-	s.data = append(s.data, d)
-	if s.answer != nil {
-		return s.answer(h, len(s.got)), nil
-	}
-	return event.EventProcessStatusKSuccess, nil
-}
-
-func (s *sdkEvents) waitType(t *testing.T, typ string, n int) []*event.EventHeader {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		var out []*event.EventHeader
-		for _, h := range s.got {
-			if h.EventType == typ {
-				out = append(out, h)
-			}
-		}
-		s.mu.Unlock()
-		if len(out) >= n {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("the SDK got fewer than %d %s events", n, typ)
-	return nil
-}
-
-func startSDK(t *testing.T, e *servertest.Env, opts ...client.ClientOption) *client.StreamClient {
-	t.Helper()
-	cli := client.NewStreamClient(append([]client.ClientOption{
-		client.WithAppCredential(client.NewAppCredentialConfig(dingtest.AppKey, dingtest.AppSecret)),
-		client.WithOpenApiHost(e.URL),
-	}, opts...)...)
-	return cli
-}
 
 func TestStreamOpenRefusals(t *testing.T) {
 	e := servertest.New(t)
@@ -132,46 +78,31 @@ func TestStreamOpenRefusals(t *testing.T) {
 func TestStreamSDKEvents(t *testing.T) {
 	e := servertest.New(t)
 	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
-	got := &sdkEvents{}
-	laterOnce := map[string]bool{}
-	got.answer = func(h *event.EventHeader, _ int) event.EventProcessStatusType {
-		if h.EventType == ding.EventChatUpdateTitle && !laterOnce[h.EventId] {
-			laterOnce[h.EventId] = true
-			return event.EventProcessStatusKLater
-		}
-		return event.EventProcessStatusKSuccess
-	}
-	cli := startSDK(t, e)
-	cli.RegisterAllEventRouter(event.NewDefaultEventFrameHandler(got.handle).OnEventReceived)
-	if err := cli.Start(t.Context()); err != nil {
-		t.Fatalf("SDK Start: %v", err)
-	}
-	defer cli.Close()
+	bot := dingtest.StartSDKBot(t, e.URL, dingtest.AppKey, dingtest.AppSecret, ding.EventChatUpdateTitle)
 	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
 	g := e.Group("流式群", "manager4220", "zhangsan")
 	if r := e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"流式改名"}`, g.ChatID)); errcode(t, r) != 0 {
 		t.Fatal(r.Body)
 	}
-	adds := got.waitType(t, ding.EventChatAddMember, 1)
-	first := got.waitType(t, ding.EventChatUpdateTitle, 1)[0]
-	if adds[0].EventCorpId != dingtest.CorpID || adds[0].EventUnifiedAppId != dingtest.AppKey || adds[0].EventBornTime == 0 {
-		t.Errorf("event header = %+v", adds[0])
+	isType := func(typ string) func(map[string]any) bool {
+		return func(m map[string]any) bool { return m["event"] == typ }
+	}
+	add := bot.Wait(isType(ding.EventChatAddMember), 10*time.Second)
+	first := bot.Wait(isType(ding.EventChatUpdateTitle), 10*time.Second)
+	if add["corpId"] != dingtest.CorpID || add["appId"] != dingtest.AppKey || add["bornTime"] == float64(0) {
+		t.Errorf("event header = %v", add)
+	}
+	if first["later"] != true {
+		t.Fatalf("the first title event was not answered LATER: %v", first)
 	}
 	// LATER: the same event comes back once the backoff has passed on the server's clock
-	time.Sleep(100 * time.Millisecond)
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
-	again := got.waitType(t, ding.EventChatUpdateTitle, 2)[1]
-	if again.EventId != first.EventId {
-		t.Fatalf("redelivery eventId %s, want %s", again.EventId, first.EventId)
+	again := bot.WaitN(isType(ding.EventChatUpdateTitle), 2, 10*time.Second)[1]
+	if again["eventId"] != first["eventId"] {
+		t.Fatalf("redelivery eventId %v, want %v", again["eventId"], first["eventId"])
 	}
-	got.mu.Lock()
-	var title map[string]any
-	for i, h := range got.got {
-		if h.EventType == ding.EventChatUpdateTitle {
-			title = got.data[i]
-		}
-	}
-	got.mu.Unlock()
+	title, _ := again["data"].(map[string]any)
 	if title["title"] != "流式改名" || title["chatId"] != g.ChatID || title["openConversationId"] != g.OpenConversationID {
 		t.Errorf("chat_update_title data = %v", title)
 	}
@@ -190,20 +121,7 @@ func TestStreamRobotReply(t *testing.T) {
 	if _, err := e.Svc.AddGroupRobot(ctx, g.ChatID, dingtest.AppKey); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var heard []*chatbot.BotCallbackDataModel
-	replier := chatbot.NewChatbotReplier()
-	cli := startSDK(t, e)
-	cli.RegisterChatBotCallbackRouter(func(c context.Context, data *chatbot.BotCallbackDataModel) ([]byte, error) {
-		mu.Lock()
-		heard = append(heard, data)
-		mu.Unlock()
-		return []byte(""), replier.SimpleReplyText(c, data.SessionWebhook, []byte("收到: "+data.Text.Content))
-	})
-	if err := cli.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	bot := dingtest.StartSDKBot(t, e.URL, dingtest.AppKey, dingtest.AppSecret, "")
 	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
 	tok, err := e.Svc.IssueMemberToken(ctx, dingtest.CorpID, "zhangsan", 0)
 	if err != nil {
@@ -219,18 +137,20 @@ func TestStreamRobotReply(t *testing.T) {
 	if r := send(`{"msgtype":"text","text":{"content":"@应用机器人 今天几号"},"at":{"atRobotCodes":["` + dingtest.AppKey + `"],"atUserIds":["manager4220"]}}`); r.Status != 200 {
 		t.Fatalf("mention send = %d %s", r.Status, r.Body)
 	}
-	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(heard) > 0 })
-	mu.Lock()
-	if len(heard) != 1 {
-		t.Fatalf("the robot heard %d messages, want only the one that mentions it", len(heard))
+	heard := bot.WaitN(func(m map[string]any) bool { return m["robot"] != nil }, 1, 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(bot.Matching(func(m map[string]any) bool { return m["robot"] != nil })); n != 1 {
+		t.Fatalf("the robot heard %d messages, want only the one that mentions it", n)
 	}
 	m := heard[0]
-	mu.Unlock()
-	if m.Text.Content != "@应用机器人 今天几号" || m.SenderStaffId != "zhangsan" || m.ConversationId != g.OpenConversationID ||
-		m.ConversationType != "2" || !m.IsInAtList || m.ChatbotCorpId != dingtest.CorpID ||
-		m.SessionWebhookExpiredTime <= m.CreateAt || !strings.HasPrefix(m.SessionWebhook, e.URL+"/robot/sendBySession?session=") ||
-		m.ConversationTitle != "机器人群" || m.SenderNick == "" || m.MsgId == "" || len(m.AtUsers) != 2 {
-		t.Fatalf("robot callback = %+v", m)
+	hook, _ := m["sessionWebhook"].(string)
+	atUsers, _ := m["atUsers"].([]any)
+	text, _ := m["text"].(map[string]any)
+	if text["content"] != "@应用机器人 今天几号" || m["senderStaffId"] != "zhangsan" || m["conversationId"] != g.OpenConversationID ||
+		m["conversationType"] != "2" || m["isInAtList"] != true || m["chatbotCorpId"] != dingtest.CorpID ||
+		m["sessionWebhookExpiredTime"].(float64) <= m["createAt"].(float64) || !strings.HasPrefix(hook, e.URL+"/robot/sendBySession?session=") ||
+		m["conversationTitle"] != "机器人群" || m["senderNick"] == "" || m["msgId"] == "" || len(atUsers) != 2 {
+		t.Fatalf("robot callback = %v", m)
 	}
 	// the reply is in the timeline, as the robot
 	eventually(t, func() bool {
@@ -243,7 +163,7 @@ func TestStreamRobotReply(t *testing.T) {
 	}
 	// the session expires
 	e.Clock.Advance(ding.SessionWebhookTTL + time.Second)
-	r := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(m.SessionWebhook, e.URL), Body: `{"msgtype":"text","text":{"content":"迟到"}}`})
+	r := e.Do(servertest.Request{Method: "POST", Path: strings.TrimPrefix(hook, e.URL), Body: `{"msgtype":"text","text":{"content":"迟到"}}`})
 	if errcode(t, r) == 0 {
 		t.Fatalf("an expired sessionWebhook was accepted: %s", r.Body)
 	}
@@ -319,8 +239,8 @@ func TestStreamLostAck(t *testing.T) {
 			}
 		}
 	}
-	first, _ := read()                 // not acknowledged
-	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
+	first, _ := read() // not acknowledged
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	second, data := read()
 	if second["eventId"] != first["eventId"] || second["messageId"] == first["messageId"] || !strings.Contains(data, "丢了ACK") {
