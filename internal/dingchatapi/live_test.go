@@ -397,3 +397,24 @@ func TestLiveRefuses(t *testing.T) {
 		t.Fatalf("operator got %+v, want chat_create", f)
 	}
 }
+
+// TestLiveReset: a reset of the store closes every client with 1012, so
+// none keeps sequence numbers the store no longer has.
+func TestLiveReset(t *testing.T) {
+	e := newLive(t, live.Config{})
+	g := e.group("重置群", "manager4220", "zhangsan")
+	e.send(e.Svc, g.ChatID, "before")
+	s := e.member(e.token("zhangsan"), nil)
+	s.until("hello")
+	e.Hub.Reset()
+	if code := closeCode(t, s); code != websocket.StatusServiceRestart {
+		t.Fatalf("close code = %d, want 1012", code)
+	}
+	// a new connection is served as usual
+	s = e.member(e.token("zhangsan"), nil)
+	s.until("hello")
+	e.send(e.Svc, g.ChatID, "after")
+	if f := s.until("message"); f.Seq != 2 {
+		t.Fatalf("after the reset: %+v", f)
+	}
+}
