@@ -86,7 +86,8 @@ func (c *ControlClock) Set(st ClockState) error {
 }
 
 func (c *ControlClock) setLocked(st ClockState) error {
-	if t := c.read(st); t.Before(c.last) {
+	// states hold milliseconds: a move to the millisecond already read is no move back
+	if t := c.read(st); t.Before(c.last.Truncate(time.Millisecond)) {
 		return Errorf(Invalid, ReasonInvalidParam, "the clock never runs backwards: %s is before %s",
 			t.UTC().Format(time.RFC3339Nano), c.last.UTC().Format(time.RFC3339Nano))
 	}

@@ -63,12 +63,13 @@ type Dispatcher struct {
 	log         *slog.Logger
 	sem         chan struct{}
 
-	mu      sync.Mutex
-	subs    map[string]*ding.Subscription // by id
-	running map[string]context.CancelFunc // by consumer + "\x00" + corp
-	heads   map[string]*head              // by corp
-	unions  map[string]string             // corp + "\x00" + userid → unionId
-	bizs    map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
+	mu       sync.Mutex
+	subs     map[string]*ding.Subscription // by id
+	running  map[string]context.CancelFunc // by consumer + "\x00" + corp
+	heads    map[string]*head              // by corp
+	unions   map[string]string             // corp + "\x00" + userid → unionId
+	bizs     map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
+	payloads map[string][]byte             // corp + seq + dialect → plaintext, shared by every subscription of that dialect
 
 	wake chan struct{}
 	wg   sync.WaitGroup
@@ -124,7 +125,7 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
-		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, wake: make(chan struct{}, 1)}
+		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, payloads: map[string][]byte{}, wake: make(chan struct{}, 1)}
 }
 
 // SetStreamHub gives the dispatcher this node's Stream connections: it
@@ -139,6 +140,7 @@ func (d *Dispatcher) SetStreamHub(h ding.StreamHub) { d.hub = h }
 func (d *Dispatcher) Reset() {
 	d.mu.Lock()
 	clear(d.bizs)
+	clear(d.payloads)
 	clear(d.unions)
 	for _, h := range d.heads {
 		h.seq = -1

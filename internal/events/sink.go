@@ -65,7 +65,7 @@ func (s *httpSink) deliver(ctx context.Context, ev *ding.Event, biz map[string]a
 		body := botPayload(biz, s.d.cfg.PublicURL)
 		return body, s.d.postRobot(ctx, sub, body), true
 	}
-	plain := s.d.pusher.Payload(sub, ev, biz, ding.EventID(ev.CorpID, ev.Seq))
+	plain := s.d.payload(sub, ev, biz)
 	return plain, s.d.pusher.Push(ctx, sub, plain), false
 }
 
@@ -204,4 +204,25 @@ func (d *Dispatcher) postRobot(ctx context.Context, sub *ding.Subscription, body
 		r.Failure, r.Err = ding.PushBadReply, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
 	return r
+}
+
+// payload is ev's plaintext in sub's dialect; every subscription of one
+// dialect pushes the same bytes (encrypted each with its own key), so it
+// is built once.
+func (d *Dispatcher) payload(sub *ding.Subscription, ev *ding.Event, biz map[string]any) []byte {
+	k := ev.CorpID + "\x00" + strconv.FormatInt(ev.Seq, 10) + "\x00" + strconv.Itoa(sub.Dialect())
+	d.mu.Lock()
+	p, ok := d.payloads[k]
+	d.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = d.pusher.Payload(sub, ev, biz, ding.EventID(ev.CorpID, ev.Seq))
+	d.mu.Lock()
+	if len(d.payloads) >= 4096 {
+		clear(d.payloads)
+	}
+	d.payloads[k] = p
+	d.mu.Unlock()
+	return p
 }

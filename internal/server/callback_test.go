@@ -365,7 +365,7 @@ func TestCallbackRetriesThenFails(t *testing.T) {
 	rc.waitFor(2)
 	// the next try waits for the backoff on the server's clock
 	for i, wait := range events.Retries {
-		time.Sleep(50 * time.Millisecond)
+		waitScheduled(t, e, "http:", i+1)
 		if n := len(rc.pushes()); n != 2+i {
 			t.Fatalf("before backoff %d: %d pushes, want %d", i, n, 2+i)
 		}
@@ -604,4 +604,22 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitScheduled waits until a consumer whose name starts with prefix has
+// failed attempts times at its next event (its retry is scheduled on the
+// server's clock), so that moving the clock then reaches it.
+func waitScheduled(t *testing.T, e *servertest.Env, prefix string, attempts int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		cs, _ := e.Store.Cursors(t.Context(), prefix)
+		for _, c := range cs {
+			if c.Attempts >= attempts && c.NextAt > 0 {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no %s consumer has a retry scheduled after %d attempts", prefix, attempts)
 }

@@ -231,6 +231,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, surface string, rule *se
 			code = "ServiceUnavailable"
 		}
 		if msg == "" {
+			// unconfirmed: the text DingTalk's gateway sends with 503 ServiceUnavailable
 			msg = "The request has failed due to a temporary failure of the server."
 		}
 		httpx.WriteJSON(w, status, httpx.ContentTypeV1, struct {

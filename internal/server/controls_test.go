@@ -386,6 +386,12 @@ func TestClockExpiresTokensAndNeverRunsBack(t *testing.T) {
 	if got := e.svc.Clock().Now(); got.Before(time.Date(2031, 1, 31, 16, 1, 0, 0, time.UTC)) {
 		t.Fatalf("resumed clock reads %v", got)
 	}
+	// freezing a ticking clock stops it where it stands (to the millisecond), again and again
+	for i := 0; i < 20; i++ {
+		e.svc.Clock().Now()
+		e.mustAdmin("POST", "/clock", `{"freeze":true}`)
+		e.mustAdmin("POST", "/clock", `{"resume":true}`)
+	}
 }
 
 func TestMonthlyQuotaRollsOverAtChinaMidnight(t *testing.T) {
@@ -534,11 +540,22 @@ func TestResetRacingTraffic(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(150 * time.Millisecond)
+	// wait for groups, not for time: on a busy machine a fixed pause may see none
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(made)
+	}
+	waitFor := func(n int) {
+		for deadline := time.Now().Add(30 * time.Second); count() < n && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(8)
 	resetStart := time.Now()
 	e.mustAdmin("POST", "/reset", "")
 	resetEnd := time.Now()
-	time.Sleep(150 * time.Millisecond)
+	waitFor(count() + 8)
 	stop.Store(true)
 	wg.Wait()
 

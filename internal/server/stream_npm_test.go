@@ -134,7 +134,7 @@ func TestStreamNodeClient(t *testing.T) {
 	waitLine("event", ding.EventChatAddMember)
 	e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"npm改名"}`, g.ChatID))
 	later := waitLine("later", "")
-	time.Sleep(100 * time.Millisecond)
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	again := waitLine("title", "npm改名")
 	if again["eventId"] != later["later"] {

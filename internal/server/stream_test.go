@@ -158,7 +158,7 @@ func TestStreamSDKEvents(t *testing.T) {
 		t.Errorf("event header = %+v", adds[0])
 	}
 	// LATER: the same event comes back once the backoff has passed on the server's clock
-	time.Sleep(100 * time.Millisecond)
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	again := got.waitType(t, ding.EventChatUpdateTitle, 2)[1]
 	if again.EventId != first.EventId {
@@ -319,8 +319,8 @@ func TestStreamLostAck(t *testing.T) {
 			}
 		}
 	}
-	first, _ := read()                 // not acknowledged
-	time.Sleep(500 * time.Millisecond) // the ACK timeout passes and the retry is scheduled
+	first, _ := read() // not acknowledged
+	waitScheduled(t, e, "stream:", 1)
 	e.Clock.Advance(events.Retries[0])
 	second, data := read()
 	if second["eventId"] != first["eventId"] || second["messageId"] == first["messageId"] || !strings.Contains(data, "丢了ACK") {
@@ -437,5 +437,67 @@ func TestStreamPing(t *testing.T) {
 	}
 	if len(e.Gateway.Clients()) != 1 {
 		t.Fatal("a client that never echoed a ping was dropped")
+	}
+}
+
+// With two connections of one app each event goes to one of them: every
+// event arrives once in all, and both connections get some.
+func TestStreamTwoConnectionsShare(t *testing.T) {
+	e := servertest.New(t)
+	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	var mu sync.Mutex
+	per := map[int]int{}
+	seen := map[string]int{}
+	for i := 0; i < 2; i++ {
+		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+			Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+		m := r.JSON(t)
+		c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		go func(i int) {
+			for {
+				_, raw, err := c.Read(context.Background())
+				if err != nil {
+					return
+				}
+				var f struct {
+					Type    string
+					Headers map[string]string
+				}
+				json.Unmarshal(raw, &f)
+				if f.Type != "EVENT" {
+					continue
+				}
+				ack, _ := json.Marshal(map[string]any{"code": 200, "headers": map[string]string{"messageId": f.Headers["messageId"]}, "data": `{"status":"SUCCESS"}`})
+				c.Write(context.Background(), websocket.MessageText, ack)
+				mu.Lock()
+				per[i]++
+				seen[f.Headers["eventId"]]++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	eventually(t, func() bool { return len(e.Gateway.Connections()) == 2 })
+	g := e.Group("两条连接", "manager4220", "zhangsan")
+	for i := 0; i < 20; i++ {
+		e.Post("/chat/update?access_token={{token}}", fmt.Sprintf(`{"chatid":%q,"name":"分%d"}`, g.ChatID, i))
+	}
+	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 21 })
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 21 {
+		t.Fatalf("%d distinct events arrived, want 21 (an add and 20 renames)", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s arrived %d times", id, n)
+		}
+	}
+	if per[0] == 0 || per[1] == 0 {
+		t.Errorf("one connection got everything: %v", per)
 	}
 }

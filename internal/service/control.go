@@ -418,7 +418,7 @@ func (s *Service) CreateTestCorp(ctx context.Context, in TestCorpInput) (*TestCo
 // users, groups, messages, media records, robots, events.
 func (s *Service) DeleteCorp(ctx context.Context, corpID string) error {
 	err := s.store.DeleteCorp(ctx, corpID)
-	s.DropCaches() // its tokens and apps end at once on this node
+	s.DropCaches() // its tokens and apps must not outlive it here
 	if ding.IsKind(err, ding.NotFound) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no corp %s", corpID)
 	}
