@@ -421,3 +421,22 @@ func TestStreamTwoConnectionsShare(t *testing.T) {
 		t.Errorf("one connection got everything: %v", per)
 	}
 }
+
+// A page of another site cannot open a Stream connection, and its attempt
+// does not spend the ticket.
+func TestStreamRefusesOtherOrigin(t *testing.T) {
+	e := servertest.New(t)
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	url := m["endpoint"].(string) + "?ticket=" + m["ticket"].(string)
+	_, resp, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-origin dial: %v", err)
+	}
+	c, _, err := websocket.Dial(t.Context(), url, nil)
+	if err != nil {
+		t.Fatalf("the ticket was spent by the refused attempt: %v", err)
+	}
+	c.CloseNow()
+}

@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,6 +128,14 @@ func (g *Gateway) connect(w http.ResponseWriter, r *http.Request) {
 	if closing {
 		streamError(w, http.StatusServiceUnavailable, "serviceUnavailable", "the server is shutting down")
 		return
+	}
+	// a browser page of another site must not spend a ticket: SDKs send no
+	// Origin; a browser always does
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || !strings.EqualFold(u.Host, r.Host) {
+			streamError(w, http.StatusForbidden, "forbidden", "a WebSocket from another origin is refused")
+			return
+		}
 	}
 	client, err := g.svc.ConnectStream(r.Context(), r.URL.Query().Get("ticket"))
 	if err != nil {

@@ -124,6 +124,7 @@ func TestPragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"temp_store", "2"}, // MEMORY
 	} {
 		got, err := st.WriterPragma(tc.pragma)
 		if err != nil {
