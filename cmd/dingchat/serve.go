@@ -110,7 +110,7 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		}
 	}})
 	// retry backoff follows the server's clock, moved or not
-	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL})
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL, Faults: m.Service.Faults()})
 	m.Dispatcher.SetStreamHub(m.Gateway)
 	// a reset empties subscriptions and cursors: the dispatcher re-reads them
 	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset(); m.Live.Reset() })

@@ -73,4 +73,6 @@ type StreamHub interface {
 	// type and topic; with wait it returns the connection's ACK, waiting at
 	// most until ctx ends. ok is false when no such connection is open.
 	Send(ctx context.Context, clientID string, f StreamFrame, wait bool) (ack StreamAck, ok bool, err error)
+	// Drop closes one of clientID's connections, as a network failure would.
+	Drop(clientID string)
 }

@@ -46,6 +46,9 @@ type Config struct {
 	Log        *slog.Logger
 	OnDelivery func(ding.Delivery) // observes every attempt (metrics, tests)
 	AckTimeout time.Duration       // how long a Stream client has to ACK an event (5 s)
+	// Faults is asked before each attempt (test controls: fail, delay,
+	// close the socket, duplicate); nil never interferes.
+	Faults ding.DeliveryFaults
 	// PublicURL is the base of the sessionWebhook handed to robots in HTTP
 	// mode; Stream clients get the address they connected to.
 	PublicURL    string

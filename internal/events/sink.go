@@ -30,6 +30,8 @@ type sink interface {
 	// giveUp is what get_call_back_failed_result lists once ev is given up
 	// on; nil when the consumer has no such list.
 	giveUp(ev *ding.Event, biz map[string]any) *ding.FailedEvent
+	// drop closes the consumer's connection (a Stream socket); HTTP has none.
+	drop()
 }
 
 // httpSink pushes to an HTTP subscription.
@@ -68,6 +70,8 @@ func (s *httpSink) deliver(ctx context.Context, ev *ding.Event, biz map[string]a
 	plain := s.d.payload(sub, ev, biz)
 	return plain, s.d.pusher.Push(ctx, sub, plain), false
 }
+
+func (s *httpSink) drop() {}
 
 func (s *httpSink) giveUp(ev *ding.Event, biz map[string]any) *ding.FailedEvent {
 	sub := s.sub()
@@ -155,6 +159,8 @@ func streamResult(start time.Time, a ding.StreamAck, ok bool, err error) ding.Pu
 }
 
 func (s *streamSink) giveUp(*ding.Event, map[string]any) *ding.FailedEvent { return nil }
+
+func (s *streamSink) drop() { s.d.hub.Drop(s.clientID) }
 
 // botPayload is a robot callback's body: the event's fields without the
 // routing ones, with the sessionWebhook on base.

@@ -2,6 +2,9 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -109,9 +112,34 @@ func (w *worker) deliver(ctx context.Context, ev *ding.Event) bool {
 		return false
 	}
 	at := d.clock.Now().UnixMilli()
-	pctx, cancel := context.WithTimeout(ctx, d.cfg.PushTimeout)
-	payload, res, once := w.sink.deliver(pctx, ev, biz)
-	cancel()
+	fault := w.fault(ctx, ev)
+	var payload []byte
+	var res ding.PushResult
+	var once bool
+	if fault.Delay > 0 {
+		t := time.NewTimer(fault.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	if fault.Fail || fault.Close {
+		if fault.Close {
+			w.sink.drop()
+		}
+		payload, _ = json.Marshal(biz)
+		res = ding.PushResult{Failure: ding.PushBadReply, Err: fmt.Errorf("injected by fault rule %s", fault.RuleID)}
+	} else {
+		pctx, cancel := context.WithTimeout(ctx, d.cfg.PushTimeout)
+		payload, res, once = w.sink.deliver(pctx, ev, biz)
+		cancel()
+		for i := 0; i < fault.Duplicate && res.Failure == ""; i++ {
+			pctx, cancel := context.WithTimeout(ctx, d.cfg.PushTimeout)
+			w.sink.deliver(pctx, ev, biz) // a duplicate, as DingTalk may send: its outcome changes nothing
+			cancel()
+		}
+	}
 	<-d.sem
 	if ctx.Err() != nil && res.Failure != "" {
 		return false // shutting down: this attempt does not count
@@ -179,4 +207,20 @@ func (w *worker) save(ctx context.Context) bool {
 	w.lastSave = time.Now()
 	w.leaseTill = until
 	return true
+}
+
+// fault asks the test controls' delivery-fault rules about this attempt.
+func (w *worker) fault(ctx context.Context, ev *ding.Event) ding.DeliveryFault {
+	if w.d.cfg.Faults == nil {
+		return ding.DeliveryFault{}
+	}
+	p := ding.Push{Channel: ding.DeliveryCallback, CorpID: ev.CorpID, EventType: ev.Type, Body: ev.Data}
+	kind, id, _ := strings.Cut(w.cur.Consumer, ":")
+	p.Subscription = id
+	if kind == "stream" {
+		p.Channel, p.AppKey = ding.DeliveryStream, id
+	} else if sub := w.d.sub(id); sub != nil {
+		p.AppKey = sub.Key
+	}
+	return w.d.cfg.Faults.DeliveryFault(ctx, p)
 }

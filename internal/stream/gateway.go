@@ -383,6 +383,16 @@ func (g *Gateway) Send(ctx context.Context, clientID string, f ding.StreamFrame,
 	}
 }
 
+// Drop closes one of clientID's connections (a test control's fault).
+func (g *Gateway) Drop(clientID string) {
+	g.mu.Lock()
+	list := g.conns[clientID]
+	g.mu.Unlock()
+	if len(list) > 0 {
+		list[rand.IntN(len(list))].close(websocket.StatusGoingAway, "dropped by a fault rule")
+	}
+}
+
 // Connections describes the open connections, for the admin API.
 func (g *Gateway) Connections() []map[string]any {
 	g.mu.Lock()
