@@ -162,13 +162,20 @@ func readBody(r *http.Request) ([]byte, error) { return ReadBody(r, MaxBody) }
 // ReadBody is the one bounded body reader: a body over max bytes is a
 // TooLarge error that says the limit.
 func ReadBody(r *http.Request, max int64) ([]byte, error) {
+	return ReadBodyOr(r, max, ding.ReasonMalformedBody)
+}
+
+// ReadBodyOr is ReadBody for an endpoint where DingTalk names an oversized
+// body with a reason of its own (chat/send's 34016, say): the error is
+// TooLarge either way, and the reason decides the wire answer.
+func ReadBodyOr(r *http.Request, max int64, tooBig ding.Reason) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMalformedBody, "body exceeds %d bytes", max)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, ding.Errorf(ding.TooLarge, tooBig, "body exceeds %d bytes", max)
 	}
 	if err != nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")

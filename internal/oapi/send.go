@@ -3,8 +3,6 @@ package oapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,13 +24,9 @@ type sendResponse struct {
 // sendBody splits a chat/send body into chatid, sender and the message
 // object, keeping the object's bytes exactly as sent.
 func sendBody(r *http.Request) (chatID, sender string, msg []byte, err error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxSendBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMsgTooLong, "body exceeds %d bytes", maxSendBody)
-	}
+	raw, err := httpx.ReadBodyOr(r, maxSendBody, ding.ReasonMsgTooLong)
 	if err != nil {
-		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+		return "", "", nil, err
 	}
 	top := map[string]json.RawMessage{}
 	if httpx.IsForm(r.Header.Get("Content-Type"), raw) {

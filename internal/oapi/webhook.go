@@ -1,8 +1,6 @@
 package oapi
 
 import (
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -21,13 +19,9 @@ func (a *API) robotSend(r *http.Request, p *httpx.Params, _ *service.Caller) (an
 		}
 		*dst = v
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, httpx.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMsgTooLong, "body exceeds %d bytes", httpx.MaxBody)
-	}
+	body, err := httpx.ReadBodyOr(r, httpx.MaxBody, ding.ReasonMsgTooLong)
 	if err != nil {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+		return nil, err
 	}
 	in.Body = body
 	if _, err := a.svc.SendWebhook(r.Context(), in); err != nil {
@@ -44,13 +38,9 @@ func (a *API) robotSendBySession(r *http.Request, p *httpx.Params, _ *service.Ca
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, httpx.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, ding.Errorf(ding.TooLarge, ding.ReasonMsgTooLong, "body exceeds %d bytes", httpx.MaxBody)
-	}
+	body, err := httpx.ReadBodyOr(r, httpx.MaxBody, ding.ReasonMsgTooLong)
 	if err != nil {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body could not be read")
+		return nil, err
 	}
 	if _, err := a.svc.SendBySession(r.Context(), session, body); err != nil {
 		return nil, err
