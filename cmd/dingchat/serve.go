@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,6 +94,17 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
 	m.Live = live.New(st, live.Config{})
+	var tc *orgfile.TestControls
+	if cfg.OrgFile != "" {
+		if tc, err = orgfile.LoadTestControls(cfg.OrgFile); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if tc != nil && tc.Enabled {
+			cfg.TestControls = true // the file switches them on as the flag does
+			m.Config.TestControls = true
+		}
+	}
 	var clock ding.Clock
 	opts := []service.Option{service.WithBlobs(blobs), service.WithPusher(pusher),
 		service.OnSubscriptionsChanged(func() {
@@ -122,6 +135,10 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	if err := m.applyOrg(context.Background()); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if err := applyTestControls(context.Background(), m.Service, tc); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%s: testControls: %w", cfg.OrgFile, err)
 	}
 	if m.admin, err = m.Service.AdminToken(context.Background(), cfg.AdminToken); err != nil {
 		st.Close()
@@ -338,4 +355,43 @@ func sampleUsers(us []ding.User, n int) string {
 		ids = append(ids, "…")
 	}
 	return strings.Join(ids, ", ")
+}
+
+// applyTestControls sets what the org file's testControls declare: its
+// fault rules replace the stored ones, and its clock applies when the
+// clock has not been moved (a restart keeps a moved clock where it is).
+func applyTestControls(ctx context.Context, svc *service.Service, tc *orgfile.TestControls) error {
+	if tc == nil || !tc.Enabled {
+		return nil
+	}
+	if tc.Faults != nil {
+		if err := svc.ClearFaults(ctx); err != nil {
+			return err
+		}
+		for i, f := range tc.Faults {
+			b, err := json.Marshal(f)
+			if err != nil {
+				return fmt.Errorf("faults[%d]: %w", i, err)
+			}
+			var r service.FaultRule
+			d := json.NewDecoder(bytes.NewReader(b))
+			d.DisallowUnknownFields()
+			if err := d.Decode(&r); err != nil {
+				return fmt.Errorf("faults[%d]: %w", i, err)
+			}
+			if _, err := svc.AddFault(ctx, r); err != nil {
+				return fmt.Errorf("faults[%d]: %w", i, err)
+			}
+		}
+	}
+	if tc.Clock != "" && svc.ReadClock(ctx).OffsetMs == 0 && !svc.ReadClock(ctx).Pinned {
+		move := service.ClockMove{Pin: tc.Clock}
+		if strings.HasPrefix(tc.Clock, "+") {
+			move = service.ClockMove{Advance: tc.Clock}
+		}
+		if _, err := svc.MoveClock(ctx, move); err != nil {
+			return fmt.Errorf("clock %q: %w", tc.Clock, err)
+		}
+	}
+	return nil
 }

@@ -20,6 +20,34 @@ type File struct {
 	Corps []Corp `yaml:"corps"`
 	// Suites are ISV suites with the corps of this file that authorised them.
 	Suites []Suite `yaml:"suites"`
+	// TestControls switches the test controls on from the file, as
+	// --test-controls does, and declares the clock and fault rules a test
+	// run starts with.
+	TestControls *TestControls `yaml:"testControls"`
+}
+
+// TestControls is the org file's testControls section.
+type TestControls struct {
+	Enabled bool `yaml:"enabled"`
+	// Clock is where the clock starts when it has not been moved: "+2h"
+	// ahead of real time, or an RFC 3339 time it is pinned at.
+	Clock string `yaml:"clock"`
+	// Faults are fault rules in the admin API's fields; at start they
+	// replace the stored rules.
+	Faults []map[string]any `yaml:"faults"`
+}
+
+// LoadTestControls reads the file's testControls section; nil when absent.
+func LoadTestControls(path string) (*TestControls, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, _, err := decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc.TestControls, nil
 }
 
 // Suite is an ISV suite (a third-party app).
