@@ -25,7 +25,7 @@ func TestErrorsNameLinesAndKeys(t *testing.T) {
 			[]string{"line 3: corps[0].apps must be a list, not a mapping"}},
 		{"unknown key", "corps:\n  - corpId: a\n    users:\n      - userid: u\n        nmae: x\n",
 			[]string{"line 5: unknown key nmae in corps[0].users[0]", "memberToken", "name"}},
-		{"unknown top-level key", "corp:\n  - corpId: a\n", []string{"line 1: unknown key corp in the top level (known keys: corps, suites)"}},
+		{"unknown top-level key", "corp:\n  - corpId: a\n", []string{"line 1: unknown key corp in the top level (known keys: corps, suites, testControls)"}},
 		{"several at once", "corps:\n  - corpId: a\n    monthlyQuota: x\n    users:\n      - userid: u\n        admin: maybe\n",
 			[]string{"line 3: corps[0].monthlyQuota", "\nline 6: corps[0].users[0].admin"}},
 		{"rule broken", "corps:\n  - corpId: a\n    users:\n      - userid: u\n      - userid: u\n",
