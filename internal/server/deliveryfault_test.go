@@ -65,13 +65,7 @@ func TestDeliveryFaultRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	dial := func() *websocket.Conn {
-		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-			Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-		m := r.JSON(t)
-		c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialStream(t, e)
 		return c
 	}
 	c := dial()

@@ -177,13 +177,7 @@ func TestStreamRobotReply(t *testing.T) {
 // keeps no more than the queue.
 func TestStreamSlowClient(t *testing.T) {
 	e := servertest.New(t)
-	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-	m := r.JSON(t)
-	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialStream(t, e)
 	defer c.CloseNow()
 	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
 	// frames sent without waiting for ACKs; the client reads nothing
@@ -203,13 +197,7 @@ func TestStreamSlowClient(t *testing.T) {
 func TestStreamLostAck(t *testing.T) {
 	e := servertest.New(t)
 	e.Dispatch(events.Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond, AckTimeout: 200 * time.Millisecond})
-	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-	m := r.JSON(t)
-	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialStream(t, e)
 	defer c.CloseNow()
 	eventually(t, func() bool { return len(e.Gateway.Clients()) == 1 })
 	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{"messageId":"nobody-sent-this"},"message":"OK","data":""}`))
@@ -254,16 +242,10 @@ func TestStreamLostAck(t *testing.T) {
 // An oversized frame closes the connection with 1009.
 func TestStreamOversizedFrame(t *testing.T) {
 	e := servertest.New(t)
-	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-	m := r.JSON(t)
-	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialStream(t, e)
 	defer c.CloseNow()
 	c.Write(t.Context(), websocket.MessageText, []byte(`{"code":200,"headers":{},"data":"`+strings.Repeat("x", 128<<10)+`"}`))
-	_, _, err = c.Read(t.Context())
+	_, _, err := c.Read(t.Context())
 	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
 		t.Fatalf("after a 128 KiB frame: %v, want close 1009", err)
 	}
@@ -330,13 +312,7 @@ func TestRobotHTTPMode(t *testing.T) {
 func TestStreamPing(t *testing.T) {
 	e := servertest.New(t)
 	e.Gateway.SetPingEvery(50 * time.Millisecond)
-	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-	m := r.JSON(t)
-	c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialStream(t, e)
 	defer c.CloseNow()
 	for i := 0; i < 3; i++ {
 		_, raw, err := c.Read(t.Context())
@@ -369,13 +345,7 @@ func TestStreamTwoConnectionsShare(t *testing.T) {
 	per := map[int]int{}
 	seen := map[string]int{}
 	for i := 0; i < 2; i++ {
-		r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-			Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-		m := r.JSON(t)
-		c, _, err := websocket.Dial(t.Context(), m["endpoint"].(string)+"?ticket="+m["ticket"].(string), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialStream(t, e)
 		defer c.CloseNow()
 		go func(i int) {
 			for {
@@ -426,10 +396,7 @@ func TestStreamTwoConnectionsShare(t *testing.T) {
 // does not spend the ticket.
 func TestStreamRefusesOtherOrigin(t *testing.T) {
 	e := servertest.New(t)
-	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
-		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
-	m := r.JSON(t)
-	url := m["endpoint"].(string) + "?ticket=" + m["ticket"].(string)
+	url := openStream(t, e)
 	_, resp, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a cross-origin dial: %v", err)
@@ -439,4 +406,29 @@ func TestStreamRefusesOtherOrigin(t *testing.T) {
 		t.Fatalf("the ticket was spent by the refused attempt: %v", err)
 	}
 	c.CloseNow()
+}
+
+// openStream opens a Stream connection for the fixture app's events and
+// returns the URL its WebSocket dials, ticket included.
+func openStream(t *testing.T, e *servertest.Env) string {
+	t.Helper()
+	r := e.Do(servertest.Request{Method: "POST", Path: "/v1.0/gateway/connections/open",
+		Body: `{"clientId":"` + dingtest.AppKey + `","clientSecret":"` + dingtest.AppSecret + `","subscriptions":[{"type":"EVENT","topic":"*"}]}`})
+	m := r.JSON(t)
+	ep, _ := m["endpoint"].(string)
+	tk, _ := m["ticket"].(string)
+	if ep == "" || tk == "" {
+		t.Fatalf("connections/open = %d %s", r.Status, r.Body)
+	}
+	return ep + "?ticket=" + tk
+}
+
+// dialStream opens and connects a Stream connection of the fixture app.
+func dialStream(t *testing.T, e *servertest.Env) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(t.Context(), openStream(t, e), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
