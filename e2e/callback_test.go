@@ -290,14 +290,7 @@ func TestCallbackTwoNodes(t *testing.T) {
 	db := dingtest.ClaimSchema(t, 8)
 	dir := t.TempDir()
 	orgPath := writeOrg(t, dir)
-	var nodes [2]*proc
-	for i := range nodes {
-		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
-			"--org", orgPath, "--demo=false", "--db", db)
-	}
-	for _, p := range nodes {
-		p.ready()
-	}
+	nodes := startNodes(t, 2, dir, orgPath, db)
 	rc := newSDKReceiver(t, corpID)
 	token := getToken(t, nodes[0].Base, appKey, appSecret)
 	var reg struct{ Errcode int }

@@ -466,3 +466,18 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// startNodes starts n dingchat processes at once on one database, each
+// with a data directory of its own under dir, and waits until all answer.
+func startNodes(t *testing.T, n int, dir, org, db string) []*proc {
+	t.Helper()
+	nodes := make([]*proc, n)
+	for i := range nodes {
+		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
+			"--org", org, "--demo=false", "--db", db)
+	}
+	for _, p := range nodes {
+		p.ready()
+	}
+	return nodes
+}

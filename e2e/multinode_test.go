@@ -55,14 +55,7 @@ func TestTwoNodesOneDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	// both at once: migrations and the organisation are applied concurrently
-	var nodes [2]*proc
-	for i := range nodes {
-		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
-			"--org", org, "--demo=false", "--db", db)
-	}
-	for _, p := range nodes {
-		p.ready()
-	}
+	nodes := startNodes(t, 2, dir, org, db)
 	node := func(i int) string { return nodes[i%2].Base }
 
 	// tokens: asked of both nodes at once, one token comes back

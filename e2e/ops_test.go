@@ -53,14 +53,7 @@ func TestNodesStartTogetherWithOrgGroups(t *testing.T) {
 	if err := os.WriteFile(org, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var nodes [4]*proc
-	for i := range nodes {
-		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
-			"--org", org, "--demo=false", "--db", db)
-	}
-	for _, p := range nodes {
-		p.ready()
-	}
+	nodes := startNodes(t, 4, dir, org, db)
 	tok := getToken(t, nodes[0].Base, appKey, appSecret)
 	for i := 1; i <= groups; i++ {
 		c := chatGet(t, nodes[i%len(nodes)].Base, tok, service.OrgChatID(corpID, fmt.Sprintf("声明的群%d", i)))

@@ -101,14 +101,9 @@ func TestStreamTwoNodes(t *testing.T) {
 	db := dingtest.ClaimSchema(t, 8)
 	dir := t.TempDir()
 	orgPath := writeOrg(t, dir)
-	var nodes [2]*proc
-	for i := range nodes {
-		nodes[i] = launch(t, nil, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, fmt.Sprint("node", i)),
-			"--org", orgPath, "--demo=false", "--db", db)
-	}
+	nodes := startNodes(t, 2, dir, orgPath, db)
 	lb := &failover{down: make([]atomic.Bool, 2)}
 	for _, p := range nodes {
-		p.ready()
 		u, _ := url.Parse(p.Base)
 		lb.nodes = append(lb.nodes, u)
 	}
