@@ -108,16 +108,6 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		mux.Handle("GET /_dingchat/metrics", dc.AdminOnly(o.metrics.Handler()))
 		routed = o.metrics.Middleware(mux) // right around the mux: it reads the route pattern the mux sets
 	}
-	if o.stream != nil {
-		// the Stream connections open on this node, for operators and the console
-		mux.Handle("GET /_dingchat/admin/stream/connections", dc.AdminOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			conns := o.stream.Connections()
-			if conns == nil {
-				conns = []map[string]any{}
-			}
-			httpx.WriteJSON(w, http.StatusOK, "application/json", map[string]any{"connections": conns})
-		})))
-	}
 	mux.Handle("GET /_dingchat/health", &health{svc: svc})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_dingchat/") {
