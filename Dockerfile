@@ -2,7 +2,7 @@
 # non-root user, data under the /data volume.
 #   docker build -t dingchat .
 #   docker run -p 8080:8080 -v dingchat-data:/data dingchat
-FROM golang:1.26 AS build
+FROM golang:1.26.11 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -2,6 +2,8 @@ module github.com/dingchat/dingchat
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/alibabacloud-go/darabonba-openapi/v2 v2.0.12
 	github.com/alibabacloud-go/dingtalk v1.7.42
