@@ -8,18 +8,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dingchat/dingchat/internal/ding"
-	"github.com/dingchat/dingchat/internal/dingtest"
-	"github.com/dingchat/dingchat/internal/orgfile"
-	"github.com/dingchat/dingchat/internal/service"
-	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
 const consoleAdmin = "e2e-console-admin-token"
@@ -278,89 +272,4 @@ func TestConsoleInBrowser(t *testing.T) {
 	run(t, ctx, "events", chromedp.Navigate(console+"#/events"), chromedp.WaitVisible("tbody tr"))
 	shot(t, ctx, "console-events")
 
-}
-
-// TestConsoleScale measures how long the console's pages take to become
-// usable over 1000 groups and 100 000 messages (set DINGCHAT_CONSOLE_SCALE=1;
-// it seeds for a minute or more). It reports, it does not judge: speed is
-// measured, never asserted.
-func TestConsoleScale(t *testing.T) {
-	if os.Getenv("DINGCHAT_CONSOLE_SCALE") == "" {
-		t.Skip("set DINGCHAT_CONSOLE_SCALE=1 to measure the console over 1000 groups and 100k messages")
-	}
-	needBrowser(t)
-	if dingtest.Postgres(t) {
-		t.Skip("measured on SQLite")
-	}
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	os.MkdirAll(data, 0o750)
-	st, err := sqlite.Open(filepath.Join(data, "dingchat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := orgfile.Load(writeOrg(t, dir), time.Now().UnixMilli())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := service.New(st, nil, nil).ApplyOrg(ctx, org[0]); err != nil {
-		t.Fatal(err)
-	}
-	seedStart := time.Now()
-	const groups, perGroup = 1000, 100
-	now := time.Now().UnixMilli()
-	for g := range groups {
-		gr := &ding.Group{ChatID: fmt.Sprintf("chat%032x", g), OpenConversationID: fmt.Sprintf("cid%029x", g), CorpID: corpID,
-			Name: fmt.Sprintf("群 %04d group", g), Owner: "manager4220", OwnerType: ding.OwnerEmp, ConversationTag: ding.TagInternal,
-			Status: ding.StatusNormal, CreatorApp: appKey, MemberCount: 2, CreatedAt: now + int64(g), UpdatedAt: now + int64(g)}
-		if err := st.CreateGroup(ctx, gr, []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: now},
-			{ID: "zhangsan", Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: now}}, nil); err != nil {
-			t.Fatal(err)
-		}
-		for i := range perGroup {
-			body := fmt.Sprintf(`{"msgtype":"markdown","markdown":{"title":"t","text":"### 第 %d 条\n- **item** %d of group %d"}}`, i, i, g)
-			m := &ding.Message{ID: fmt.Sprintf("msg%d-%d", g, i), CorpID: corpID, ChatID: gr.ChatID, SenderType: ding.SenderApp, Sender: appKey,
-				MsgType: ding.MsgMarkdown, Body: []byte(body), CreatedAt: now + int64(i)}
-			if err := st.AppendMessage(ctx, m, nil, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	st.Close()
-	t.Logf("seeded %d groups and %d messages in %v", groups, groups*perGroup, time.Since(seedStart).Round(time.Second))
-
-	p := start(t, "--data", data, "--org", writeOrg(t, dir), "--demo=false", "--admin-token", consoleAdmin)
-	console := p.Base + "/_dingchat/console/"
-	bctx := browser(t)
-	run(t, bctx, "open", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(console), chromedp.WaitVisible("#admin-token"),
-		chromedp.SendKeys("#admin-token", consoleAdmin))
-	last := fmt.Sprintf("chat%032x", groups-1) // the newest, listed first
-	back, backReady := console+"#/org", "table"
-	measure := func(what string, act chromedp.Action[chromedp.Void], ready string) {
-		t.Helper()
-		var times []time.Duration
-		for range 5 {
-			start := time.Now()
-			run(t, bctx, what, act, chromedp.WaitVisible(ready))
-			times = append(times, time.Since(start))
-			run(t, bctx, "back", chromedp.Navigate(back), chromedp.WaitVisible(backReady))
-		}
-		slices.Sort(times)
-		t.Logf("%s: usable after %v (median of 5; min %v, max %v)", what, times[2].Round(time.Millisecond), times[0].Round(time.Millisecond), times[4].Round(time.Millisecond))
-	}
-	run(t, bctx, "sign in", chromedp.Click("#admin-form button"), chromedp.WaitVisible(`#group-list a[data-chatid="`+last+`"]`))
-	measure("operator: groups list", chromedp.Navigate(console+"#/groups"), `#group-list a[data-chatid="`+last+`"]`)
-	measure("operator: a group with its timeline", chromedp.Navigate(console+"#/groups/"+corpID+"/"+last), `#timeline .msg[data-seq="100"]`)
-	measure("operator: event log", chromedp.Navigate(console+"#/events"), `tbody`)
-
-	mt := consoleMemberToken(t, p.Base, "zhangsan")
-	mctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	bctx = mctx
-	back, backReady = console+"#/none", "#chat"
-	run(t, bctx, "member sign-in", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(console), chromedp.WaitVisible("#member-token"),
-		chromedp.SendKeys("#member-token", mt), chromedp.Click("#member-form button"), chromedp.WaitVisible(`#group-list a[data-chatid="`+last+`"]`))
-	measure("member: 1000 groups with unread counts", chromedp.Navigate(console+"#/chats"), `#group-list a[data-chatid="`+last+`"] .badge`)
-	measure("member: a group with its timeline", chromedp.Navigate(console+"#/chats/"+last), `#timeline .msg[data-seq="100"]`)
 }
