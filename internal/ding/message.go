@@ -85,12 +85,30 @@ type MessageStore interface {
 	Member(ctx context.Context, chatID, kind, id string) (*Member, error)
 	// GroupsOf lists the groups a staff member belongs to, newest first.
 	GroupsOf(ctx context.Context, corpID, userID string) ([]Group, error)
+	// GroupsOfPage is one page of GroupsOf.
+	GroupsOfPage(ctx context.Context, corpID, userID string, p GroupPage) ([]Group, error)
 	// LastSeqs is LastSeq of many groups in one read; groups without
 	// messages, and unknown ones, are left out.
 	LastSeqs(ctx context.Context, chatIDs []string) (map[string]int64, error)
 	// ReadMarks is ReadMark of one member in many groups; groups without a
 	// mark are left out.
 	ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error)
-	// CorpGroups lists a corp's groups, newest first, at most limit.
-	CorpGroups(ctx context.Context, corpID string, limit int) ([]Group, error)
+	// CorpGroups is one page of a corp's groups, newest first.
+	CorpGroups(ctx context.Context, corpID string, p GroupPage) ([]Group, error)
+}
+
+// GroupPage selects a page of a group listing ordered newest first
+// (CreatedAt descending, then ChatID): at most Limit groups after the
+// cursor whose name or chatid contains Search.
+type GroupPage struct {
+	After  GroupCursor
+	Search string // lower case; matches names ignoring ASCII case; "" = every group
+	Limit  int
+}
+
+// GroupCursor is the last group of the previous page; the zero cursor
+// starts at the newest.
+type GroupCursor struct {
+	CreatedAt int64
+	ChatID    string
 }

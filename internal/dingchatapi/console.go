@@ -109,23 +109,31 @@ func (a *API) appSecret(r *http.Request) (any, error) {
 }
 
 type corpGroupsResponse struct {
-	Groups []groupJSON `json:"groups"`
+	Groups     []groupJSON `json:"groups"`
+	NextCursor string      `json:"nextCursor,omitempty"`
 }
 
-// corpGroups is GET /_dingchat/admin/corps/{corpid}/groups?limit=.
-func (a *API) corpGroups(r *http.Request) (any, error) {
+// groupListQuery reads ?cursor=&q=&limit= of a group listing.
+func groupListQuery(r *http.Request) (service.GroupListQuery, error) {
 	limit, err := queryInt(r, "limit", ding.ReasonBadSize)
 	if err != nil {
-		return nil, err
+		return service.GroupListQuery{}, err
 	}
-	if limit == 0 {
-		limit = 1000
-	}
-	gs, err := a.svc.CorpGroups(r.Context(), r.PathValue("corpid"), int(limit))
+	q := r.URL.Query()
+	return service.GroupListQuery{Cursor: q.Get("cursor"), Search: q.Get("q"), Limit: int(limit)}, nil
+}
+
+// corpGroups is GET /_dingchat/admin/corps/{corpid}/groups?cursor=&q=&limit=.
+func (a *API) corpGroups(r *http.Request) (any, error) {
+	q, err := groupListQuery(r)
 	if err != nil {
 		return nil, err
 	}
-	out := corpGroupsResponse{Groups: make([]groupJSON, 0, len(gs))}
+	gs, next, err := a.svc.CorpGroups(r.Context(), r.PathValue("corpid"), q)
+	if err != nil {
+		return nil, err
+	}
+	out := corpGroupsResponse{Groups: make([]groupJSON, 0, len(gs)), NextCursor: next}
 	for _, cg := range gs {
 		g := cg.Group
 		out.Groups = append(out.Groups, groupJSON{ChatID: g.ChatID, OpenConversationID: g.OpenConversationID, Name: g.Name,

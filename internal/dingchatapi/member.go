@@ -38,15 +38,29 @@ type groupJSON struct {
 }
 
 type groupsResponse struct {
-	Groups []groupJSON `json:"groups"`
+	Groups     []groupJSON `json:"groups"`
+	NextCursor string      `json:"nextCursor,omitempty"`
 }
 
+// groups is GET /_dingchat/member/groups: every group of the member, or
+// one page of them when the request names a cursor, a search or a limit.
 func (a *API) groups(r *http.Request, mc *service.MemberCaller) (any, error) {
-	gs, err := a.svc.MemberGroups(r.Context(), mc)
+	var gs []service.MemberGroup
+	var next string
+	var err error
+	if v := r.URL.Query(); v.Has("cursor") || v.Has("q") || v.Has("limit") {
+		q, qerr := groupListQuery(r)
+		if qerr != nil {
+			return nil, qerr
+		}
+		gs, next, err = a.svc.MemberGroupsPage(r.Context(), mc, q)
+	} else {
+		gs, err = a.svc.MemberGroups(r.Context(), mc)
+	}
 	if err != nil {
 		return nil, err
 	}
-	out := groupsResponse{Groups: make([]groupJSON, 0, len(gs))}
+	out := groupsResponse{Groups: make([]groupJSON, 0, len(gs)), NextCursor: next}
 	for _, mg := range gs {
 		g := mg.Group
 		out.Groups = append(out.Groups, groupJSON{ChatID: g.ChatID, OpenConversationID: g.OpenConversationID, Name: g.Name,

@@ -3,12 +3,57 @@ package service
 import (
 	"context"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
 
-// MaxCorpGroups bounds one listing of a corp's groups.
-const MaxCorpGroups = 5000
+// Group listings come in pages: DefaultGroupPage groups unless the caller
+// asks for more, MaxGroupPage at most.
+const (
+	DefaultGroupPage = 100
+	MaxGroupPage     = 5000
+)
+
+// GroupListQuery selects a page of a group listing, newest first.
+type GroupListQuery struct {
+	Cursor string // the previous page's next cursor; "" starts at the newest
+	Search string // part of the name (ASCII case ignored) or chatid; "" = all
+	Limit  int    // 0 = DefaultGroupPage
+}
+
+// page checks q and turns it into the store's terms, asking for one group
+// more than the page holds to learn whether another page follows.
+func (q GroupListQuery) page() (ding.GroupPage, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultGroupPage
+	}
+	if q.Limit < 1 || q.Limit > MaxGroupPage {
+		return ding.GroupPage{}, ding.Errorf(ding.Invalid, ding.ReasonBadSize, "limit must be 1..%d", MaxGroupPage)
+	}
+	p := ding.GroupPage{Search: strings.ToLower(strings.TrimSpace(q.Search)), Limit: q.Limit + 1}
+	if q.Cursor != "" {
+		at, id, ok := strings.Cut(q.Cursor, ".")
+		n, err := strconv.ParseInt(at, 10, 64)
+		if !ok || err != nil || id == "" {
+			return p, ding.Errorf(ding.Invalid, ding.ReasonBadCursor, "cursor %q is not a nextCursor of this listing", q.Cursor)
+		}
+		p.After = ding.GroupCursor{CreatedAt: n, ChatID: id}
+	}
+	return p, nil
+}
+
+// nextCursor trims the extra group page() asked for and names where the
+// next page begins, "" when this one is the last.
+func nextCursor(gs []ding.Group, p ding.GroupPage) ([]ding.Group, string) {
+	if len(gs) < p.Limit {
+		return gs, ""
+	}
+	gs = gs[:p.Limit-1]
+	last := gs[len(gs)-1]
+	return gs, strconv.FormatInt(last.CreatedAt, 10) + "." + last.ChatID
+}
 
 // CorpGroup is a group as the operator's list shows it.
 type CorpGroup struct {
@@ -16,32 +61,35 @@ type CorpGroup struct {
 	LastSeq int64
 }
 
-// CorpGroups lists a corp's groups, newest first, with their newest
-// message Seq: two reads whatever the number of groups.
-func (s *Service) CorpGroups(ctx context.Context, corpID string, limit int) ([]CorpGroup, error) {
+// CorpGroups is one page of a corp's groups, newest first, with their
+// newest message Seq (two reads for the page, whatever the corp's size),
+// and the cursor of the next page ("" at the end).
+func (s *Service) CorpGroups(ctx context.Context, corpID string, q GroupListQuery) ([]CorpGroup, string, error) {
 	if _, err := s.corp(ctx, corpID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if limit < 1 || limit > MaxCorpGroups {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonBadSize, "limit must be 1..%d", MaxCorpGroups)
-	}
-	gs, err := s.store.CorpGroups(ctx, corpID, limit)
+	p, err := q.page()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	gs, err := s.store.CorpGroups(ctx, corpID, p)
+	if err != nil {
+		return nil, "", err
+	}
+	gs, next := nextCursor(gs, p)
 	ids := make([]string, len(gs))
 	for i, g := range gs {
 		ids[i] = g.ChatID
 	}
 	seqs, err := s.store.LastSeqs(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	out := make([]CorpGroup, len(gs))
 	for i, g := range gs {
 		out[i] = CorpGroup{Group: g, LastSeq: seqs[g.ChatID]}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func (s *Service) corp(ctx context.Context, corpID string) (*ding.Corp, error) {

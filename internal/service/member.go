@@ -135,11 +135,32 @@ func (s *Service) MemberGroups(ctx context.Context, mc *MemberCaller) ([]MemberG
 	if err != nil {
 		return nil, err
 	}
+	return s.memberHeads(ctx, mc, gs)
+}
+
+// MemberGroupsPage is one page of MemberGroups and the cursor of the next
+// ("" at the end).
+func (s *Service) MemberGroupsPage(ctx context.Context, mc *MemberCaller, q GroupListQuery) ([]MemberGroup, string, error) {
+	p, err := q.page()
+	if err != nil {
+		return nil, "", err
+	}
+	gs, err := s.store.GroupsOfPage(ctx, mc.CorpID, mc.UserID, p)
+	if err != nil {
+		return nil, "", err
+	}
+	gs, next := nextCursor(gs, p)
+	out, err := s.memberHeads(ctx, mc, gs)
+	return out, next, err
+}
+
+// memberHeads adds each group's newest Seq and the caller's read mark: two
+// reads for any number of groups.
+func (s *Service) memberHeads(ctx context.Context, mc *MemberCaller, gs []ding.Group) ([]MemberGroup, error) {
 	ids := make([]string, len(gs))
 	for i, g := range gs {
 		ids[i] = g.ChatID
 	}
-	// two reads for any number of groups
 	lasts, err := s.store.LastSeqs(ctx, ids)
 	if err != nil {
 		return nil, err

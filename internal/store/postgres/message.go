@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -336,9 +337,43 @@ func (s *Store) ReadMarks(ctx context.Context, userID string, chatIDs []string) 
 	return out, translate(rows.Err(), "read mark")
 }
 
-// CorpGroups lists a corp's groups, newest first.
-func (s *Store) CorpGroups(ctx context.Context, corpID string, limit int) ([]ding.Group, error) {
-	rows, err := s.q().Query(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = $1 ORDER BY created_at DESC, chat_id LIMIT $2`, corpID, limit)
+// CorpGroups is one page of a corp's groups, newest first: a range of the
+// chats_corp index, never the whole corp.
+func (s *Store) CorpGroups(ctx context.Context, corpID string, p ding.GroupPage) ([]ding.Group, error) {
+	where, args := groupPageWhere("", p, 3)
+	return s.groups(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = $1`+where+` ORDER BY created_at DESC, chat_id LIMIT $2`,
+		append([]any{corpID, p.Limit}, args...)...)
+}
+
+// GroupsOfPage is one page of GroupsOf.
+func (s *Store) GroupsOfPage(ctx context.Context, corpID, userID string, p ding.GroupPage) ([]ding.Group, error) {
+	where, args := groupPageWhere("c.", p, 4)
+	return s.groups(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
+		WHERE m.kind = 'emp' AND m.member_id = $1 AND c.corp_id = $2`+where+` ORDER BY c.created_at DESC, c.chat_id LIMIT $3`,
+		append([]any{userID, corpID, p.Limit}, args...)...)
+}
+
+// groupPageWhere is the cursor and search of p as SQL conditions on the
+// chats columns prefixed with t, numbering parameters from n.
+func groupPageWhere(t string, p ding.GroupPage, n int) (string, []any) {
+	var where string
+	var args []any
+	if p.After.ChatID != "" {
+		where += fmt.Sprintf(` AND (%[1]screated_at < $%[2]d OR (%[1]screated_at = $%[2]d AND %[1]schat_id > $%[3]d))`, t, n, n+1)
+		args = append(args, p.After.CreatedAt, p.After.ChatID)
+		n += 2
+	}
+	if p.Search != "" {
+		// lower() of ASCII only, as SQLite's, so both stores match alike
+		where += fmt.Sprintf(` AND (strpos(translate(%[1]sname, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), $%[2]d) > 0
+			OR strpos(translate(%[1]schat_id, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), $%[2]d) > 0)`, t, n)
+		args = append(args, p.Search)
+	}
+	return where, args
+}
+
+func (s *Store) groups(ctx context.Context, query string, args ...any) ([]ding.Group, error) {
+	rows, err := s.q().Query(ctx, query, args...)
 	return collect(rows, err, "groups", func(r pgx.Rows) (ding.Group, error) {
 		g, err := scanGroup(r)
 		if err != nil {

@@ -250,9 +250,40 @@ func (s *Store) perChat(ctx context.Context, query string, chatIDs []string, arg
 	return out, translate(rows.Err(), "messages")
 }
 
-// CorpGroups lists a corp's groups, newest first.
-func (s *Store) CorpGroups(ctx context.Context, corpID string, limit int) ([]ding.Group, error) {
-	rows, err := s.readRows(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = ? ORDER BY created_at DESC, chat_id LIMIT ?`, corpID, limit)
+// CorpGroups is one page of a corp's groups, newest first: a range of the
+// chats_corp index, never the whole corp.
+func (s *Store) CorpGroups(ctx context.Context, corpID string, p ding.GroupPage) ([]ding.Group, error) {
+	where, args := groupPageWhere("", p)
+	return s.groups(ctx, `SELECT `+chatCols+` FROM chats WHERE corp_id = ?`+where+` ORDER BY created_at DESC, chat_id LIMIT ?`,
+		append(append([]any{corpID}, args...), p.Limit)...)
+}
+
+// GroupsOfPage is one page of GroupsOf.
+func (s *Store) GroupsOfPage(ctx context.Context, corpID, userID string, p ding.GroupPage) ([]ding.Group, error) {
+	where, args := groupPageWhere("c.", p)
+	return s.groups(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
+		WHERE m.kind = 'emp' AND m.member_id = ? AND c.corp_id = ?`+where+` ORDER BY c.created_at DESC, c.chat_id LIMIT ?`,
+		append(append([]any{userID, corpID}, args...), p.Limit)...)
+}
+
+// groupPageWhere is the cursor and search of p as SQL conditions on the
+// chats columns prefixed with t.
+func groupPageWhere(t string, p ding.GroupPage) (string, []any) {
+	var where string
+	var args []any
+	if p.After.ChatID != "" {
+		where += ` AND (` + t + `created_at < ? OR (` + t + `created_at = ? AND ` + t + `chat_id > ?))`
+		args = append(args, p.After.CreatedAt, p.After.CreatedAt, p.After.ChatID)
+	}
+	if p.Search != "" {
+		where += ` AND (instr(lower(` + t + `name), ?) > 0 OR instr(lower(` + t + `chat_id), ?) > 0)`
+		args = append(args, p.Search, p.Search)
+	}
+	return where, args
+}
+
+func (s *Store) groups(ctx context.Context, query string, args ...any) ([]ding.Group, error) {
+	rows, err := s.readRows(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err, "groups")
 	}

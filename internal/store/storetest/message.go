@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -367,14 +368,87 @@ func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
 	if marks, err = st.ReadMarks(ctx(), "lisi", []string{g1.ChatID}); err != nil || len(marks) != 0 {
 		t.Fatalf("ReadMarks(lisi) = %v, %v; want none", marks, err)
 	}
-	gs, err := st.CorpGroups(ctx(), corpA, 10)
+	gs, err := st.CorpGroups(ctx(), corpA, ding.GroupPage{Limit: 10})
 	noErr(t, err, "CorpGroups")
 	if len(gs) != 2 || gs[0].ChatID != g2.ChatID || gs[1].ChatID != g1.ChatID || gs[1].Name != g1.Name {
 		t.Fatalf("CorpGroups = %+v, want %s then %s", gs, g2.ChatID, g1.ChatID)
 	}
-	gs, err = st.CorpGroups(ctx(), corpA, 1)
+	gs, err = st.CorpGroups(ctx(), corpA, ding.GroupPage{Limit: 1})
 	noErr(t, err, "CorpGroups(1)")
 	if len(gs) != 1 || gs[0].ChatID != g2.ChatID {
 		t.Fatalf("CorpGroups(limit 1) = %+v", gs)
+	}
+}
+
+// testGroupPages: walking a listing page by page, with groups created in
+// the same millisecond across page boundaries, visits each group once in
+// the order of the whole list; a search narrows by name (ASCII case
+// ignored) or chatid and pages alike.
+func testGroupPages(t *testing.T, st ding.Store) {
+	seed(t, st)
+	var want []string
+	for i := range 7 {
+		g := testGroup(corpA, fmt.Sprintf("chatpage%d", i), fmt.Sprintf("cidpage%d", i), fmt.Sprintf("Team 群 %d", i))
+		if i%2 == 1 {
+			g.Name = fmt.Sprintf("other %d", i)
+		}
+		g.CreatedAt = t0 + int64(i/3) // three share each millisecond
+		createGroup(t, st, g, []ding.Member{emp("zhangsan", ding.RoleOwner, t0), emp("lisi", ding.RoleMember, t0)}, nil)
+	}
+	gb := testGroup(corpB, "chatpageb", "cidpageb", "Team 他司")
+	createGroup(t, st, gb, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
+	all, err := st.GroupsOf(ctx(), corpA, "zhangsan")
+	noErr(t, err, "GroupsOf")
+	for _, g := range all {
+		want = append(want, g.ChatID)
+	}
+	if len(want) != 7 {
+		t.Fatalf("GroupsOf = %v, want the 7 groups", want)
+	}
+	walk := func(what string, page func(ding.GroupPage) ([]ding.Group, error), search string) []string {
+		t.Helper()
+		var got []string
+		p := ding.GroupPage{Limit: 3, Search: search}
+		for range 10 {
+			gs, err := page(p)
+			noErr(t, err, what)
+			for _, g := range gs {
+				got = append(got, g.ChatID)
+			}
+			if len(gs) < p.Limit {
+				return got
+			}
+			last := gs[len(gs)-1]
+			p.After = ding.GroupCursor{CreatedAt: last.CreatedAt, ChatID: last.ChatID}
+		}
+		t.Fatalf("%s: pages never end: %v", what, got)
+		return nil
+	}
+	corp := func(p ding.GroupPage) ([]ding.Group, error) { return st.CorpGroups(ctx(), corpA, p) }
+	member := func(p ding.GroupPage) ([]ding.Group, error) { return st.GroupsOfPage(ctx(), corpA, "zhangsan", p) }
+	for what, page := range map[string]func(ding.GroupPage) ([]ding.Group, error){"CorpGroups": corp, "GroupsOfPage": member} {
+		if got := walk(what, page, ""); !slices.Equal(got, want) {
+			t.Fatalf("%s in pages of 3 = %v, want %v", what, got, want)
+		}
+		var teams []string
+		for _, id := range want {
+			if id[len(id)-1]%2 == 0 { // chatpage0, 2, 4, 6 are "Team …"
+				teams = append(teams, id)
+			}
+		}
+		if got := walk(what, page, "team"); !slices.Equal(got, teams) {
+			t.Fatalf("%s searching \"team\" = %v, want %v", what, got, teams)
+		}
+		if got := walk(what, page, "chatpage5"); !slices.Equal(got, []string{"chatpage5"}) {
+			t.Fatalf("%s searching a chatid = %v", what, got)
+		}
+		if got := walk(what, page, "群 4"); !slices.Equal(got, []string{"chatpage4"}) {
+			t.Fatalf("%s searching Chinese = %v", what, got)
+		}
+	}
+	gs, err := st.GroupsOfPage(ctx(), corpA, "nobody", ding.GroupPage{Limit: 3})
+	noErr(t, err, "GroupsOfPage(nobody)")
+	if len(gs) != 0 {
+		t.Fatalf("GroupsOfPage(nobody) = %d groups", len(gs))
 	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"ReadMarks", testReadMarks},
 		{"MembersAndGroupsOf", testMembersAndGroupsOf},
 		{"LastSeqsAndCorpGroups", testLastSeqsAndCorpGroups},
+		{"GroupPages", testGroupPages},
 		{"WriteAfterClose", testWriteAfterClose},
 		{"Reset", testReset},
 		{"DeleteCorp", testDeleteCorp},
