@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 )
 
 const consoleAdmin = "e2e-console-admin-token"

@@ -5,10 +5,14 @@
 package console
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 )
 
 //go:embed static
@@ -20,10 +24,27 @@ var files embed.FS
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// Handler serves the console under /_dingchat/console/.
+// Handler serves the console under /_dingchat/console/. Each file carries
+// an ETag of its content: with no-cache the browser asks again on every
+// load, gets 304 while the binary is the same, and keeps what it compiled.
 func Handler() http.Handler {
-	sub, _ := fs.Sub(files, "static")
-	fsrv := http.StripPrefix("/_dingchat/console/", http.FileServer(http.FS(sub)))
+	type file struct {
+		body []byte
+		etag string
+	}
+	byPath := map[string]file{}
+	fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		byPath[strings.TrimPrefix(p, "static/")] = file{b, `"` + hex.EncodeToString(sum[:12]) + `"`}
+		return nil
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", CSP)
@@ -32,12 +53,18 @@ func Handler() http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-cache")
 		p := strings.TrimPrefix(r.URL.Path, "/_dingchat/console/")
-		if p == "" || p == "index.html" {
-			b, _ := files.ReadFile("static/index.html")
-			h.Set("Content-Type", "text/html; charset=utf-8")
-			w.Write(b)
+		if p == "" {
+			p = "index.html"
+		}
+		f, ok := byPath[p]
+		if !ok {
+			http.NotFound(w, r)
 			return
 		}
-		fsrv.ServeHTTP(w, r)
+		if p == "index.html" {
+			h.Set("Content-Type", "text/html; charset=utf-8")
+		}
+		h.Set("ETag", f.etag)
+		http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(f.body))
 	})
 }

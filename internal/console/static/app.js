@@ -293,19 +293,52 @@ async function route() {
   }
 }
 
+
+// GroupList shows a group listing one page at a time (the server pages it
+// by cursor): the first page at once, the next on "Show more", a search
+// asked of the server. Only the rows of the pages loaded are in the DOM.
+class GroupList {
+  constructor(path, row) {
+    this.path = path; this.row = row; this.groups = []; this.next = ''; this.q = ''; this.gen = 0;
+    this.ul = h('ul', { id: 'group-list' });
+    this.more = h('button', { type: 'button', class: 'secondary more', onclick: () => this.load(true) }, 'Show more');
+    this.el = h('div', {}, this.ul, this.more);
+    this.more.hidden = true;
+  }
+  // load reads the first page (or, with more, the next one) and draws it
+  async load(more) {
+    const gen = ++this.gen;
+    const q = new URLSearchParams({ limit: String(GroupList.page) });
+    if (this.q) q.set('q', this.q);
+    if (more) q.set('cursor', this.next);
+    const page = await api('GET', this.path + '?' + q);
+    if (gen !== this.gen) return; // a newer search or reload won
+    this.groups = more ? this.groups.concat(page.groups) : page.groups;
+    this.next = page.nextCursor || '';
+    if (more) this.ul.append(...page.groups.map(this.row)); else this.draw();
+    this.more.hidden = !this.next;
+  }
+  draw() { this.ul.replaceChildren(...this.groups.map(this.row)); this.more.hidden = !this.next; }
+  find(chatid) { return this.groups.find((g) => g.chatid === chatid); }
+  search(q) { this.q = q.trim(); return this.load(false); }
+}
+GroupList.page = 100;
+
 // ---------- operator ----------
 
 async function loadOrg() {
   const o = await api('GET', '/_dingchat/admin/org');
-  state.corps = o.corps;
+  state.corps = o.corps; state.orgReady = null;
   if (!state.corps.some((c) => c.corpId === state.corp) && state.corps.length) state.corp = state.corps[0].corpId;
   store.setItem('corp', state.corp);
   return o;
 }
 
 function corpPicker(onchange) {
-  const sel = h('select', { 'aria-label': 'Corp', onchange: (e) => { state.corp = e.target.value; store.setItem('corp', state.corp); onchange(); } },
-    state.corps.map((c) => { const o = h('option', { value: c.corpId }, c.name + ' (' + c.corpId + ')'); o.selected = c.corpId === state.corp; return o; }));
+  const sel = h('select', { 'aria-label': 'Corp', onchange: (e) => { state.corp = e.target.value; store.setItem('corp', state.corp); onchange(); } });
+  const fill = () => sel.replaceChildren(...state.corps.map((c) => { const o = h('option', { value: c.corpId }, c.name + ' (' + c.corpId + ')'); o.selected = c.corpId === state.corp; return o; }));
+  if (state.corps.length) fill();
+  else { sel.append(h('option', { value: state.corp }, state.corp)); if (state.orgReady) state.orgReady.then(fill, () => {}); }
   return sel;
 }
 
@@ -313,7 +346,8 @@ async function adminRoute(parts) {
   const section = parts[0] || 'groups';
   $('#who').textContent = 'Operator';
   setNav([['/org', 'Organisation'], ['/groups', 'Groups'], ['/events', 'Events'], ['/requests', 'Requests'], ['/streams', 'Stream']], section);
-  if (!state.corps.length) await loadOrg();
+  // a known corp need not wait for the organisation: it loads beside the page
+  if (!state.corps.length) { state.orgReady = state.orgReady || loadOrg(); if (!state.corp || section === 'org') await state.orgReady; }
   if (section === 'org') return orgPage();
   if (section === 'events') return eventsPage();
   if (section === 'requests') return requestsPage();
@@ -392,42 +426,44 @@ function memberActions(corpId, userid) {
 async function groupsPage(corpArg, chatid) {
   if (corpArg && corpArg !== state.corp) { state.corp = corpArg; store.setItem('corp', corpArg); }
   state.viewCorp = state.corp;
-  const filter = h('input', { type: 'search', placeholder: 'Filter groups', 'aria-label': 'Filter groups' });
-  const ul = h('ul', { id: 'group-list' });
-  const detail = h('div', { id: 'group-detail' }, h('p', { class: 'muted' }, 'Choose a group.'));
-  view(h('div', { class: 'row' }, h('h1', {}, 'Groups'), corpPicker(() => { location.hash = '#/groups/' + encodeURIComponent(state.corp); })),
-    h('div', { class: 'split' }, h('div', { class: 'list' }, h('div', { class: 'filter' }, filter), ul), detail));
-  let groups = [];
-  const draw = () => {
-    const q = filter.value.trim().toLowerCase();
-    const shown = q ? groups.filter((g) => g.name.toLowerCase().includes(q) || g.chatid.toLowerCase().includes(q)) : groups;
-    ul.replaceChildren(...shown.slice(0, 300).map((g) => h('li', {}, h('a', { href: '#/groups/' + encodeURIComponent(state.corp) + '/' + encodeURIComponent(g.chatid),
-      'aria-current': g.chatid === chatid ? 'true' : false, 'data-chatid': g.chatid },
-      h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null), h('span', { class: 'muted' }, String(g.lastSeq))))));
-    if (shown.length > 300) ul.append(h('li', { class: 'muted' }, (shown.length - 300) + ' more: filter to find them'));
-  };
   const corp = state.corp;
-  const reload = async () => {
-    groups = (await api('GET', '/_dingchat/admin/corps/' + encodeURIComponent(corp) + '/groups')).groups;
-    state.groupCache = { corp, groups };
-    draw();
-  };
-  filter.addEventListener('input', draw);
+  // the group opens beside the list: neither waits for the other
+  const detail = h('div', { id: 'group-detail' }, h('p', { class: 'muted' }, chatid ? 'Loading…' : 'Choose a group.'));
+  const opening = chatid ? groupDetail(detail, chatid) : null;
+  const filter = h('input', { type: 'search', placeholder: 'Filter groups', 'aria-label': 'Filter groups' });
   // moving between groups keeps the list: the live socket keeps it current
-  if (state.groupCache && state.groupCache.corp === corp) { groups = state.groupCache.groups; draw(); } else await reload();
-  const refresh = debounce(reload, 150);
+  const cached = state.groupList && state.groupList.corp === corp ? state.groupList : null;
+  const list = cached || new GroupList('/_dingchat/admin/corps/' + encodeURIComponent(corp) + '/groups', (g) => h('li', {}, h('a', {
+    href: '#/groups/' + encodeURIComponent(corp) + '/' + encodeURIComponent(g.chatid), 'data-chatid': g.chatid },
+  h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null), h('span', { class: 'muted seq' }, String(g.lastSeq)))));
+  list.corp = corp;
+  state.groupList = list;
+  filter.value = list.q;
+  filter.addEventListener('input', debounce(() => list.search(filter.value).catch(() => {}), 200));
+  view(h('div', { class: 'row' }, h('h1', {}, 'Groups'), corpPicker(() => { location.hash = '#/groups/' + encodeURIComponent(state.corp); })),
+    h('div', { class: 'split' }, h('div', { class: 'list' }, h('div', { class: 'filter' }, filter), list.el), detail));
+  const mark = () => { for (const a of list.ul.querySelectorAll('a[data-chatid]')) a.setAttribute('aria-current', a.dataset.chatid === chatid ? 'true' : 'false'); };
+  const shown = cached ? Promise.resolve(list.draw()) : list.load(false);
+  const refresh = debounce(() => list.load(false).then(mark).catch(() => {}), 150);
   let timeline = null;
   if (state.live) state.live.close();
   const pending = [];
-  state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: chatid ? [chatid] : [] }, (f) => {
+  state.live = new Live('/_dingchat/admin/live', { corpId: corp, chats: chatid ? [chatid] : [] }, (f) => {
     if (f.type === 'event') { refresh(); if (timeline) timeline.event(f.event); }
     else if (f.type === 'message') {
-      const g = groups.find((x) => x.chatid === f.chatid); if (g) { g.lastSeq = f.seq; }
+      const g = list.find(f.chatid);
+      if (g) {
+        g.lastSeq = f.seq;
+        const seq = list.ul.querySelector('a[data-chatid="' + CSS.escape(f.chatid) + '"] .seq');
+        if (seq) seq.textContent = String(f.seq);
+      }
       if (f.chatid === chatid) { if (timeline) timeline.add(f.message); else pending.push(f.message); }
     }
   });
-  if (chatid) {
-    timeline = await groupDetail(detail, chatid);
+  await shown;
+  mark();
+  if (opening) {
+    timeline = await opening;
     for (const m of pending) timeline.add(m);
   }
 }
@@ -469,17 +505,29 @@ class Timeline {
     this.names = names; this.me = me; this.seen = new Map();
     this.el = h('div', { class: 'timeline', id: 'timeline', role: 'log', 'aria-live': 'polite', tabindex: 0 });
   }
+  // show draws a page in one insertion, so the browser lays it out once
   show(page) {
-    for (const m of page.messages.slice().reverse()) this.add(m, true);
+    const frag = document.createDocumentFragment();
+    for (const m of page.messages.slice().reverse()) {
+      if (this.seen.has(m.seq)) continue;
+      const node = renderMessage(m, this.me && m.senderType === 'user' && m.sender === this.me, this.names);
+      this.seen.set(m.seq, node);
+      frag.append(node);
+    }
+    // live frames that came first are newer: the page goes before them
+    const first = [...this.el.children].find((c) => +c.dataset.seq > page.messages.reduce((a, m) => Math.max(a, m.seq), 0)) || null;
+    this.el.insertBefore(frag, first);
     this.el.scrollTop = this.el.scrollHeight;
   }
   add(m) {
     if (this.seen.has(m.seq)) return;
     const node = renderMessage(m, this.me && m.senderType === 'user' && m.sender === this.me, this.names);
     this.seen.set(m.seq, node);
-    // keep order by seq even when a page and a live frame cross
+    // keep order by seq even when a page and a live frame cross; the
+    // common case is a new last message
     let after = null;
-    for (const c of this.el.children) if (+c.dataset.seq > m.seq) { after = c; break; }
+    const last = this.el.lastElementChild;
+    if (last && +last.dataset.seq > m.seq) for (const c of this.el.children) if (+c.dataset.seq > m.seq) { after = c; break; }
     const atBottom = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 40;
     this.el.insertBefore(node, after);
     if (atBottom) this.el.scrollTop = this.el.scrollHeight;
@@ -516,6 +564,18 @@ async function eventsPage() {
   state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => { if (f.type === 'event' && f.seq > after) debounce(load, 100)(); });
 }
 
+// bodies draws a call's bodies when first opened: 200 calls' JSON is the
+// bulk of the page otherwise
+function bodies(c) {
+  const d = h('details', {}, h('summary', {}, 'bodies'));
+  d.addEventListener('toggle', () => {
+    if (!d.open || d.childElementCount > 1) return;
+    d.append(c.query ? h('pre', {}, '?' + c.query) : '', h('pre', {}, JSON.stringify(c.requestBody === undefined ? null : c.requestBody, null, 2)),
+      h('pre', {}, JSON.stringify(c.responseBody === undefined ? null : c.responseBody, null, 2)));
+  });
+  return d;
+}
+
 async function requestsPage() {
   const app = h('input', { placeholder: 'appKey', 'aria-label': 'Filter by app' });
   const path = h('input', { placeholder: '/chat/send or /v1.0/*', 'aria-label': 'Filter by path' });
@@ -537,8 +597,7 @@ async function requestsPage() {
       h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, new Date(c.time).toLocaleTimeString()), h('td', {}, h('code', {}, c.appKey || '')),
         h('td', {}, c.method + ' ' + c.path), h('td', { class: c.status >= 400 || (c.errcode && c.errcode !== '0') ? 'fail' : 'ok' }, String(c.status) + (c.errcode ? ' errcode ' + c.errcode : '') + (c.reason ? ' — ' + c.reason : '')),
         h('td', {}, String(Math.round(c.latencyMs * 10) / 10)),
-        h('td', {}, h('details', {}, h('summary', {}, 'bodies'), c.query ? h('pre', {}, '?' + c.query) : null,
-          h('pre', {}, JSON.stringify(c.requestBody === undefined ? null : c.requestBody, null, 2)), h('pre', {}, JSON.stringify(c.responseBody === undefined ? null : c.responseBody, null, 2)))))))));
+        h('td', {}, bodies(c)))))));
   };
   const go = h('button', { type: 'button', onclick: load }, 'Filter');
   view(h('h1', {}, 'Request log'), h('p', { class: 'muted' }, 'Every API call with its answer; secrets and tokens are masked by the server.'),
@@ -562,19 +621,30 @@ async function streamsPage() {
 // ---------- member ----------
 
 async function memberRoute(parts) {
-  if (!state.me) state.me = await api('GET', '/_dingchat/member/me');
-  $('#who').textContent = state.me.name + ' (' + state.me.userid + ')';
+  const me = state.me ? Promise.resolve(state.me) : api('GET', '/_dingchat/member/me');
   setNav([['/chats', 'Chats']], 'chats');
   const chatid = parts[0] === 'chats' ? parts[1] : undefined;
-  const ul = h('ul', { id: 'group-list' });
-  const pane = h('div', { id: 'chat' }, h('p', { class: 'muted' }, 'Choose a group.'));
-  view(h('div', { class: 'split' }, h('nav', { class: 'list', 'aria-label': 'Groups' }, ul), pane));
-  let groups = [];
-  const draw = () => ul.replaceChildren(...groups.map((g) => h('li', {}, h('a', { href: '#/chats/' + encodeURIComponent(g.chatid), 'aria-current': g.chatid === chatid ? 'true' : false, 'data-chatid': g.chatid },
-    h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null), g.unread > 0 ? h('span', { class: 'badge', 'aria-label': g.unread + ' unread' }, String(g.unread)) : null))));
-  const reload = async () => { groups = (await api('GET', '/_dingchat/member/groups')).groups; state.memberGroups = groups; draw(); };
-  if (state.memberGroups) { groups = state.memberGroups; draw(); } else await reload();
-  const refresh = debounce(reload, 150);
+  // the shell (the list of groups) stays while the member moves between
+  // groups: only the pane changes
+  let shell = state.memberShell;
+  if (!shell || !document.contains(shell.list.el)) {
+    const list = new GroupList('/_dingchat/member/groups', (g) => h('li', {}, h('a', { href: '#/chats/' + encodeURIComponent(g.chatid), 'data-chatid': g.chatid },
+      h('span', {}, g.name, g.status === 2 ? h('span', { class: 'muted' }, ' (disbanded)') : null),
+      g.unread > 0 ? h('span', { class: 'badge', 'aria-label': g.unread + ' unread' }, String(g.unread)) : null)));
+    shell = state.memberShell = { list, pane: h('div', { id: 'chat' }), loaded: list.load(false) };
+    view(h('div', { class: 'split' }, h('nav', { class: 'list', 'aria-label': 'Groups' }, list.el), shell.pane));
+  }
+  const { list, pane } = shell;
+  pane.replaceChildren(h('p', { class: 'muted' }, chatid ? 'Loading…' : 'Choose a group.'));
+  state.me = await me;
+  $('#who').textContent = state.me.name + ' (' + state.me.userid + ')';
+  const redraw = (g) => {
+    const a = list.ul.querySelector('a[data-chatid="' + CSS.escape(g.chatid) + '"]');
+    if (a) a.parentNode.replaceWith(list.row(g));
+    mark();
+  };
+  const mark = () => { for (const a of list.ul.querySelectorAll('a[data-chatid]')) a.setAttribute('aria-current', a.dataset.chatid === chatid ? 'true' : 'false'); };
+  const refresh = debounce(() => list.load(false).then(mark).catch(() => {}), 150);
   let chat = null;
   // one socket for all of the member's groups, kept across navigations
   if (!state.live || state.live.path !== '/_dingchat/member/live') {
@@ -582,27 +652,37 @@ async function memberRoute(parts) {
     state.live = new Live('/_dingchat/member/live', {}, (f) => state.onFrame(f));
   }
   state.onFrame = (f) => {
-    const g = groups.find((x) => x.chatid === f.chatid);
+    const g = list.find(f.chatid);
     if (f.type === 'message') {
+      // a group not on the pages loaded is new: the first page shows it
       if (!g) { refresh(); return; }
       g.lastSeq = f.seq;
       if (chat && chat.chatid === f.chatid && !document.hidden) { chat.tl.add(f.message); chat.markRead(f.seq); }
       else if (!(f.message.senderType === 'user' && f.message.sender === state.me.userid)) g.unread = Math.max(0, g.lastSeq - g.readSeq);
-      draw();
+      redraw(g);
     } else if (f.type === 'read' && f.userid === state.me.userid && g) {
-      g.readSeq = Math.max(g.readSeq, f.seq); g.unread = Math.max(0, g.lastSeq - g.readSeq); draw();
+      g.readSeq = Math.max(g.readSeq, f.seq); g.unread = Math.max(0, g.lastSeq - g.readSeq); redraw(g);
     } else if (f.type === 'event') {
       refresh();
       if (chat && f.chatid === chat.chatid) chat.tl.event(f.event);
     }
   };
-  if (chatid) chat = await memberChat(pane, chatid, groups.find((x) => x.chatid === chatid));
+  const opening = chatid ? memberChat(pane, chatid, () => list.find(chatid)) : null;
+  await shell.loaded;
+  mark();
+  if (opening) {
+    chat = await opening;
+    const g = list.find(chatid), title = $('#chat-title');
+    if (g && title) title.textContent = g.name;
+  }
 }
 
-async function memberChat(pane, chatid, g) {
+// memberChat opens a group; group() is its row of the list, once loaded.
+async function memberChat(pane, chatid, group) {
   const base = '/_dingchat/member/groups/' + encodeURIComponent(chatid);
   const page = api('GET', base + '/messages?limit=50');
   const dir = await api('GET', base + '/members');
+  const g = group();
   const names = {};
   for (const m of dir.members) names[m.id] = m.name || m.id;
   for (const r of dir.robots) names['robot:' + r.robotCode] = r.name;
