@@ -168,6 +168,9 @@ type DeliveryFilter struct {
 	Consumer string
 	CorpID   string
 	Seq      int64 // 0 = any
+	// SeqFrom and SeqTo bound the events' sequence numbers (inclusive; 0 =
+	// unbounded): one read for a page of the event log
+	SeqFrom, SeqTo int64
 	Before   int64 // ID < Before; 0 = from the newest
 	Limit    int
 }

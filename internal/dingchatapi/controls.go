@@ -111,12 +111,14 @@ func rangeParam(r *http.Request, name string, def, min, max int64) (int64, error
 
 type requestsPage struct {
 	Requests  []httpx.LoggedCall `json:"requests"`
-	NextAfter int64              `json:"nextAfter"` // pass as after= for the next page
+	NextAfter int64              `json:"nextAfter"` // pass as after= (before= with order=desc) for the next page
 	HasMore   bool               `json:"hasMore"`
 }
 
 // requests reads the request log: ?app=&path=&method=&surface=&errcode=
-// &status=&faulted=true&since=&until=&after=&limit=
+// &status=&faulted=true&since=&until=&after=&limit=, oldest first; with
+// order=desc newest first from before= (0 = the newest). bodies=false
+// leaves the bodies out (GET …/requests/{seq} has them).
 func (a *API) requests(r *http.Request) (any, error) {
 	q := r.URL.Query()
 	f := httpx.LogFilter{AppKey: q.Get("app"), Path: q.Get("path"), Method: q.Get("method"), Surface: q.Get("surface"),
@@ -141,12 +143,41 @@ func (a *API) requests(r *http.Request) (any, error) {
 		return nil, err
 	}
 	f.Limit = int(limit)
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		f.Desc = true
+		if f.Before, err = rangeParam(r, "before", 0, 0, 1<<62); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "order is asc or desc")
+	}
 	calls, more := a.reqlog.Find(f)
+	if q.Get("bodies") == "false" {
+		for i := range calls {
+			calls[i].RequestBody, calls[i].ResponseBody = nil, nil
+		}
+	}
 	next := f.After
 	if len(calls) > 0 {
 		next = calls[len(calls)-1].Seq
 	}
 	return requestsPage{Requests: calls, NextAfter: next, HasMore: more}, nil
+}
+
+// request is GET /_dingchat/admin/requests/{seq}: one call with its bodies,
+// while the log still holds it.
+func (a *API) request(r *http.Request) (any, error) {
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 1 {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "seq %q is not a call's number", r.PathValue("seq"))
+	}
+	calls, _ := a.reqlog.Find(httpx.LogFilter{After: seq - 1, Limit: 1})
+	if len(calls) == 0 || calls[0].Seq != seq {
+		return nil, ding.Errorf(ding.NotFound, ding.ReasonNone, "the request log no longer holds call %d", seq)
+	}
+	return calls[0], nil
 }
 
 func (a *API) clearRequests(r *http.Request) (any, error) {

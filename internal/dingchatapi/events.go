@@ -150,9 +150,15 @@ func intParam(r *http.Request, key string) (int64, error) {
 }
 
 // eventLog pages a corp's event log oldest first: ?after=SEQ&limit=N; the
-// answer's next is the after of the next page.
+// answer's next is the after of the next page. With order=desc it pages
+// newest first: ?order=desc&before=SEQ (0 = from the newest); next is the
+// before of the next, older, page, 0 at the start of the log.
 func (a *API) eventLog(r *http.Request) (any, error) {
 	after, err := intParam(r, "after")
+	if err != nil {
+		return nil, err
+	}
+	before, err := intParam(r, "before")
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +166,28 @@ func (a *API) eventLog(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := a.svc.EventLog(r.Context(), r.PathValue("corpid"), after, int(limit))
+	var entries []service.EventEntry
+	desc := false
+	switch r.URL.Query().Get("order") {
+	case "", "asc":
+		entries, err = a.svc.EventLog(r.Context(), r.PathValue("corpid"), after, int(limit))
+	case "desc":
+		desc = true
+		entries, err = a.svc.EventLogBefore(r.Context(), r.PathValue("corpid"), before, int(limit))
+	default:
+		err = ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "order is asc or desc")
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := make([]eventView, len(entries))
 	next := after
+	if desc {
+		next = 0
+		if n := len(entries); n > 0 && entries[n-1].Event.Seq > 1 {
+			next = entries[n-1].Event.Seq
+		}
+	}
 	for i, e := range entries {
 		data := json.RawMessage(e.Event.Data)
 		if len(data) == 0 {
@@ -174,7 +196,9 @@ func (a *API) eventLog(r *http.Request) (any, error) {
 		out[i] = eventView{Seq: e.Event.Seq, EventID: ding.EventID(e.Event.CorpID, e.Event.Seq), Type: e.Event.Type,
 			Pushed: ding.Pushed(e.Event.Type), ChatID: e.Event.ChatID, OpenConversationID: e.Event.OpenConversationID,
 			Operator: e.Event.Operator, CreatedAt: e.Event.CreatedAt, Data: data, Deliveries: deliveryViews(e.Deliveries)}
-		next = e.Event.Seq
+		if !desc {
+			next = e.Event.Seq
+		}
 	}
 	return map[string]any{"events": out, "next": next}, nil
 }

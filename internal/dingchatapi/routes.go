@@ -75,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /_dingchat/admin/faults", a.admin(a.clearFaults))
 	mux.Handle("DELETE /_dingchat/admin/faults/{id}", a.admin(a.removeFault))
 	mux.Handle("GET /_dingchat/admin/requests", a.admin(a.requests))
+	mux.Handle("GET /_dingchat/admin/requests/{seq}", a.admin(a.request))
 	mux.Handle("DELETE /_dingchat/admin/requests", a.admin(a.clearRequests))
 	mux.Handle("GET /_dingchat/admin/events", a.admin(a.findEvents))
 	mux.Handle("POST /_dingchat/admin/corps", a.admin(a.createTestCorp))

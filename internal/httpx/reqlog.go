@@ -42,7 +42,11 @@ type LogFilter struct {
 	Since   time.Time
 	Until   time.Time
 	After   int64 // seq cursor
-	Limit   int
+	// Desc walks from the newest call back, to calls before Before (0 =
+	// from the newest); After is then ignored
+	Desc   bool
+	Before int64
+	Limit  int
 }
 
 // RequestLog is a bounded ring of the latest calls on this node.
@@ -100,8 +104,12 @@ func (l *RequestLog) Find(f LogFilter) ([]LoggedCall, bool) {
 	defer l.mu.Unlock()
 	start := (l.next - l.n + len(l.buf)) % len(l.buf)
 	for i := 0; i < l.n; i++ {
-		c := &l.buf[(start+i)%len(l.buf)]
-		if c.Seq <= f.After || !f.match(c) {
+		j := i
+		if f.Desc {
+			j = l.n - 1 - i
+		}
+		c := &l.buf[(start+j)%len(l.buf)]
+		if !f.Desc && c.Seq <= f.After || f.Desc && f.Before > 0 && c.Seq >= f.Before || !f.match(c) {
 			continue
 		}
 		if len(out) == f.Limit {

@@ -66,6 +66,19 @@ func TestRequestLogRing(t *testing.T) {
 	if len(got) != 1 || got[0].Seq != 4 {
 		t.Fatalf("after and until: %+v", got)
 	}
+	// newest first, paged by before, After ignored
+	got, more = l.Find(LogFilter{Desc: true, Limit: 2, After: 4})
+	if !more || len(got) != 2 || got[0].Seq != 5 || got[1].Seq != 4 {
+		t.Fatalf("newest page: %+v %v", got, more)
+	}
+	got, more = l.Find(LogFilter{Desc: true, Limit: 2, Before: got[1].Seq})
+	if more || len(got) != 1 || got[0].Seq != 3 {
+		t.Fatalf("older page: %+v %v", got, more)
+	}
+	got, _ = l.Find(LogFilter{Desc: true, Limit: 10, Path: "/p1"})
+	if len(got) != 2 || got[0].Seq != 5 || got[1].Seq != 3 {
+		t.Fatalf("newest first by path: %+v", got)
+	}
 	l.Clear()
 	if got, _ := l.Find(LogFilter{Limit: 10}); len(got) != 0 {
 		t.Fatalf("after clear: %+v", got)

@@ -316,17 +316,69 @@ func (s *Service) EventLog(ctx context.Context, corpID string, after int64, limi
 	if err != nil {
 		return nil, err
 	}
+	return s.withDeliveries(ctx, corpID, evs)
+}
+
+// EventLogBefore lists the corp's events before `before` (0 = the newest
+// on), newest first: the page of the log an operator reads first.
+func (s *Service) EventLogBefore(ctx context.Context, corpID string, before int64, limit int) ([]EventEntry, error) {
+	if _, err := s.store.Corp(ctx, corpID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	if before <= 0 {
+		head, err := s.store.LatestEventSeq(ctx, corpID)
+		if err != nil {
+			return nil, err
+		}
+		before = head + 1
+	}
+	// sequence numbers are gap-free: the page is a range of them
+	after := max(0, before-1-int64(limit))
+	evs, err := s.store.Events(ctx, corpID, after, int(before-1-after))
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(evs)
+	return s.withDeliveries(ctx, corpID, evs)
+}
+
+// maxLogDeliveries bounds the attempts one page of the event log shows: the
+// newest are kept.
+const maxLogDeliveries = 2000
+
+// withDeliveries attaches each pushed event's delivery attempts, read in
+// one statement for the whole page.
+func (s *Service) withDeliveries(ctx context.Context, corpID string, evs []ding.Event) ([]EventEntry, error) {
 	out := make([]EventEntry, len(evs))
+	var from, to int64
 	for i, e := range evs {
 		out[i].Event = e
 		if !ding.Pushed(e.Type) {
 			continue
 		}
-		ds, err := s.store.Deliveries(ctx, ding.DeliveryFilter{CorpID: corpID, Seq: e.Seq, Limit: 100})
-		if err != nil {
-			return nil, err
+		if from == 0 || e.Seq < from {
+			from = e.Seq
 		}
-		out[i].Deliveries = ds
+		to = max(to, e.Seq)
+	}
+	if from == 0 {
+		return out, nil
+	}
+	ds, err := s.store.Deliveries(ctx, ding.DeliveryFilter{CorpID: corpID, SeqFrom: from, SeqTo: to, Limit: maxLogDeliveries})
+	if err != nil {
+		return nil, err
+	}
+	bySeq := map[int64][]ding.Delivery{}
+	for _, d := range ds {
+		bySeq[d.Seq] = append(bySeq[d.Seq], d)
+	}
+	for i := range out {
+		if ding.Pushed(out[i].Event.Type) {
+			out[i].Deliveries = bySeq[out[i].Event.Seq]
+		}
 	}
 	return out, nil
 }

@@ -542,36 +542,49 @@ class Timeline {
 
 async function eventsPage() {
   const tbody = h('tbody');
-  const more = h('button', { type: 'button', class: 'secondary' }, 'Load more');
+  const more = h('button', { type: 'button', class: 'secondary' }, 'Load older');
   view(h('div', { class: 'row' }, h('h1', {}, 'Event log'), corpPicker(() => route())),
     h('p', { class: 'muted' }, 'Every change as it was recorded, with each delivery attempt to HTTP callbacks. Stream deliveries appear here once the Stream gateway runs.'),
     h('table', {}, h('thead', {}, h('tr', {}, ['#', 'Time', 'Type', 'Group', 'Operator', 'Deliveries'].map((t) => h('th', {}, t)))), tbody), more);
-  let after = 0;
+  // the newest page first; "Load older" walks back, live events go on top
+  let newest = 0, older = 0;
   const row = (e) => h('tr', { 'data-seq': e.seq }, h('td', {}, String(e.seq)), h('td', {}, fmtTime(e.createdAt)),
     h('td', {}, e.type, e.pushed ? '' : h('span', { class: 'muted' }, ' (DingChat)')), h('td', {}, h('code', {}, e.chatId || '')), h('td', {}, e.operator || ''),
     h('td', {}, (e.deliveries || []).length ? h('details', {}, h('summary', {}, e.deliveries.length + ' attempt(s)'),
       h('ul', {}, e.deliveries.map((d) => h('li', { class: d.outcome === 'ok' ? 'ok' : 'fail' },
         d.consumer + ' #' + d.attempt + ' ' + d.outcome + ' HTTP ' + d.httpStatus + ' ' + d.latencyMs + ' ms' + (d.error ? ' — ' + d.error : ''))))) : h('span', { class: 'muted' }, e.pushed ? 'none yet' : '—')));
-  const load = async () => {
-    const page = await api('GET', '/_dingchat/admin/corps/' + encodeURIComponent(state.corp) + '/events?after=' + after + '&limit=100');
-    for (const e of page.events) tbody.prepend(row(e));
-    after = page.next;
-    more.hidden = page.events.length < 100;
+  const base = '/_dingchat/admin/corps/' + encodeURIComponent(state.corp) + '/events';
+  const loadOlder = async () => {
+    const page = await api('GET', base + '?order=desc&limit=100' + (older ? '&before=' + older : ''));
+    tbody.append(...page.events.map(row));
+    if (!newest && page.events.length) newest = page.events[0].seq;
+    older = page.next;
+    more.hidden = !older;
   };
-  more.addEventListener('click', load);
-  await load();
+  const loadNewer = async () => {
+    const page = await api('GET', base + '?after=' + newest + '&limit=100');
+    for (const e of page.events) tbody.prepend(row(e));
+    newest = page.next;
+  };
+  more.addEventListener('click', loadOlder);
+  await loadOlder();
   if (state.live) state.live.close();
-  state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => { if (f.type === 'event' && f.seq > after) debounce(load, 100)(); });
+  const newer = debounce(() => loadNewer().catch(() => {}), 100);
+  state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => { if (f.type === 'event' && f.seq > newest) newer(); });
 }
 
-// bodies draws a call's bodies when first opened: 200 calls' JSON is the
-// bulk of the page otherwise
+// bodies reads and draws a call's bodies when first opened: 200 calls'
+// JSON would be the bulk of the page otherwise
 function bodies(c) {
   const d = h('details', {}, h('summary', {}, 'bodies'));
-  d.addEventListener('toggle', () => {
+  d.addEventListener('toggle', async () => {
     if (!d.open || d.childElementCount > 1) return;
-    d.append(c.query ? h('pre', {}, '?' + c.query) : '', h('pre', {}, JSON.stringify(c.requestBody === undefined ? null : c.requestBody, null, 2)),
-      h('pre', {}, JSON.stringify(c.responseBody === undefined ? null : c.responseBody, null, 2)));
+    const wait = h('p', { class: 'muted' }, 'Loading…');
+    d.append(wait);
+    let full;
+    try { full = await api('GET', '/_dingchat/admin/requests/' + c.seq); } catch (e) { wait.textContent = 'No longer in the log.'; return; }
+    wait.replaceWith(c.query ? h('pre', {}, '?' + c.query) : '', h('pre', {}, JSON.stringify(full.requestBody === undefined ? null : full.requestBody, null, 2)),
+      h('pre', {}, JSON.stringify(full.responseBody === undefined ? null : full.responseBody, null, 2)));
   });
   return d;
 }
@@ -586,13 +599,13 @@ async function requestsPage() {
     if (app.value) q.set('app', app.value);
     if (path.value) q.set('path', path.value);
     if (err.value) q.set('errcode', err.value);
-    q.set('limit', '200');
+    q.set('limit', '200'); q.set('order', 'desc'); q.set('bodies', 'false');
     let page;
     try { page = await api('GET', '/_dingchat/admin/requests?' + q); } catch (e) {
       if (e.status === 404) { out.replaceChildren(h('div', { class: 'placeholder' }, 'The request log is not served by this server (it has no /_dingchat/admin/requests endpoint).')); return; }
       throw e;
     }
-    const calls = (page.requests || []).slice().reverse();
+    const calls = page.requests || [];
     out.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'App', 'Call', 'Answer', 'ms', ''].map((t) => h('th', {}, t)))),
       h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, new Date(c.time).toLocaleTimeString()), h('td', {}, h('code', {}, c.appKey || '')),
         h('td', {}, c.method + ' ' + c.path), h('td', { class: c.status >= 400 || (c.errcode && c.errcode !== '0') ? 'fail' : 'ok' }, String(c.status) + (c.errcode ? ' errcode ' + c.errcode : '') + (c.reason ? ' — ' + c.reason : '')),

@@ -221,6 +221,12 @@ func (s *Store) Deliveries(ctx context.Context, f ding.DeliveryFilter) ([]ding.D
 	if f.Seq > 0 {
 		arg("seq =", f.Seq)
 	}
+	if f.SeqFrom > 0 {
+		arg("seq >=", f.SeqFrom)
+	}
+	if f.SeqTo > 0 {
+		arg("seq <=", f.SeqTo)
+	}
 	if f.Before > 0 {
 		arg("id <", f.Before)
 	}

@@ -263,6 +263,14 @@ func (s *Store) Deliveries(ctx context.Context, f ding.DeliveryFilter) ([]ding.D
 		q += ` AND seq = ?`
 		args = append(args, f.Seq)
 	}
+	if f.SeqFrom > 0 {
+		q += ` AND seq >= ?`
+		args = append(args, f.SeqFrom)
+	}
+	if f.SeqTo > 0 {
+		q += ` AND seq <= ?`
+		args = append(args, f.SeqTo)
+	}
 	if f.Before > 0 {
 		q += ` AND id < ?`
 		args = append(args, f.Before)
