@@ -171,8 +171,8 @@ type DeliveryFilter struct {
 	// SeqFrom and SeqTo bound the events' sequence numbers (inclusive; 0 =
 	// unbounded): one read for a page of the event log
 	SeqFrom, SeqTo int64
-	Before   int64 // ID < Before; 0 = from the newest
-	Limit    int
+	Before         int64 // ID < Before; 0 = from the newest
+	Limit          int
 }
 
 // SubscriptionStore keeps HTTP subscriptions, consumers' cursors, delivery

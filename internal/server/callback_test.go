@@ -512,6 +512,24 @@ func TestAdminPushDialectAndSurfaces(t *testing.T) {
 	if delivered < 3 {
 		t.Fatalf("event log shows %d deliveries: %v", delivered, r)
 	}
+	// newest first, a page at a time, the same entries
+	var walked []any
+	before := "0"
+	for range len(evs) + 1 {
+		page := e.Do(servertest.Request{Path: fmt.Sprintf("/_dingchat/admin/corps/%s/events?order=desc&limit=2&before=%s", dingtest.CorpID, before), Header: admin}).JSON(t)
+		walked = append(walked, page["events"].([]any)...)
+		if before = fmt.Sprint(page["next"]); before == "0" {
+			break
+		}
+	}
+	if len(walked) != len(evs) {
+		t.Fatalf("newest first walked %d events, want %d", len(walked), len(evs))
+	}
+	for i := range walked {
+		if got, want := fmt.Sprint(walked[i]), fmt.Sprint(evs[len(evs)-1-i]); got != want {
+			t.Fatalf("newest first, entry %d = %s, want %s", i, got, want)
+		}
+	}
 	if r := e.Do(servertest.Request{Path: "/_dingchat/admin/deliveries?limit=2", Header: admin}).JSON(t); len(r["deliveries"].([]any)) != 2 {
 		t.Fatalf("deliveries page = %v", r)
 	}
