@@ -73,7 +73,8 @@ type scaleTimes struct {
 // TestConsoleScale measures how long each console page takes to become
 // usable over 1000 groups and 100 000 messages, on the store the tests run
 // on (SQLite, or PostgreSQL with DINGCHAT_TEST_STORE=postgres). Opt-in with
-// DINGCHAT_CONSOLE_SCALE=1: it seeds for a minute or more. The time is taken
+// DINGCHAT_CONSOLE_SCALE=1 (=trace also logs each cold load's requests): it
+// seeds for a minute or more. The time is taken
 // in the page (performance.now) from the start of the navigation until the
 // page's data is on screen and a frame has been drawn: "cold" reloads the
 // page's address (a new document, as a bookmark or a reload opens it),
@@ -270,6 +271,15 @@ func coldLoad(t *testing.T, ctx context.Context, pg scalePage) (usable, dcl time
 	ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType('navigation')[0].domContentLoadedEventStart`))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("DINGCHAT_CONSOLE_SCALE") == "trace" {
+		// when each request of the load started and ended, in ms from its start
+		trace, err := chromedp.Run(ctx, chromedp.Evaluate[string](`performance.getEntriesByType('resource').map((e) =>
+			e.name.replace(location.origin, '') + ' ' + Math.round(e.startTime) + '–' + Math.round(e.responseEnd)).join('\n')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s, usable at %v:\n%s", pg.name, usable.Round(time.Millisecond), trace)
 	}
 	return usable, time.Duration(ms * float64(time.Millisecond))
 }
