@@ -24,13 +24,15 @@ var files embed.FS
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// Handler serves the console under /_dingchat/console/. Each file carries
-// an ETag of its content: with no-cache the browser asks again on every
-// load, gets 304 while the binary is the same, and keeps what it compiled.
+// Handler serves the console under /_dingchat/console/. The page names its
+// script and style with their content's hash (app.js?v=…), and those are
+// cached for good: a reload asks for the page alone. Anything else carries
+// an ETag and no-cache, so a browser asks again and gets 304 while the
+// binary is the same.
 func Handler() http.Handler {
 	type file struct {
 		body []byte
-		etag string
+		etag string // the content's hash, quoted
 	}
 	byPath := map[string]file{}
 	fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
@@ -45,13 +47,19 @@ func Handler() http.Handler {
 		byPath[strings.TrimPrefix(p, "static/")] = file{b, `"` + hex.EncodeToString(sum[:12]) + `"`}
 		return nil
 	})
+	version := func(name string) string { return strings.Trim(byPath[name].etag, `"`) }
+	index := byPath["index.html"]
+	index.body = []byte(strings.NewReplacer(`href="app.css"`, `href="app.css?v=`+version("app.css")+`"`,
+		`src="app.js"`, `src="app.js?v=`+version("app.js")+`"`).Replace(string(index.body)))
+	sum := sha256.Sum256(index.body)
+	index.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	byPath["index.html"] = index
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
 		p := strings.TrimPrefix(r.URL.Path, "/_dingchat/console/")
 		if p == "" {
 			p = "index.html"
@@ -60,6 +68,11 @@ func Handler() http.Handler {
 		if !ok {
 			http.NotFound(w, r)
 			return
+		}
+		if v := r.URL.Query().Get("v"); v != "" && v == version(p) && p != "index.html" {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "no-cache")
 		}
 		if p == "index.html" {
 			h.Set("Content-Type", "text/html; charset=utf-8")

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,10 +11,13 @@ import (
 )
 
 // TestHandler: every file carries the CSP and an ETag of its content, a
-// request naming that ETag gets 304 and no body, and nothing else is served.
+// request naming that ETag gets 304 and no body, the page names its script
+// and style by their hash and those are cached for good, and nothing else
+// is served.
 func TestHandler(t *testing.T) {
 	srv := httptest.NewServer(console.Handler())
 	defer srv.Close()
+	var page string
 	get := func(path, etag string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
@@ -24,7 +28,11 @@ func TestHandler(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if strings.HasSuffix(path, "/") {
+			page = string(b)
+		}
 		return resp
 	}
 	for _, c := range []struct{ path, typ string }{
@@ -48,6 +56,19 @@ func TestHandler(t *testing.T) {
 	}
 	if a, b := get("/_dingchat/console/app.js", "").Header.Get("ETag"), get("/_dingchat/console/app.css", "").Header.Get("ETag"); a == b {
 		t.Fatalf("app.js and app.css share the ETag %s", a)
+	}
+	get("/_dingchat/console/", "")
+	for _, name := range []string{"app.js", "app.css"} {
+		v := strings.Trim(get("/_dingchat/console/"+name, "").Header.Get("ETag"), `"`)
+		if !strings.Contains(page, name+"?v="+v+`"`) {
+			t.Fatalf("the page does not name %s?v=%s:\n%s", name, v, page)
+		}
+		if r := get("/_dingchat/console/"+name+"?v="+v, ""); r.StatusCode != http.StatusOK || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Fatalf("%s?v=%s: %d, Cache-Control %q, want it cached for good", name, v, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+		if r := get("/_dingchat/console/"+name+"?v=stale", ""); r.Header.Get("Cache-Control") != "no-cache" {
+			t.Fatalf("%s of another version: Cache-Control %q, want no-cache", name, r.Header.Get("Cache-Control"))
+		}
 	}
 	for _, p := range []string{"/_dingchat/console/nosuch.js", "/_dingchat/console/static/app.js", "/_dingchat/console/../console.go"} {
 		if r := get(p, ""); r.StatusCode != http.StatusNotFound {

@@ -70,7 +70,11 @@ async function api(method, path, body, raw) {
   return j;
 }
 
-const fmtTime = (ms) => ms ? new Date(ms).toLocaleString() : '';
+// one formatter for every date: toLocaleString builds one per call, which
+// is the bulk of drawing a hundred rows
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const fmtTime = (ms) => ms ? dateTime.format(ms) : '';
 
 // ---------- markdown (DingTalk's subset), built as DOM ----------
 
@@ -347,7 +351,8 @@ async function adminRoute(parts) {
   $('#who').textContent = 'Operator';
   setNav([['/org', 'Organisation'], ['/groups', 'Groups'], ['/events', 'Events'], ['/requests', 'Requests'], ['/streams', 'Stream']], section);
   // a known corp need not wait for the organisation: it loads beside the page
-  if (!state.corps.length) { state.orgReady = state.orgReady || loadOrg(); if (!state.corp || section === 'org') await state.orgReady; }
+  // (the organisation page reads it itself)
+  if (!state.corps.length && section !== 'org') { state.orgReady = state.orgReady || loadOrg(); if (!state.corp) await state.orgReady; }
   if (section === 'org') return orgPage();
   if (section === 'events') return eventsPage();
   if (section === 'requests') return requestsPage();
@@ -607,7 +612,7 @@ async function requestsPage() {
     }
     const calls = page.requests || [];
     out.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'App', 'Call', 'Answer', 'ms', ''].map((t) => h('th', {}, t)))),
-      h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, new Date(c.time).toLocaleTimeString()), h('td', {}, h('code', {}, c.appKey || '')),
+      h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, timeOnly.format(new Date(c.time))), h('td', {}, h('code', {}, c.appKey || '')),
         h('td', {}, c.method + ' ' + c.path), h('td', { class: c.status >= 400 || (c.errcode && c.errcode !== '0') ? 'fail' : 'ok' }, String(c.status) + (c.errcode ? ' errcode ' + c.errcode : '') + (c.reason ? ' — ' + c.reason : '')),
         h('td', {}, String(Math.round(c.latencyMs * 10) / 10)),
         h('td', {}, bodies(c)))))));
