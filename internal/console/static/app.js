@@ -654,6 +654,8 @@ async function memberRoute(parts) {
   }
   const { list, pane } = shell;
   pane.replaceChildren(h('p', { class: 'muted' }, chatid ? 'Loading…' : 'Choose a group.'));
+  state.chatOpened = null;
+  const opening = chatid ? memberChat(pane, chatid, () => list.find(chatid), me) : null;
   state.me = await me;
   $('#who').textContent = state.me.name + ' (' + state.me.userid + ')';
   const redraw = (g) => {
@@ -685,21 +687,24 @@ async function memberRoute(parts) {
       if (chat && f.chatid === chat.chatid) chat.tl.event(f.event);
     }
   };
-  const opening = chatid ? memberChat(pane, chatid, () => list.find(chatid)) : null;
   await shell.loaded;
   mark();
   if (opening) {
     chat = await opening;
+    if (!chat) return;
     const g = list.find(chatid), title = $('#chat-title');
     if (g && title) title.textContent = g.name;
   }
 }
 
 // memberChat opens a group; group() is its row of the list, once loaded.
-async function memberChat(pane, chatid, group) {
+async function memberChat(pane, chatid, group, me) {
   const base = '/_dingchat/member/groups/' + encodeURIComponent(chatid);
+  const opened = state.chatOpened = {}; // the pane stays: a group opened since wins it
   const page = api('GET', base + '/messages?limit=50');
   const dir = await api('GET', base + '/members');
+  state.me = await me;
+  if (state.chatOpened !== opened) return null;
   const g = group();
   const names = {};
   for (const m of dir.members) names[m.id] = m.name || m.id;
