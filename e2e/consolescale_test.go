@@ -41,11 +41,16 @@ const probeJS = `
 window.__probe = (sel, t0) => new Promise((resolve) => {
   const before = new Set(document.querySelectorAll(sel));
   const shown = () => [...document.querySelectorAll(sel)].some((el) => !before.has(el) && el.getClientRects().length > 0);
-  const done = () => requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+  const done = () => { window.__found = performance.now() - t0; requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0)); };
   if (shown()) { done(); return; }
   const mo = new MutationObserver(() => { if (shown()) { mo.disconnect(); done(); } });
   mo.observe(document, { subtree: true, childList: true, attributes: true });
 });
+window.__long = [];
+try {
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(Math.round(e.startTime) + '+' + Math.round(e.duration)); })
+    .observe({ type: 'longtask', buffered: true });
+} catch (e) { /* no long task timing */ }
 (() => {
   const sel = sessionStorage.getItem('__probe');
   if (sel) { sessionStorage.removeItem('__probe'); window.__usable = window.__probe(sel, 0); }
@@ -275,7 +280,8 @@ func coldLoad(t *testing.T, ctx context.Context, pg scalePage) (usable, dcl time
 	if os.Getenv("DINGCHAT_CONSOLE_SCALE") == "trace" {
 		// when each request of the load started and ended, in ms from its start
 		trace, err := chromedp.Run(ctx, chromedp.Evaluate[string](`performance.getEntriesByType('resource').map((e) =>
-			e.name.replace(location.origin, '') + ' ' + Math.round(e.startTime) + '–' + Math.round(e.responseEnd)).join('\n')`))
+			e.name.replace(location.origin, '') + ' ' + Math.round(e.startTime) + '–' + Math.round(e.responseEnd)).join('\n') +
+			'\nin the DOM at ' + Math.round(window.__found) + '; tasks over 50 ms (start+ms): ' + window.__long.join(' ')`))
 		if err != nil {
 			t.Fatal(err)
 		}

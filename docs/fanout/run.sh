@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # fan-out: DingChat's /_dingchat/member/live against the Centrifuge peer, alternating.
 #   DINGCHAT=/tmp/dingchat SUBS=1000 NGROUPS=1 RATE=20 DUR=20s ROUNDS=2 docs/fanout/run.sh
-# needs /tmp/benchbin/{centrifugepeer,fanbench} built from ../shared/bench with
+# needs $BENCHBIN/{centrifugepeer,fanbench} (default /tmp/benchbin) built from ../shared/bench with
 # docs/fanout/fanbench-dingchat.patch applied (fanbench -proto dingchat, -chat-hex32, -token)
 set -euo pipefail
 DINGCHAT=${DINGCHAT:?}; SUBS=${SUBS:-1000}; NGROUPS=${NGROUPS:-1}; RATE=${RATE:-20}; DUR=${DUR:-20s}; ROUNDS=${ROUNDS:-2}
-STORE=${STORE:-sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+BENCHBIN=${BENCHBIN:-/tmp/benchbin}; STORE=${STORE:-sqlite}; PG=${PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 work=$(mktemp -d /tmp/fanrun.XXXX)
 # users user0..user(SUBS-1), each with member token benchmt<i>; group g holds every user i with i % NGROUPS == g
 { echo "corps:"; echo "  - corpId: dingfanbench01"; echo "    apps:"
@@ -17,9 +17,9 @@ work=$(mktemp -d /tmp/fanrun.XXXX)
 } >"$work/org.yaml"
 wait_up() { for _ in $(seq 400); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
 for r in $(seq $ROUNDS); do
-  /tmp/benchbin/centrifugepeer -addr 127.0.0.1:18081 >"$work/peer.log" 2>&1 & pid=$!
+  $BENCHBIN/centrifugepeer -addr 127.0.0.1:18081 >"$work/peer.log" 2>&1 & pid=$!
   wait_up http://127.0.0.1:18081/healthz
-  echo -n "peer     "; /tmp/benchbin/fanbench -ws 'ws://127.0.0.1:18081/connection/websocket' -proto centrifuge -chat-hex32 \
+  echo -n "peer     "; $BENCHBIN/fanbench -ws 'ws://127.0.0.1:18081/connection/websocket' -proto centrifuge -chat-hex32 \
     -send http://127.0.0.1:18081/chat/send -subs $SUBS -groups $NGROUPS -rate $RATE -duration $DUR -pid $pid 2>>"$work/fb.log" | grep RESULT || true
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$work/data"; db=()
@@ -27,7 +27,7 @@ for r in $(seq $ROUNDS); do
   "$DINGCHAT" serve --addr 127.0.0.1:18091 --data "$work/data" --org "$work/org.yaml" --demo=false "${db[@]}" --log-level warn >"$work/dc.log" 2>&1 & pid=$!
   wait_up http://127.0.0.1:18091/_dingchat/health
   tok=$(curl -s 'http://127.0.0.1:18091/gettoken?appkey=fankey&appsecret=fansecret' | jq -r .access_token)
-  echo -n "dingchat "; /tmp/benchbin/fanbench -ws 'ws://127.0.0.1:18091/_dingchat/member/live' -proto dingchat -token "fanbench-member-{i}" -chat-hex32 \
+  echo -n "dingchat "; $BENCHBIN/fanbench -ws 'ws://127.0.0.1:18091/_dingchat/member/live' -proto dingchat -token "fanbench-member-{i}" -chat-hex32 \
     -send "http://127.0.0.1:18091/chat/send?access_token=$tok" -subs $SUBS -groups $NGROUPS -rate $RATE -duration $DUR -pid $pid 2>>"$work/fb.log" | grep RESULT || true
   kill $pid; wait $pid 2>/dev/null || true
 done
