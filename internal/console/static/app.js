@@ -326,7 +326,7 @@ class GroupList {
   find(chatid) { return this.groups.find((g) => g.chatid === chatid); }
   search(q) { this.q = q.trim(); return this.load(false); }
 }
-GroupList.page = 100;
+GroupList.page = 50; // two screens of rows: a page is drawn in one short task
 
 // ---------- operator ----------
 
@@ -560,7 +560,7 @@ async function eventsPage() {
         d.consumer + ' #' + d.attempt + ' ' + d.outcome + ' HTTP ' + d.httpStatus + ' ' + d.latencyMs + ' ms' + (d.error ? ' — ' + d.error : ''))))) : h('span', { class: 'muted' }, e.pushed ? 'none yet' : '—')));
   const base = '/_dingchat/admin/corps/' + encodeURIComponent(state.corp) + '/events';
   const loadOlder = async () => {
-    const page = await api('GET', base + '?order=desc&limit=100' + (older ? '&before=' + older : ''));
+    const page = await api('GET', base + '?order=desc&limit=50' + (older ? '&before=' + older : ''));
     tbody.append(...page.events.map(row));
     if (!newest && page.events.length) newest = page.events[0].seq;
     older = page.next;
@@ -578,7 +578,7 @@ async function eventsPage() {
   state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => { if (f.type === 'event' && f.seq > newest) newer(); });
 }
 
-// bodies reads and draws a call's bodies when first opened: 200 calls'
+// bodies reads and draws a call's bodies when first opened: 100 calls'
 // JSON would be the bulk of the page otherwise
 function bodies(c) {
   const d = h('details', {}, h('summary', {}, 'bodies'));
@@ -604,7 +604,7 @@ async function requestsPage() {
     if (app.value) q.set('app', app.value);
     if (path.value) q.set('path', path.value);
     if (err.value) q.set('errcode', err.value);
-    q.set('limit', '200'); q.set('order', 'desc'); q.set('bodies', 'false');
+    q.set('limit', '100'); q.set('order', 'desc'); q.set('bodies', 'false');
     let page;
     try { page = await api('GET', '/_dingchat/admin/requests?' + q); } catch (e) {
       if (e.status === 404) { out.replaceChildren(h('div', { class: 'placeholder' }, 'The request log is not served by this server (it has no /_dingchat/admin/requests endpoint).')); return; }
