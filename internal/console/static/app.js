@@ -72,9 +72,10 @@ async function api(method, path, body, raw) {
 
 // one formatter for every date: toLocaleString builds one per call, which
 // is the bulk of drawing a hundred rows
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
-const fmtTime = (ms) => ms ? dateTime.format(ms) : '';
+// (made on first use: a page without dates does not pay for one)
+let dateTime, timeOnly;
+const fmtTime = (ms) => ms ? (dateTime = dateTime || new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' })).format(ms) : '';
+const fmtClock = (t) => (timeOnly = timeOnly || new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' })).format(t);
 
 // ---------- markdown (DingTalk's subset), built as DOM ----------
 
@@ -612,7 +613,7 @@ async function requestsPage() {
     }
     const calls = page.requests || [];
     out.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'App', 'Call', 'Answer', 'ms', ''].map((t) => h('th', {}, t)))),
-      h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, timeOnly.format(new Date(c.time))), h('td', {}, h('code', {}, c.appKey || '')),
+      h('tbody', {}, calls.map((c) => h('tr', {}, h('td', {}, fmtClock(new Date(c.time))), h('td', {}, h('code', {}, c.appKey || '')),
         h('td', {}, c.method + ' ' + c.path), h('td', { class: c.status >= 400 || (c.errcode && c.errcode !== '0') ? 'fail' : 'ok' }, String(c.status) + (c.errcode ? ' errcode ' + c.errcode : '') + (c.reason ? ' — ' + c.reason : '')),
         h('td', {}, String(Math.round(c.latencyMs * 10) / 10)),
         h('td', {}, bodies(c)))))));
