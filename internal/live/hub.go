@@ -30,6 +30,9 @@ type Config struct {
 	MaxLag int64         // messages or events a client may trail a head by before it is closed (2000)
 	Batch  int           // messages or events read at once (100)
 	Window int           // recent frames kept per group and corp for clients to share (256)
+	// OnEvents is told, without blocking, of every event this node
+	// committed (the event dispatcher polls at once rather than at its next tick).
+	OnEvents func()
 }
 
 // ErrTooSlow closes a client that trails a head by more than Config.MaxLag.
@@ -160,6 +163,9 @@ func (h *Hub) advance(m map[string]*feed, key string, seq int64) {
 
 // Poke makes the hub read the heads now instead of at the next poll.
 func (h *Hub) Poke() {
+	if h.cfg.OnEvents != nil {
+		h.cfg.OnEvents()
+	}
 	select {
 	case h.kick <- struct{}{}:
 	default:
