@@ -31,6 +31,9 @@ var Retries = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 
 // on this node asked for.
 const pokeGap = 2 * time.Millisecond
 
+// busyHold is how long the node stays busy after it last looked saturated.
+const busyHold = 100 * time.Millisecond
+
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
 	Node        string        // lease owner name; random when empty
@@ -222,6 +225,9 @@ func (d *Dispatcher) Refresh() {
 // Poke tells the dispatcher this node committed events: it reads the
 // corps' heads at once instead of at the next poll. It never blocks.
 func (d *Dispatcher) Poke() {
+	if d.busy.Load() {
+		return // deliveries give way now; the regular poll is soon enough
+	}
 	select {
 	case d.poke <- struct{}{}:
 	default:
@@ -534,7 +540,9 @@ func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 }
 
 // watchLoad keeps busy up to date: API calls are in flight and goroutines
-// wait for a CPU (the scheduler's runnable count, smoothed over ~40 ms).
+// wait for a CPU (the scheduler's runnable count, smoothed over ~40 ms),
+// now or within the last busyHold, so short lulls in a saturating load do
+// not let every delivery loose at once.
 // Deliveries are background work; under saturation each push they make is
 // an API call's CPU, so they give way rather than lower the API's
 // throughput, and catch up once the node has CPU to spare.
@@ -543,6 +551,7 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	var runnable float64
+	var busyTill time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -554,34 +563,41 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			runnable = 0.875*runnable + 0.125*float64(sample[0].Value.Uint64())
 		}
-		d.busy.Store(d.cfg.Calls.InFlight() > 0 && runnable >= float64(runtime.GOMAXPROCS(0))/2)
+		now := time.Now()
+		if d.cfg.Calls.InFlight() > 0 && runnable >= float64(runtime.GOMAXPROCS(0))/2 {
+			busyTill = now.Add(busyHold)
+		}
+		d.busy.Store(now.Before(busyTill))
 	}
 }
 
 // giveWay waits, while the node is busy, for the one lane deliveries have
-// then; paced reports whether the caller holds it and must call leave
-// after its push. ok is false when ctx ended.
+// then and for its pause to end; paced reports whether the caller holds
+// the lane and must call leave after its push. ok is false when ctx ended.
 func (d *Dispatcher) giveWay(ctx context.Context) (paced, ok bool) {
-	for d.busy.Load() {
+	if !d.busy.Load() {
+		return false, true
+	}
+	select {
+	case d.lane <- struct{}{}:
+	case <-ctx.Done():
+		return false, false
+	}
+	for wait := time.Until(d.laneNext); wait > 0 && d.busy.Load(); wait = time.Until(d.laneNext) {
+		t := time.NewTimer(min(wait, 10*time.Millisecond)) // in steps: busy may end
 		select {
-		case d.lane <- struct{}{}:
-			if wait := time.Until(d.laneNext); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					<-d.lane
-					return false, false
-				}
-			}
-			return true, true
-		case <-time.After(5 * time.Millisecond): // busy may have ended
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
+			<-d.lane
 			return false, false
 		}
 	}
-	return false, true
+	if !d.busy.Load() {
+		<-d.lane
+		return false, true
+	}
+	return true, true
 }
 
 // leave frees the lane after a paced push that took took: the next one
