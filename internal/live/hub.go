@@ -172,8 +172,30 @@ func (h *Hub) Poke() {
 	}
 }
 
-// committed is called after this node stored a message.
-func (h *Hub) committed(chatID string, seq int64) { h.advance(h.groups, chatID, seq) }
+// committed is called after this node stored m. When m extends its
+// group's window, its frame joins the window before the head moves, so
+// the clients woken read it from memory instead of from the store, each
+// wave of them behind one read.
+func (h *Hub) committed(m *ding.Message) {
+	h.mu.Lock()
+	f := h.groups[m.ChatID]
+	h.mu.Unlock()
+	if f == nil {
+		return
+	}
+	if f.fetch.TryLock() { // a read in progress extends the window itself
+		w := f.window()
+		n := len(w)
+		if (n > 0 && w[n-1].Seq == m.Seq-1) || (n == 0 && f.head.Load() == m.Seq-1) {
+			nw := make([]Frame, 0, min(n+1, h.cfg.Window))
+			nw = append(nw, w[max(0, n+1-h.cfg.Window):]...)
+			nw = append(nw, MessageFrame(m))
+			f.win.Store(&nw)
+		}
+		f.fetch.Unlock()
+	}
+	h.advance(h.groups, m.ChatID, m.Seq)
+}
 
 // read is called after this node moved a read mark.
 func (h *Hub) read(chatID, userID string, seq int64) {
@@ -255,11 +277,13 @@ func (h *Hub) since(ctx context.Context, f *feed, after, head int64) ([]Frame, e
 		if err != nil {
 			return nil, err
 		}
-		nw := make([]Frame, 0, min(n+len(got), h.cfg.Window))
-		nw = append(nw, w[max(0, n+len(got)-h.cfg.Window):]...)
-		nw = append(nw, got...)
-		f.win.Store(&nw)
-		out, _ := h.cut(nw, after, 0)
+		all := make([]Frame, 0, n+len(got))
+		all = append(append(all, w...), got...)
+		out, _ := h.cut(all, after, 0)
+		if len(all) > h.cfg.Window { // a read may bring more than the window holds
+			all = all[len(all)-h.cfg.Window:]
+		}
+		f.win.Store(&all)
 		return out, nil
 	}
 	got, err := h.load(ctx, f, after)
