@@ -35,9 +35,13 @@ const JoinLinkRenewBefore = 24 * time.Hour
 // joinLinkKey is the server's join-link key, created once in the store, and
 // the id its codes are stored under.
 func (s *Service) joinLinkKey(ctx context.Context) (key, keyID string, err error) {
-	var b [32]byte
-	rand.Read(b[:])
-	key, err = s.store.Setting(ctx, "join_link_key", hex.EncodeToString(b[:]))
+	const name = "join_link_key"
+	key, ok, err := s.store.GetSetting(ctx, name) // a read: on SQLite, Setting is a write
+	if err == nil && !ok {
+		var b [32]byte
+		rand.Read(b[:])
+		key, err = s.store.Setting(ctx, name, hex.EncodeToString(b[:]))
+	}
 	if err != nil {
 		return "", "", err
 	}
