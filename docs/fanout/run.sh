@@ -24,7 +24,7 @@ for r in $(seq $ROUNDS); do
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$work/data"; db=()
   if [ "$STORE" = postgres ]; then psql "$PG" -qc "DROP SCHEMA IF EXISTS fanrun CASCADE; CREATE SCHEMA fanrun" >/dev/null; db=(--db "${PG}&search_path=fanrun"); fi
-  "$DINGCHAT" serve --addr 127.0.0.1:18091 --data "$work/data" --org "$work/org.yaml" --demo=false "${db[@]}" --log-level warn >"$work/dc.log" 2>&1 & pid=$!
+  "$DINGCHAT" serve --addr 127.0.0.1:18091 --data "$work/data" --org "$work/org.yaml" --demo=false "${db[@]}" --log-level warn ${DCFLAGS:-} >"$work/dc.log" 2>&1 & pid=$!
   wait_up http://127.0.0.1:18091/_dingchat/health
   tok=$(curl -s 'http://127.0.0.1:18091/gettoken?appkey=fankey&appsecret=fansecret' | jq -r .access_token)
   echo -n "dingchat "; $BENCHBIN/fanbench -ws 'ws://127.0.0.1:18091/_dingchat/member/live' -proto dingchat -token "fanbench-member-{i}" -chat-hex32 \

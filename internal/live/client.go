@@ -262,8 +262,18 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	slow, reset := c.tooSlow, c.reset
 	reads := c.reads
 	c.reads = nil
-	cursors := maps.Clone(c.groups)
-	feeds := maps.Clone(c.feeds)
+	// only the groups that moved, so a wake costs no copy of every cursor
+	type moved struct {
+		id string
+		at int64
+		f  *feed
+	}
+	var due []moved
+	for id, at := range c.groups {
+		if f := c.feeds[id]; f != nil && f.head.Load() > at {
+			due = append(due, moved{id, at, f})
+		}
+	}
 	evAt := c.events
 	c.mu.Unlock()
 	if reset {
@@ -273,15 +283,9 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 		return nil, ErrTooSlow
 	}
 	more := false
-	for id, at := range cursors {
-		f := feeds[id]
-		if f == nil {
-			continue
-		}
+	for _, d := range due {
+		id, at, f := d.id, d.at, d.f
 		head := f.head.Load()
-		if head <= at {
-			continue
-		}
 		if head-at > h.cfg.MaxLag {
 			return nil, ErrTooSlow
 		}
