@@ -164,6 +164,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal("the page reloaded to show the new group")
 	}
 
+	// the filter is a search the server answers
+	wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	run(t, wctx, "filter the groups", chromedp.SendKeys(`input[aria-label="Filter groups"]`, "新建"),
+		chromedp.WaitNotPresent(`#group-list a[data-chatid="`+chatID+`"]`), chromedp.WaitVisible(`#group-list a[data-chatid="`+newChat+`"]`))
+	cancel()
+	eval[bool](t, ctx, `(() => { const f = document.querySelector('input[aria-label="Filter groups"]'); f.value = ''; f.dispatchEvent(new Event('input')); return true; })()`)
+	wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	run(t, wctx, "clear the filter", chromedp.WaitVisible(`#group-list a[data-chatid="`+chatID+`"]`))
+	cancel()
+
 	// the timeline as members see it
 	run(t, ctx, "open the group", chromedp.Click(`#group-list a[data-chatid="`+chatID+`"]`), chromedp.WaitVisible(`#timeline .msg[data-seq="7"]`))
 	if got := text(t, ctx, `#timeline .msg[data-seq="2"] h5`); got != "本周进展" {

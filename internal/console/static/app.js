@@ -320,10 +320,15 @@ class GroupList {
     if (gen !== this.gen) return; // a newer search or reload won
     this.groups = more ? this.groups.concat(page.groups) : page.groups;
     this.next = page.nextCursor || '';
-    if (more) this.ul.append(...page.groups.map(this.row)); else this.draw();
-    this.more.hidden = !this.next;
+    if (more) this.ul.append(...page.groups.map(this.row)); else this.ul.replaceChildren(...this.groups.map(this.row));
+    this.drawn();
   }
-  draw() { this.ul.replaceChildren(...this.groups.map(this.row)); this.more.hidden = !this.next; }
+  draw() { this.ul.replaceChildren(...this.groups.map(this.row)); this.drawn(); }
+  // drawn marks the group open (aria-current) on whatever rows are shown
+  drawn() {
+    this.more.hidden = !this.next;
+    for (const a of this.ul.querySelectorAll('a[data-chatid]')) a.setAttribute('aria-current', a.dataset.chatid === this.current ? 'true' : 'false');
+  }
   find(chatid) { return this.groups.find((g) => g.chatid === chatid); }
   search(q) { this.q = q.trim(); return this.load(false); }
 }
@@ -448,9 +453,9 @@ async function groupsPage(corpArg, chatid) {
   filter.addEventListener('input', debounce(() => list.search(filter.value).catch(() => {}), 200));
   view(h('div', { class: 'row' }, h('h1', {}, 'Groups'), corpPicker(() => { location.hash = '#/groups/' + encodeURIComponent(state.corp); })),
     h('div', { class: 'split' }, h('div', { class: 'list' }, h('div', { class: 'filter' }, filter), list.el), detail));
-  const mark = () => { for (const a of list.ul.querySelectorAll('a[data-chatid]')) a.setAttribute('aria-current', a.dataset.chatid === chatid ? 'true' : 'false'); };
+  list.current = chatid;
   const shown = cached ? Promise.resolve(list.draw()) : list.load(false);
-  const refresh = debounce(() => list.load(false).then(mark).catch(() => {}), 150);
+  const refresh = debounce(() => list.load(false).catch(() => {}), 150);
   let timeline = null;
   if (state.live) state.live.close();
   const pending = [];
@@ -467,7 +472,6 @@ async function groupsPage(corpArg, chatid) {
     }
   });
   await shown;
-  mark();
   if (opening) {
     timeline = await opening;
     for (const m of pending) timeline.add(m);
@@ -654,6 +658,7 @@ async function memberRoute(parts) {
     view(h('div', { class: 'split' }, h('nav', { class: 'list', 'aria-label': 'Groups' }, list.el), shell.pane));
   }
   const { list, pane } = shell;
+  list.current = chatid;
   pane.replaceChildren(h('p', { class: 'muted' }, chatid ? 'Loading…' : 'Choose a group.'));
   state.chatOpened = null;
   const opening = chatid ? memberChat(pane, chatid, () => list.find(chatid), me) : null;
@@ -662,10 +667,9 @@ async function memberRoute(parts) {
   const redraw = (g) => {
     const a = list.ul.querySelector('a[data-chatid="' + CSS.escape(g.chatid) + '"]');
     if (a) a.parentNode.replaceWith(list.row(g));
-    mark();
+    list.drawn();
   };
-  const mark = () => { for (const a of list.ul.querySelectorAll('a[data-chatid]')) a.setAttribute('aria-current', a.dataset.chatid === chatid ? 'true' : 'false'); };
-  const refresh = debounce(() => list.load(false).then(mark).catch(() => {}), 150);
+  const refresh = debounce(() => list.load(false).catch(() => {}), 150);
   let chat = null;
   // one socket for all of the member's groups, kept across navigations
   if (!state.live || state.live.path !== '/_dingchat/member/live') {
@@ -689,7 +693,7 @@ async function memberRoute(parts) {
     }
   };
   await shell.loaded;
-  mark();
+  list.drawn();
   if (opening) {
     chat = await opening;
     if (!chat) return;
