@@ -149,6 +149,19 @@ func testCreateGroupConflict(t *testing.T, st ding.Store) {
 			[]ding.Event{groupEvent(dup, ding.EventChatCreate, `{"n":2}`, t0+1)})
 		wantKind(t, err, ding.Conflict, "CreateGroup("+tc.name+")")
 	}
+	// a member listed twice, far apart: the rows are written in several statements
+	many := []ding.Member{emp("lisi", ding.RoleOwner, t0+1)}
+	for i := 0; i < 200; i++ {
+		many = append(many, ext(fmt.Sprintf("ext-dup-%03d", i), ding.RoleMember, t0+1))
+	}
+	many = append(many, many[150])
+	dup := testGroup(corpA, "chatconflict04", "cidconflict04", "重复成员")
+	wantKind(t, st.CreateGroup(ctx(), dup, many, nil), ding.Conflict, "CreateGroup(member twice)")
+	_, err := st.Group(ctx(), corpA, dup.ChatID)
+	wantKind(t, err, ding.NotFound, "Group(member twice)")
+	if ms, err := st.Members(ctx(), dup.ChatID); err != nil || len(ms) != 0 {
+		t.Fatalf("Members(member twice) = %d, %v; want none", len(ms), err)
+	}
 	// the failed creates left nothing behind
 	want := *g
 	want.MemberCount = 2
@@ -162,7 +175,7 @@ func testCreateGroupConflict(t *testing.T, st ding.Store) {
 	if got, want := len(events(t, st, corpB)), 0; got != want {
 		t.Fatalf("len(events B) = %d, want %d", got, want)
 	}
-	_, err := st.Group(ctx(), corpA, "chatconflict02")
+	_, err = st.Group(ctx(), corpA, "chatconflict02")
 	wantKind(t, err, ding.NotFound, "Group(rejected chatid)")
 	_, err = st.GroupByOpenID(ctx(), corpA, "cidconflict02")
 	wantKind(t, err, ding.NotFound, "GroupByOpenID(rejected openid)")
