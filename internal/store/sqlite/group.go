@@ -116,6 +116,15 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 	return g, nil
 }
 
+// GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
+func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64, error) {
+	var v int64
+	if err := s.readRow(ctx, `SELECT version FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID).Scan(&v); err != nil {
+		return 0, translate(err, "group")
+	}
+	return v, nil
+}
+
 // GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
 func (s *Store) GroupByOpenID(ctx context.Context, corpID, openID string) (*ding.Group, error) {
 	g, err := scanGroup(s.readRow(ctx, `SELECT `+chatCols+` FROM chats WHERE open_conversation_id = ? AND corp_id = ?`, openID, corpID))
@@ -197,7 +206,8 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		args := groupArgs(&row)
 		if _, err := tx.Exec(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
 			show_history_type = ?, searchable = ?, validation_type = ?, mention_all_authority = ?, management_type = ?, chat_banned_type = ?,
-			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ? WHERE chat_id = ?`,
+			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ?, version = version + 1
+			WHERE chat_id = ?`,
 			append(args[3:], chatID)...); err != nil {
 			return translate(err, "group")
 		}
