@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"database/sql"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -165,6 +166,8 @@ func TestOldStoreSecretsKeepWorking(t *testing.T) {
 		oldAccess = "0123456789abcdef0123456789abcdef"
 		oldMember = "mtoldmembertoken0123456789abcdef0123456789abcdef"
 		oldAdmin  = "admoldadmintoken0123456789abcdef0123456789abcdef0123456789abcdef"
+		oldJoin   = "v1,00112233445566778899aabbccddeeff"
+		oldChat   = "chatfedcba9876543210fedcba9876543210"
 	)
 	for _, q := range []struct {
 		sql  string
@@ -179,6 +182,11 @@ func TestOldStoreSecretsKeepWorking(t *testing.T) {
 		{`INSERT INTO tokens (token, app_key, corp_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`, []any{oldAccess, appKey, corpID, now, now + 3600_000}},
 		{`INSERT INTO member_tokens (token, corp_id, userid, created_at) VALUES (?, ?, 'manager4220', ?)`, []any{oldMember, corpID, now}},
 		{`INSERT INTO settings (key, value) VALUES ('admin_token', ?)`, []any{oldAdmin}},
+		{`INSERT INTO chats (chat_id, open_conversation_id, corp_id, name, owner, owner_type, conversation_tag, icon, show_history_type,
+			searchable, validation_type, mention_all_authority, management_type, chat_banned_type, status, creator_app, member_count, created_at, updated_at)
+			VALUES (?, 'cidold', ?, '旧链接的群', 'manager4220', 'emp', 2, '', 0, 0, 0, 0, 0, 0, 1, ?, 1, ?, ?)`, []any{oldChat, corpID, appKey, now, now}},
+		{`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at) VALUES (?, 'emp', 'manager4220', 1, 0, ?)`, []any{oldChat, now}},
+		{`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at) VALUES (?, ?, ?, 'manager4220', ?)`, []any{oldJoin, corpID, oldChat, now}},
 	} {
 		if _, err := db.Exec(q.sql, q.args...); err != nil {
 			db.Close()
@@ -219,15 +227,55 @@ func TestOldStoreSecretsKeepWorking(t *testing.T) {
 	if got := adminCall(t, p.Base, oldAdmin); got != http.StatusNotFound {
 		t.Errorf("admin call with the old admin token = %d, want 404", got)
 	}
+	// the old join link opens its group; qrcode/get hands out a new one, the
+	// same each time, since the old one cannot be derived
+	oldLink := p.Base + "/_dingchat/joingroup?code=" + url.QueryEscape(oldJoin)
+	if status, body := getPage(t, oldLink); status != http.StatusOK || !strings.Contains(body, "旧链接的群") {
+		t.Errorf("the old join link = %d:\n%s", status, body)
+	}
+	var links []string
+	for range 2 {
+		var qr struct {
+			errBody
+			Result string `json:"result"`
+		}
+		raw := post(t, p.Base+"/topapi/chat/qrcode/get?access_token="+url.QueryEscape(oldAccess), nil,
+			map[string]string{"chatid": oldChat, "userid": "manager4220"}, http.StatusOK, &qr)
+		if qr.Errcode != 0 || qr.Result == "" {
+			t.Fatalf("qrcode/get on the old store = %s", raw)
+		}
+		links = append(links, qr.Result)
+	}
+	if links[0] != links[1] || strings.Contains(links[0], url.QueryEscape(oldJoin)) {
+		t.Errorf("qrcode/get on the old store handed out %q then %q; want one new link", links[0], links[1])
+	}
+	if status, _ := getPage(t, oldLink); status != http.StatusOK {
+		t.Errorf("the old join link after a new one = %d", status)
+	}
 	p.stop()
 
 	raw2, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{oldAccess, oldMember, oldAdmin} {
+	for _, s := range []string{oldAccess, oldMember, oldAdmin, oldJoin} {
 		if strings.Contains(string(raw2), s) {
 			t.Errorf("the store file still holds %q in plaintext", s)
 		}
 	}
+}
+
+// getPage fetches rawURL and returns its status and body.
+func getPage(t *testing.T, rawURL string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
+	}
+	return resp.StatusCode, string(b)
 }

@@ -93,7 +93,11 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 	}
 	m := &Main{Config: cfg, Store: st, log: log, stdout: stdout}
 	pusher := callback.NewPusher(nil, cfg.CallbackDenyPrivate)
-	m.Live = live.New(st, live.Config{})
+	m.Live = live.New(st, live.Config{OnEvents: func() {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Poke()
+		}
+	}})
 	var tc *orgfile.TestControls
 	if cfg.OrgFile != "" {
 		if tc, err = orgfile.LoadTestControls(cfg.OrgFile); err != nil {
@@ -123,7 +127,7 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		}
 	}})
 	// retry backoff follows the server's clock, moved or not
-	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL, Faults: m.Service.Faults()})
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, Calls: m.Service.Calls(), ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL, Faults: m.Service.Faults()})
 	m.Dispatcher.SetStreamHub(m.Gateway)
 	// a reset empties subscriptions and cursors: the dispatcher re-reads them
 	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset(); m.Live.Reset() })

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,7 +139,7 @@ func (s *sock) next() frame {
 	defer cancel()
 	_, b, err := s.c.Read(ctx)
 	if err != nil {
-		s.t.Fatalf("read frame: %v", err)
+		s.t.Fatalf("read frame: %v (close status %v)", err, websocket.CloseStatus(err))
 	}
 	var f frame
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -416,5 +417,70 @@ func TestLiveReset(t *testing.T) {
 	e.send(e.Svc, g.ChatID, "after")
 	if f := s.until("message"); f.Seq != 2 {
 		t.Fatalf("after the reset: %+v", f)
+	}
+}
+
+// TestLiveLocalAndOtherCommits: sends committed on this node go to clients
+// from memory, another node's from the store; interleaved and concurrent,
+// every client still gets each message once, in order, and the same frame
+// a client resuming from the store reads.
+func TestLiveLocalAndOtherCommits(t *testing.T) {
+	e := newLive(t, live.Config{Window: 8, Poll: 10 * time.Millisecond})
+	g := e.group("混合群", "manager4220", "zhangsan")
+	tok := e.token("zhangsan")
+	s := e.member(tok, nil)
+	s.until("hello")
+	const perSender, senders = 15, 4
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			svc := e.Svc
+			if w%2 == 1 {
+				svc = e.Other
+			}
+			for i := range perSender {
+				e.send(svc, g.ChatID, fmt.Sprintf("w%d-%d 消息", w, i))
+			}
+		}()
+	}
+	wg.Wait()
+	const total = perSender * senders
+	live := map[int64]live.MessageJSON{}
+	for i := int64(1); i <= total; i++ {
+		f := s.until("message")
+		if f.Seq != i {
+			t.Fatalf("live: got #%d, want #%d", f.Seq, i)
+		}
+		live[i] = f.Message
+	}
+	// another node's message right before this node's: the window has no
+	// room for the latter, which must come with the former, from the store
+	next := int64(total)
+	for i := range 10 {
+		e.send(e.Other, g.ChatID, fmt.Sprint("B ", i))
+		e.send(e.Svc, g.ChatID, fmt.Sprint("A ", i))
+		for range 2 {
+			next++
+			f := s.until("message")
+			if f.Seq != next {
+				t.Fatalf("live: got #%d, want #%d", f.Seq, next)
+			}
+			live[next] = f.Message
+		}
+	}
+	s.quiet(100 * time.Millisecond)
+	r := e.member(tok, map[string]any{"groups": map[string]int64{g.ChatID: 0}})
+	r.until("hello")
+	for i := int64(1); i <= next; i++ {
+		f := r.until("message")
+		if f.Seq != i {
+			t.Fatalf("resumed: got #%d, want #%d", f.Seq, i)
+		}
+		a, b := live[i], f.Message
+		if a.MessageID != b.MessageID || string(a.Msg) != string(b.Msg) || a.CreatedAt != b.CreatedAt || a.Sender != b.Sender || a.MsgType != b.MsgType {
+			t.Fatalf("#%d live %+v, from the store %+v", i, a, b)
+		}
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -23,6 +26,13 @@ import (
 // in all, then the event is given up on and listed as a failed result.
 // DingTalk publishes no schedule; this one spans about three minutes.
 var Retries = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
+
+// pokeGap is the least time between two reads of the heads that commits
+// on this node asked for.
+const pokeGap = 2 * time.Millisecond
+
+// busyHold is how long the node stays busy after it last looked saturated.
+const busyHold = 100 * time.Millisecond
 
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
@@ -53,6 +63,12 @@ type Config struct {
 	// mode; Stream clients get the address they connected to.
 	PublicURL    string
 	UnionIDCache int // user → unionId entries kept (10000)
+	// Calls counts the node's API calls in progress. While some are in
+	// flight and the node is short of CPU, deliveries give way to them:
+	// one push at a time, using at most BusyShare of the time (0.1).
+	// Nil never gives way.
+	Calls     *ding.Calls
+	BusyShare float64
 }
 
 // Dispatcher delivers events to HTTP subscriptions.
@@ -75,7 +91,12 @@ type Dispatcher struct {
 	payloads map[string][]byte             // corp + seq + dialect → plaintext, shared by every subscription of that dialect
 
 	wake chan struct{}
+	poke chan struct{}
 	wg   sync.WaitGroup
+
+	busy     atomic.Bool   // the API is waiting for CPU: deliveries give way
+	lane     chan struct{} // the one push allowed while busy
+	laneNext time.Time     // when the lane may be used again; guarded by lane
 }
 
 type head struct {
@@ -120,6 +141,9 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 	if cfg.UnionIDCache <= 0 {
 		cfg.UnionIDCache = 10000
 	}
+	if cfg.BusyShare <= 0 || cfg.BusyShare > 1 {
+		cfg.BusyShare = 0.1
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -128,7 +152,8 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
-		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, payloads: map[string][]byte{}, wake: make(chan struct{}, 1)}
+		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, payloads: map[string][]byte{}, wake: make(chan struct{}, 1),
+		poke: make(chan struct{}, 1), lane: make(chan struct{}, 1)}
 }
 
 // SetStreamHub gives the dispatcher this node's Stream connections: it
@@ -197,6 +222,18 @@ func (d *Dispatcher) Refresh() {
 	}
 }
 
+// Poke tells the dispatcher this node committed events: it reads the
+// corps' heads at once instead of at the next poll. It never blocks.
+func (d *Dispatcher) Poke() {
+	if d.busy.Load() {
+		return // deliveries give way now; the regular poll is soon enough
+	}
+	select {
+	case d.poke <- struct{}{}:
+	default:
+	}
+}
+
 // EventID is ding.EventID, kept here for the package's readers.
 func EventID(corpID string, seq int64) string { return ding.EventID(corpID, seq) }
 
@@ -219,6 +256,10 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			}
 		}
 	}
+	if d.cfg.Calls != nil {
+		d.wg.Add(1)
+		go func() { defer d.wg.Done(); d.watchLoad(ctx) }()
+	}
 	d.refresh(ctx)
 	for {
 		select {
@@ -230,6 +271,17 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			d.refresh(ctx)
 		case <-poll.C:
 			d.pollHeads(ctx)
+		case <-d.poke:
+			d.pollHeads(ctx)
+			// pokes arriving meanwhile are served by one more read, so a
+			// node committing thousands of events a second reads its heads
+			// at most every pokeGap
+			t := time.NewTimer(pokeGap)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
 		case <-prune.C:
 			if err := d.store.PruneDeliveries(ctx, d.clock.Now().Add(-d.cfg.Retention).UnixMilli()); err != nil && ctx.Err() == nil {
 				d.log.Warn("events: prune delivery attempts", "err", err)
@@ -485,4 +537,72 @@ func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 		biz["unionId"] = unions
 	}
 	return biz
+}
+
+// watchLoad keeps busy up to date: API calls are in flight and goroutines
+// wait for a CPU (the scheduler's runnable count, smoothed over ~40 ms),
+// now or within the last busyHold, so short lulls in a saturating load do
+// not let every delivery loose at once.
+// Deliveries are background work; under saturation each push they make is
+// an API call's CPU, so they give way rather than lower the API's
+// throughput, and catch up once the node has CPU to spare.
+func (d *Dispatcher) watchLoad(ctx context.Context) {
+	sample := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	var runnable float64
+	var busyTill time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			d.busy.Store(false)
+			return
+		case <-t.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			runnable = 0.875*runnable + 0.125*float64(sample[0].Value.Uint64())
+		}
+		now := time.Now()
+		if d.cfg.Calls.InFlight() > 0 && runnable >= float64(runtime.GOMAXPROCS(0))/2 {
+			busyTill = now.Add(busyHold)
+		}
+		d.busy.Store(now.Before(busyTill))
+	}
+}
+
+// giveWay waits, while the node is busy, for the one lane deliveries have
+// then and for its pause to end; paced reports whether the caller holds
+// the lane and must call leave after its push. ok is false when ctx ended.
+func (d *Dispatcher) giveWay(ctx context.Context) (paced, ok bool) {
+	if !d.busy.Load() {
+		return false, true
+	}
+	select {
+	case d.lane <- struct{}{}:
+	case <-ctx.Done():
+		return false, false
+	}
+	for wait := time.Until(d.laneNext); wait > 0 && d.busy.Load(); wait = time.Until(d.laneNext) {
+		t := time.NewTimer(min(wait, 10*time.Millisecond)) // in steps: busy may end
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			<-d.lane
+			return false, false
+		}
+	}
+	if !d.busy.Load() {
+		<-d.lane
+		return false, true
+	}
+	return true, true
+}
+
+// leave frees the lane after a paced push that took took: the next one
+// waits long enough for deliveries to use BusyShare of the time.
+func (d *Dispatcher) leave(took time.Duration) {
+	d.laneNext = time.Now().Add(time.Duration(float64(took) * (1 - d.cfg.BusyShare) / d.cfg.BusyShare))
+	<-d.lane
 }

@@ -106,11 +106,19 @@ func (w *worker) deliver(ctx context.Context, ev *ding.Event) bool {
 		w.advance(ev.Seq)
 		return true
 	}
+	paced, ok := d.giveWay(ctx)
+	if !ok {
+		return false
+	}
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
+		if paced {
+			d.leave(0)
+		}
 		return false
 	}
+	start := time.Now()
 	at := d.clock.Now().UnixMilli()
 	fault := w.fault(ctx, ev)
 	var payload []byte
@@ -141,6 +149,9 @@ func (w *worker) deliver(ctx context.Context, ev *ding.Event) bool {
 		}
 	}
 	<-d.sem
+	if paced {
+		d.leave(time.Since(start))
+	}
 	if ctx.Err() != nil && res.Failure != "" {
 		return false // shutting down: this attempt does not count
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	MaxLag int64         // messages or events a client may trail a head by before it is closed (2000)
 	Batch  int           // messages or events read at once (100)
 	Window int           // recent frames kept per group and corp for clients to share (256)
+	// OnEvents is told, without blocking, of every event this node
+	// committed (the event dispatcher polls at once rather than at its next tick).
+	OnEvents func()
 }
 
 // ErrTooSlow closes a client that trails a head by more than Config.MaxLag.
@@ -160,14 +163,39 @@ func (h *Hub) advance(m map[string]*feed, key string, seq int64) {
 
 // Poke makes the hub read the heads now instead of at the next poll.
 func (h *Hub) Poke() {
+	if h.cfg.OnEvents != nil {
+		h.cfg.OnEvents()
+	}
 	select {
 	case h.kick <- struct{}{}:
 	default:
 	}
 }
 
-// committed is called after this node stored a message.
-func (h *Hub) committed(chatID string, seq int64) { h.advance(h.groups, chatID, seq) }
+// committed is called after this node stored m. When m extends its
+// group's window, its frame joins the window before the head moves, so
+// the clients woken read it from memory instead of from the store, each
+// wave of them behind one read.
+func (h *Hub) committed(m *ding.Message) {
+	h.mu.Lock()
+	f := h.groups[m.ChatID]
+	h.mu.Unlock()
+	if f == nil {
+		return
+	}
+	if f.fetch.TryLock() { // a read in progress extends the window itself
+		w := f.window()
+		n := len(w)
+		if (n > 0 && w[n-1].Seq == m.Seq-1) || (n == 0 && f.head.Load() == m.Seq-1) {
+			nw := make([]Frame, 0, min(n+1, h.cfg.Window))
+			nw = append(nw, w[max(0, n+1-h.cfg.Window):]...)
+			nw = append(nw, MessageFrame(m))
+			f.win.Store(&nw)
+		}
+		f.fetch.Unlock()
+	}
+	h.advance(h.groups, m.ChatID, m.Seq)
+}
 
 // read is called after this node moved a read mark.
 func (h *Hub) read(chatID, userID string, seq int64) {
@@ -249,11 +277,13 @@ func (h *Hub) since(ctx context.Context, f *feed, after, head int64) ([]Frame, e
 		if err != nil {
 			return nil, err
 		}
-		nw := make([]Frame, 0, min(n+len(got), h.cfg.Window))
-		nw = append(nw, w[max(0, n+len(got)-h.cfg.Window):]...)
-		nw = append(nw, got...)
-		f.win.Store(&nw)
-		out, _ := h.cut(nw, after, 0)
+		all := make([]Frame, 0, n+len(got))
+		all = append(append(all, w...), got...)
+		out, _ := h.cut(all, after, 0)
+		if len(all) > h.cfg.Window { // a read may bring more than the window holds
+			all = all[len(all)-h.cfg.Window:]
+		}
+		f.win.Store(&all)
 		return out, nil
 	}
 	got, err := h.load(ctx, f, after)

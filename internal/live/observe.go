@@ -20,7 +20,7 @@ func Observe(st ding.Store, h *Hub) ding.Store { return &observed{Store: st, hub
 func (o *observed) AppendMessage(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
 	err := o.Store.AppendMessage(ctx, m, events, check)
 	if err == nil {
-		o.hub.committed(m.ChatID, m.Seq)
+		o.hub.committed(m)
 		if len(events) > 0 {
 			o.hub.Poke()
 		}

@@ -120,7 +120,21 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(routed)))
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(counted(svc.Calls(), routed))))
+}
+
+// counted counts the calls being served; long-lived WebSockets are
+// connections, not calls, and are left out.
+func counted(c *ding.Calls, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		c.Begin()
+		defer c.End()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Server is an HTTP server with a graceful stop.

@@ -48,6 +48,10 @@ func (s *Service) TestControls() bool { return s.ctl.enabled }
 // expiry, retry backoff, tickets) take it from here.
 func (s *Service) Clock() ding.Clock { return s.clock }
 
+// Calls counts the API calls this node is serving (the server counts them;
+// event delivery gives way to them).
+func (s *Service) Calls() *ding.Calls { return &s.calls }
+
 // Faults is the fault-rule set (also the ding.DeliveryFaults delivery code asks).
 func (s *Service) Faults() *Faults { return s.ctl.faults }
 

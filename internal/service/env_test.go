@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/service"
+	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
 var bg = context.Background()
@@ -53,6 +56,28 @@ func newFullEnv(t *testing.T) *env {
 func wrap(t *testing.T, st ding.Store) *env {
 	clock := dingtest.NewClock()
 	return &env{t: t, st: st, clock: clock, svc: service.New(st, clock, &service.SequentialIDs{})}
+}
+
+// sharedStore returns a function that opens one more handle on one empty
+// database, as each node (or a restarted one) does; each closed at cleanup.
+func sharedStore(t *testing.T) func() ding.Store {
+	var open func() (ding.Store, error)
+	if dingtest.Postgres(t) {
+		url := dingtest.ClaimSchema(t, 4)
+		open = func() (ding.Store, error) { return postgres.Open(bg, url) }
+	} else {
+		path := filepath.Join(t.TempDir(), "dingchat.db")
+		open = func() (ding.Store, error) { return sqlite.Open(path) }
+	}
+	return func() ding.Store {
+		t.Helper()
+		st, err := open()
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
 }
 
 // caller signs in as an app of the fixture.

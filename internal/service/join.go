@@ -2,6 +2,11 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/url"
 	"slices"
 	"time"
@@ -13,9 +18,52 @@ import (
 // expire after 7 days (unconfirmed for the links of topapi/chat/qrcode/get).
 const JoinLinkTTL = 7 * 24 * time.Hour
 
+// JoinLinkRenewBefore: qrcode/get hands out the same link for a group and
+// sharer until less than this is left of it, then a fresh one, so a link
+// handed out always works for at least a day. The older one keeps working
+// until it expires.
+const JoinLinkRenewBefore = 24 * time.Hour
+
+// A join link's code is a bearer secret, so the store keeps only its hash;
+// yet DingTalk hands out the same link again, from any node and after a
+// restart. So the code derives from a server-wide key and a random salt
+// kept with the row, as access tokens derive from their app's secret: the
+// store holds the key and the salts, never a code. Whoever reads the store
+// could derive the live codes, but the same reader holds the app secrets,
+// which add anyone to any group outright.
+
+// joinLinkKey is the server's join-link key, created once in the store, and
+// the id its codes are stored under.
+func (s *Service) joinLinkKey(ctx context.Context) (key, keyID string, err error) {
+	const name = "join_link_key"
+	key, ok, err := s.store.GetSetting(ctx, name) // a read: on SQLite, Setting is a write
+	if err == nil && !ok {
+		var b [32]byte
+		rand.Read(b[:])
+		key, err = s.store.Setting(ctx, name, hex.EncodeToString(b[:]))
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return key, ding.SecretHash("dingchat join link key\x00" + key)[:16], nil
+}
+
+// joinCodeValue derives the code of (corp, chat, sharer) from key and salt:
+// "v1," and 128 bits in base64url.
+func (s *Service) joinCodeValue(key, corpID, chatID, sharer, salt string) string {
+	subject := corpID + "\x00" + chatID + "\x00" + sharer
+	if d, ok := s.ids.(tokenDeriver); ok {
+		return "v1," + d.DeriveToken(key, subject, salt)
+	}
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(subject + "\x00" + salt))
+	return "v1," + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
 // JoinLink returns a link that lets members of the corp join a group
-// (topapi/chat/qrcode/get). The sharer must be in the group. DingChat
-// serves the link itself under base.
+// (topapi/chat/qrcode/get). The sharer must be in the group. The same
+// sharer gets the same link until JoinLinkRenewBefore is left of it.
+// DingChat serves the link itself under base.
 func (s *Service) JoinLink(ctx context.Context, c *Caller, chatID, sharer, base string) (string, error) {
 	if err := s.require(c, ding.ScopeChatBaseRead); err != nil {
 		return "", err
@@ -39,11 +87,21 @@ func (s *Service) JoinLink(ctx context.Context, c *Caller, chatID, sharer, base 
 		}
 		return "", err
 	}
-	code := "v1," + s.ids.Token()
-	now := s.nowMs()
-	if err := s.store.SaveJoinCode(ctx, ding.JoinCode{Code: code, Hash: ding.SecretHash(code), CorpID: g.CorpID, ChatID: g.ChatID, Sharer: sharer,
-		CreatedAt: now, ExpiresAt: now + JoinLinkTTL.Milliseconds()}); err != nil {
+	key, keyID, err := s.joinLinkKey(ctx)
+	if err != nil {
 		return "", err
+	}
+	now := s.nowMs()
+	salt := s.ids.Token()
+	fresh := ding.JoinCode{Hash: ding.SecretHash(s.joinCodeValue(key, g.CorpID, g.ChatID, sharer, salt)), Salt: salt, KeyID: keyID,
+		CorpID: g.CorpID, ChatID: g.ChatID, Sharer: sharer, CreatedAt: now, ExpiresAt: now + JoinLinkTTL.Milliseconds()}
+	jc, err := s.store.IssueJoinCode(ctx, fresh, now+JoinLinkRenewBefore.Milliseconds())
+	if err != nil {
+		return "", err
+	}
+	code := s.joinCodeValue(key, jc.CorpID, jc.ChatID, jc.Sharer, jc.Salt)
+	if ding.SecretHash(code) != jc.Hash {
+		return "", ding.Errorf(ding.Internal, ding.ReasonNone, "the stored join link of %s does not derive from the join-link key", g.ChatID)
 	}
 	return base + "/_dingchat/joingroup?code=" + url.QueryEscape(code) + "&_dt_no_comment=1&origin=11", nil
 }

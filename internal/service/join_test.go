@@ -359,3 +359,118 @@ func TestJoinLinkExpires(t *testing.T) {
 		t.Fatalf("expired code still stored: %v", err)
 	}
 }
+
+// linkOf asks svc for a join link shared by sharer and returns its code.
+func (e *env) linkOf(svc *service.Service, chatID, sharer string) string {
+	e.t.Helper()
+	l, err := svc.JoinLink(bg, e.app(), chatID, sharer, joinBase)
+	if err != nil {
+		e.t.Fatalf("JoinLink(%s, %s): %v", chatID, sharer, err)
+	}
+	return joinCode(e.t, l)
+}
+
+// The same sharer gets the same link until JoinLinkRenewBefore is left of
+// it, then a fresh one; the older keeps working until it expires.
+func TestJoinLinkReused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.svc = service.New(e.st, e.clock, service.RandomIDs{}) // codes derived for real
+	g := e.group("zhangsan", "lisi")
+	other := e.group("zhangsan")
+	first := e.link(g.ChatID, "zhangsan")
+	if len(first) != len("v1,")+22 || !strings.HasPrefix(first, "v1,") || strings.ContainsAny(first[3:], "+/=") {
+		t.Fatalf("code %q: want v1, and 128 bits in base64url", first)
+	}
+	if again := e.link(g.ChatID, "zhangsan"); again != first {
+		t.Fatalf("second link %q, want the first %q", again, first)
+	}
+	codes := map[string]string{first: "zhangsan in the group"}
+	for what, code := range map[string]string{
+		"lisi in the group":        e.link(g.ChatID, "lisi"),
+		"zhangsan in another":      e.link(other.ChatID, "zhangsan"),
+		"manager4220 in the group": e.link(g.ChatID, "manager4220"),
+	} {
+		if prev, dup := codes[code]; dup {
+			t.Fatalf("%s and %s share the code %q", what, prev, code)
+		}
+		codes[code] = what
+	}
+
+	renewAt := service.JoinLinkTTL - service.JoinLinkRenewBefore
+	e.clock.Advance(renewAt - time.Millisecond)
+	if again := e.link(g.ChatID, "zhangsan"); again != first {
+		t.Fatalf("link a day and 1 ms before expiry = %q, want the first %q", again, first)
+	}
+	e.clock.Advance(time.Millisecond)
+	renewed := e.link(g.ChatID, "zhangsan")
+	if renewed == first {
+		t.Fatalf("link a day before expiry is still the first")
+	}
+	if _, err := e.st.JoinCode(bg, renewed); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("the store finds a join code by its plaintext: %v", err)
+	}
+	for _, code := range []string{first, renewed} {
+		if _, err := e.svc.JoinLinkInfo(bg, code); err != nil {
+			t.Fatalf("JoinLinkInfo(%s) after renewal: %v", code, err)
+		}
+	}
+	e.clock.Advance(service.JoinLinkRenewBefore)
+	if _, err := e.svc.JoinLinkInfo(bg, first); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("first link after its expiry = %v, want NotFound", err)
+	}
+	if again := e.link(g.ChatID, "zhangsan"); again != renewed {
+		t.Fatalf("link after the first expired = %q, want the renewed %q", again, renewed)
+	}
+	e.join(memberCaller("wangwu"), renewed, service.JoinJoined)
+}
+
+// Two nodes on one database hand out the same link, and so does a node
+// started later on it.
+func TestJoinLinkSameAcrossNodes(t *testing.T) {
+	t.Parallel()
+	open := sharedStore(t)
+	e := wrap(t, open())
+	if err := e.st.ApplyOrg(bg, dingtest.Org()); err != nil {
+		t.Fatal(err)
+	}
+	e.svc = service.New(e.st, e.clock, service.RandomIDs{})
+	g := e.group("zhangsan", "lisi")
+	nodes := []*service.Service{e.svc, service.New(open(), e.clock, service.RandomIDs{})}
+
+	first := e.linkOf(nodes[0], g.ChatID, "zhangsan")
+	if got := e.linkOf(nodes[1], g.ChatID, "zhangsan"); got != first {
+		t.Fatalf("the other node's link %q, want %q", got, first)
+	}
+	// both nodes asked at once for a sharer without a link yet
+	const n = 8
+	got := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var l string
+			l, errs[i] = nodes[i%2].JoinLink(bg, e.app(), g.ChatID, "lisi", joinBase)
+			got[i] = l
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || got[i] != got[0] {
+			t.Fatalf("node %d at once: %q, %v; want %q", i%2, got[i], errs[i], got[0])
+		}
+	}
+	// a node started afterwards (nothing kept in memory)
+	later := service.New(open(), e.clock, service.RandomIDs{})
+	if got := e.linkOf(later, g.ChatID, "zhangsan"); got != first {
+		t.Fatalf("a later node's link %q, want %q", got, first)
+	}
+	if _, err := later.JoinLinkInfo(bg, first); err != nil {
+		t.Fatalf("a later node reads the link: %v", err)
+	}
+}

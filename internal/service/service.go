@@ -24,6 +24,7 @@ type Service struct {
 	uploads    chan struct{}
 	mediaQuota int64
 	cache      caches
+	calls      ding.Calls
 }
 
 // WithMediaQuota sets how many bytes of media each corp may keep

@@ -9,24 +9,63 @@ import (
 
 var _ ding.JoinStore = (*Store)(nil)
 
-// SaveJoinCode stores a join link's code.
-func (s *Store) SaveJoinCode(ctx context.Context, c ding.JoinCode) error {
-	return s.batch(ctx, "join code", func(b *pgx.Batch) {
-		b.Queue(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= $1`, c.CreatedAt)
-		b.Queue(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.Hash, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt, c.ExpiresAt)
+const joinCodeCols = `code, salt, key_id, corp_id, chat_id, sharer, created_at, expires_at`
+
+func scanJoinCode(r pgx.Row) (*ding.JoinCode, error) {
+	var c ding.JoinCode
+	if err := r.Scan(&c.Hash, &c.Salt, &c.KeyID, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// IssueJoinCode hands out the sharer's live code or stores fresh, in one
+// round trip. As in IssueToken, a transaction-scoped advisory lock on
+// (group, sharer) makes two nodes asked at once take turns, so both hand
+// out the code the first one stored.
+func (s *Store) IssueJoinCode(ctx context.Context, fresh ding.JoinCode, validUntil int64) (*ding.JoinCode, error) {
+	if fresh.Hash == "" {
+		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "a join code must be stored by its hash")
+	}
+	var out *ding.JoinCode
+	err := s.batch(ctx, "join code", func(b *pgx.Batch) {
+		out = nil
+		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, lockJoinCode+fresh.ChatID+"\n"+fresh.Sharer)
+		b.Queue(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= $1`, fresh.CreatedAt)
+		live := `FROM join_codes WHERE chat_id = $1 AND sharer = $2 AND expires_at > $3 AND corp_id = $4 AND key_id = $5`
+		b.Queue(`SELECT `+joinCodeCols+` `+live+` ORDER BY expires_at DESC LIMIT 1`,
+			fresh.ChatID, fresh.Sharer, validUntil, fresh.CorpID, fresh.KeyID).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					c, err := scanJoinCode(rows)
+					if err != nil {
+						return err
+					}
+					out = c
+				}
+				return rows.Err()
+			})
+		b.Queue(`INSERT INTO join_codes (`+joinCodeCols+`) SELECT $6, $7, $5, $4, $1, $2, $8, $9 WHERE NOT EXISTS (SELECT 1 `+live+`)`,
+			fresh.ChatID, fresh.Sharer, validUntil, fresh.CorpID, fresh.KeyID, fresh.Hash, fresh.Salt, fresh.CreatedAt, fresh.ExpiresAt)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		c := fresh
+		out = &c
+	}
+	out.Code = ""
+	return out, nil
 }
 
 // JoinCode returns NotFound for an unknown hash.
 func (s *Store) JoinCode(ctx context.Context, hash string) (*ding.JoinCode, error) {
-	var c ding.JoinCode
-	err := s.q().QueryRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at, expires_at FROM join_codes WHERE code = $1`, hash).
-		Scan(&c.Hash, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt)
+	c, err := scanJoinCode(s.q().QueryRow(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE code = $1`, hash))
 	if err != nil {
 		return nil, translate(err, "join code")
 	}
-	return &c, nil
+	return c, nil
 }
 
 // SaveJoinRequest records or refreshes a pending request.

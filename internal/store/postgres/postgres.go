@@ -41,8 +41,9 @@ const lockClass = 0x64696e67 // "ding"
 
 // Second keys of advisory locks, hashed together with a name.
 const (
-	lockMigrate = "migrate:" // + schema
-	lockToken   = "token:"   // + app key
+	lockMigrate  = "migrate:"   // + schema
+	lockToken    = "token:"     // + app key
+	lockJoinCode = "join code:" // + chat id, newline, sharer
 )
 
 // maxAttempts bounds how often a transaction is tried when PostgreSQL

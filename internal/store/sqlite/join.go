@@ -3,33 +3,52 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
 
 var _ ding.JoinStore = (*Store)(nil)
 
-// SaveJoinCode stores a join link's code.
-func (s *Store) SaveJoinCode(ctx context.Context, c ding.JoinCode) error {
-	return s.do(ctx, func(tx *sql.Tx) error {
-		if c.Hash == "" {
-			return ding.Errorf(ding.Internal, ding.ReasonNone, "a join code must be stored by its hash")
-		}
-		if _, err := tx.Exec(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= ?`, c.CreatedAt); err != nil {
+const joinCodeCols = `code, salt, key_id, corp_id, chat_id, sharer, created_at, expires_at`
+
+func scanJoinCode(r *sql.Row, c *ding.JoinCode) error {
+	return r.Scan(&c.Hash, &c.Salt, &c.KeyID, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt)
+}
+
+// IssueJoinCode hands out the sharer's live code or stores fresh; the one
+// writer makes it atomic.
+func (s *Store) IssueJoinCode(ctx context.Context, fresh ding.JoinCode, validUntil int64) (*ding.JoinCode, error) {
+	if fresh.Hash == "" {
+		return nil, ding.Errorf(ding.Internal, ding.ReasonNone, "a join code must be stored by its hash")
+	}
+	var out ding.JoinCode
+	err := s.do(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM join_codes WHERE expires_at > 0 AND expires_at <= ?`, fresh.CreatedAt); err != nil {
 			return translate(err, "join code")
 		}
-		_, err := tx.Exec(`INSERT INTO join_codes (code, corp_id, chat_id, sharer, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.Hash, c.CorpID, c.ChatID, c.Sharer, c.CreatedAt, c.ExpiresAt)
+		err := scanJoinCode(tx.QueryRow(`SELECT `+joinCodeCols+` FROM join_codes
+			WHERE chat_id = ? AND sharer = ? AND expires_at > ? AND corp_id = ? AND key_id = ? ORDER BY expires_at DESC LIMIT 1`,
+			fresh.ChatID, fresh.Sharer, validUntil, fresh.CorpID, fresh.KeyID), &out)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return translate(err, "join code")
+		}
+		out = fresh
+		_, err = tx.Exec(`INSERT INTO join_codes (`+joinCodeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			fresh.Hash, fresh.Salt, fresh.KeyID, fresh.CorpID, fresh.ChatID, fresh.Sharer, fresh.CreatedAt, fresh.ExpiresAt)
 		return translate(err, "join code")
 	})
+	if err != nil {
+		return nil, err
+	}
+	out.Code = ""
+	return &out, nil
 }
 
 // JoinCode returns NotFound for an unknown hash.
 func (s *Store) JoinCode(ctx context.Context, hash string) (*ding.JoinCode, error) {
 	var c ding.JoinCode
-	err := s.readRow(ctx, `SELECT code, corp_id, chat_id, sharer, created_at, expires_at FROM join_codes WHERE code = ?`, hash).
-		Scan(&c.Hash, &c.CorpID, &c.ChatID, &c.Sharer, &c.CreatedAt, &c.ExpiresAt)
-	if err != nil {
+	if err := scanJoinCode(s.readRow(ctx, `SELECT `+joinCodeCols+` FROM join_codes WHERE code = ?`, hash), &c); err != nil {
 		return nil, translate(err, "join code")
 	}
 	return &c, nil

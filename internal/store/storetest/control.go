@@ -25,7 +25,8 @@ func fill(t *testing.T, st ding.Store, corpID, app, chatID string) {
 	noErr(t, st.SaveRobot(ctx(), &ding.Robot{Code: "robot-" + chatID, CorpID: corpID, Name: "r", CreatedAt: t0}), "SaveRobot")
 	noErr(t, st.AddGroupRobot(ctx(), chatID, "robot-"+chatID, t0, nil), "AddGroupRobot")
 	noErr(t, st.CreateWebhook(ctx(), &ding.Webhook{Token: "wh-" + chatID, CorpID: corpID, ChatID: chatID, Name: "w", CreatedAt: t0}), "CreateWebhook")
-	noErr(t, st.SaveJoinCode(ctx(), ding.JoinCode{Hash: "jc-" + chatID, CorpID: corpID, ChatID: chatID, Sharer: "manager4220", CreatedAt: t0}), "SaveJoinCode")
+	_, err = st.IssueJoinCode(ctx(), ding.JoinCode{Hash: "jc-" + chatID, Salt: "s", KeyID: "k", CorpID: corpID, ChatID: chatID, Sharer: "manager4220", CreatedAt: t0, ExpiresAt: t0 + joinTTL}, t0)
+	noErr(t, err, "IssueJoinCode")
 }
 
 // gone fails unless nothing fill made for chatID is left.

@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"TokenNewAfterExpiry", testTokenNewAfterExpiry},
 		{"TokenPerApp", testTokenPerApp},
 		{"TokenOtherKeyNotRenewed", testTokenOtherKeyNotRenewed},
+		{"JoinCodeReused", testJoinCodeReused},
+		{"JoinCodeConcurrent", testJoinCodeConcurrent},
 		{"GroupRoundTrip", testGroupRoundTrip},
 		{"GroupOtherCorp", testGroupOtherCorp},
 		{"CreateGroupConflict", testCreateGroupConflict},
