@@ -211,6 +211,11 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 				return translate(err, "group")
 			}
 		}
+		if ch.Status != 0 || len(ch.Bind)+len(ch.Unbind) > 0 {
+			if _, err := tx.Exec(`UPDATE chats SET version = version + 1 WHERE chat_id = ?`, chatID); err != nil {
+				return translate(err, "group")
+			}
+		}
 		return appendEvents(tx, ch.Events)
 	})
 }
