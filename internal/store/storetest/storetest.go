@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"DeleteCorp", testDeleteCorp},
 		{"Settings", testSettings},
 		{"SubscriptionCursor", testSubscriptionCursor},
+		{"SuitePushCursors", testSuitePushCursors},
 		{"CursorLease", testCursorLease},
 		{"FailedEventsDrain", testFailedEventsDrain},
 	}
