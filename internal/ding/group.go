@@ -112,4 +112,9 @@ type GroupStore interface {
 	// applies what it returns. An error from decide changes nothing and is
 	// returned as is. NotFound when the corp has no group chatID.
 	UpdateGroup(ctx context.Context, corpID, chatID string, decide func(*GroupState) (*GroupChange, error)) (*Group, error)
+	// GroupVersion changes with every update of the group's row, members or
+	// bound apps (UpdateGroup, UpdateChatApps), never with a message: a
+	// reader that keeps them checks it. NotFound when the corp has no group
+	// chatID.
+	GroupVersion(ctx context.Context, corpID, chatID string) (int64, error)
 }

@@ -124,7 +124,7 @@ func accessLog(log *slog.Logger, r *http.Request, id string, n *Note, rec *recor
 	if n.User != "" {
 		attrs = append(attrs, slog.String("user", n.User))
 	}
-	if n.Code != "" {
+	if n.Code != "" && n.Code != "0" { // a refusal's code; a success's 0 adds nothing to the line
 		attrs = append(attrs, slog.String("code", n.Code))
 	}
 	attrs = append(attrs, slog.Float64("ms", float64(took.Microseconds())/1000))

@@ -28,7 +28,7 @@ type Note struct {
 	App     string // the app key of an authenticated caller
 	Corp    string // the caller's corp, when known
 	User    string // the member signed in on DingChat's own API
-	Code    string // the errcode (legacy) or code (v1.0, /_dingchat) of an error answer
+	Code    string // the errcode (legacy, 0 included) or code (v1.0, /_dingchat) the answer carries
 }
 
 const noteKey ctxKey = 1
@@ -69,6 +69,10 @@ func Explain(w http.ResponseWriter, r *http.Request, code string, err error) {
 	NoteOf(r.Context()).Code = code
 	w.Header().Set(ReasonHeader, ReasonText(err, RequestID(r.Context())))
 }
+
+// Succeeded records the errcode of a success answer (legacy "0"); the
+// request log reads it instead of parsing the body again.
+func Succeeded(r *http.Request, code string) { NoteOf(r.Context()).Code = code }
 
 // ExplainCode is Explain for a numeric errcode.
 func ExplainCode(w http.ResponseWriter, r *http.Request, code int, err error) {

@@ -28,6 +28,43 @@ type LoggedCall struct {
 	FaultAction  string          `json:"faultAction,omitempty"`
 	Reason       string          `json:"reason,omitempty"` // X-DingChat-Reason of the answer
 	Truncated    bool            `json:"truncated,omitempty"`
+
+	raw *rawCall // what Keep stored, masked into the fields above by Find
+}
+
+// rawCall is a call's query and bodies as they travelled. Masking them is
+// most of what logging a call costs, and most calls are never read: Find
+// masks the ones it returns, so no page or API ever sees the raw bytes.
+type rawCall struct {
+	query             string
+	req, resp         []byte // at most max+1 bytes each, so that a cut still shows
+	reqType, respType string
+	max               int
+}
+
+// Keep stores the call's query and the starts of its bodies for Find to
+// mask; max bounds each body as MaskBody does. Both bodies are copied, so
+// the caller may reuse its buffers.
+func (c *LoggedCall) Keep(query string, req []byte, reqType string, resp []byte, respType string, max int) {
+	req, resp = req[:min(len(req), max+1)], resp[:min(len(resp), max+1)]
+	both := make([]byte, len(req)+len(resp))
+	copy(both, req)
+	copy(both[len(req):], resp)
+	c.raw = &rawCall{query: query, req: both[:len(req):len(req)], resp: both[len(req):], reqType: reqType, respType: respType, max: max}
+}
+
+// masked turns what Keep stored into the logged fields.
+func (c *LoggedCall) masked() {
+	r := c.raw
+	if r == nil {
+		return
+	}
+	c.raw = nil
+	c.Query = MaskQuery(r.query)
+	var t1, t2 bool
+	c.RequestBody, t1 = MaskBody(r.req, r.reqType, r.max)
+	c.ResponseBody, t2 = MaskBody(r.resp, r.respType, r.max)
+	c.Truncated = c.Truncated || t1 || t2
 }
 
 // LogFilter selects calls; zero fields select everything.
@@ -100,6 +137,14 @@ func (l *RequestLog) Find(f LogFilter) ([]LoggedCall, bool) {
 	if l == nil {
 		return out, false
 	}
+	more := l.find(f, &out)
+	for i := range out {
+		out[i].masked() // outside the lock: adding calls need not wait for it
+	}
+	return out, more
+}
+
+func (l *RequestLog) find(f LogFilter, out *[]LoggedCall) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	start := (l.next - l.n + len(l.buf)) % len(l.buf)
@@ -112,12 +157,12 @@ func (l *RequestLog) Find(f LogFilter) ([]LoggedCall, bool) {
 		if !f.Desc && c.Seq <= f.After || f.Desc && f.Before > 0 && c.Seq >= f.Before || !f.match(c) {
 			continue
 		}
-		if len(out) == f.Limit {
-			return out, true
+		if len(*out) == f.Limit {
+			return true
 		}
-		out = append(out, *c)
+		*out = append(*out, *c)
 	}
-	return out, false
+	return false
 }
 
 func (f *LogFilter) match(c *LoggedCall) bool {

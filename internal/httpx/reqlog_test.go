@@ -93,3 +93,31 @@ func TestRequestLogRing(t *testing.T) {
 		t.Fatal("nil log found calls")
 	}
 }
+
+// Find masks what Keep stored; the ring holds its own copy of the bodies.
+func TestRequestLogMasksWhenRead(t *testing.T) {
+	l := NewRequestLog(2)
+	req := []byte(`{"appKey":"k","appSecret":"abcdefghijklmnopq"}`)
+	resp := []byte(`{"errcode":0,"access_token":"0123456789abcdef0123"}`)
+	var c LoggedCall
+	c.Keep("access_token=0123456789abcdef0123&chatid=c1", req, "application/json", resp, "application/json", 1000)
+	l.Add(c)
+	copy(req, strings.Repeat("z", len(req))) // the caller reuses its buffers
+	copy(resp, strings.Repeat("z", len(resp)))
+	for i := 0; i < 2; i++ { // reading twice shows the same
+		got, _ := l.Find(LogFilter{Limit: 10})
+		b, _ := json.Marshal(got)
+		if len(got) != 1 || strings.Contains(string(b), "abcdefghijklmnopq") || strings.Contains(string(b), "0123456789abcdef0123") ||
+			!strings.Contains(string(b), `"appSecret":"abcd…`) || !strings.Contains(got[0].Query, "chatid=c1") ||
+			!strings.Contains(string(got[0].ResponseBody), `"access_token":"0123…`) {
+			t.Fatalf("read %d: %s", i, b)
+		}
+	}
+	var cut LoggedCall
+	cut.Keep("", []byte(strings.Repeat("x", 50)), "text/plain", nil, "", 10)
+	l.Add(cut)
+	if got, _ := l.Find(LogFilter{After: 1, Limit: 1}); len(got) != 1 || !got[0].Truncated || string(got[0].RequestBody) != `"xxxxxxxxxx"` ||
+		got[0].ResponseBody != nil {
+		t.Fatalf("cut body: %+v", got)
+	}
+}

@@ -89,6 +89,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 			fail(err)
 			return
 		}
+		httpx.Succeeded(r, "0")
 		if rt.topapi {
 			httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeTopAPI, topOK{Errcode: 0, Errmsg: "ok", Result: out, Success: true, RequestID: topRequestID(r.Context())})
 			return

@@ -127,6 +127,9 @@ func (a *API) download(rt route, h fileHandler) http.Handler {
 			fw.sent = true
 			return nil, nil
 		}).ServeHTTP(fw, r)
+		if fw.sent {
+			httpx.Succeeded(r, "") // a file carries no errcode
+		}
 	})
 }
 

@@ -162,6 +162,19 @@ func BenchmarkChatCreate(b *testing.B) {
 	})
 }
 
+// BenchmarkChatCreate40 is POST /chat/create of a 40-member group,
+// DingTalk's most for one call, serial: the rows of the members dominate.
+func BenchmarkChatCreate40(b *testing.B) {
+	e := newBenchEnv(b)
+	path := "/chat/create?" + e.tokenQuery()
+	ms := members(40)
+	body := mustJSON(map[string]any{"name": "基准建群", "owner": ms[0], "useridlist": ms})
+	for b.Loop() {
+		e.call(b, http.MethodPost, path, body, nil)
+	}
+	reportOps(b)
+}
+
 // BenchmarkChatGet is GET /chat/get of a 40-member group.
 func BenchmarkChatGet(b *testing.B) {
 	e := newBenchEnv(b)

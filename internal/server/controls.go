@@ -123,13 +123,9 @@ func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) htt
 				app = httpx.NoteOf(ctx).App
 			}
 			c := httpx.LoggedCall{Time: start, RequestID: httpx.RequestID(ctx), Surface: surface, AppKey: app,
-				Method: r.Method, Path: r.URL.Path, Query: httpx.MaskQuery(r.URL.RawQuery), Status: cw.status,
+				Method: r.Method, Path: r.URL.Path, Status: cw.status, Errcode: httpx.NoteOf(ctx).Code,
 				LatencyMs: float64(time.Since(start).Microseconds()) / 1000, Reason: cw.Header().Get(httpx.ReasonHeader)}
-			var t1, t2 bool
-			c.RequestBody, t1 = httpx.MaskBody(head, r.Header.Get("Content-Type"), logBytes)
-			c.ResponseBody, t2 = httpx.MaskBody(cw.body.Bytes(), cw.Header().Get("Content-Type"), logBytes)
-			c.Truncated = t1 || t2
-			c.Errcode = errcodeOf(cw.body.Bytes())
+			c.Keep(r.URL.RawQuery, head, r.Header.Get("Content-Type"), cw.body.Bytes(), cw.Header().Get("Content-Type"), logBytes)
 			if rule != nil {
 				c.Fault, c.FaultAction = rule.ID, rule.Action
 			}
@@ -190,37 +186,13 @@ func requestApp(ctx context.Context, svc *service.Service, r *http.Request, head
 	return q.Get("corpid")
 }
 
-// errcodeOf reads the error code of an answer: legacy errcode (0 included)
-// or v1.0 code.
-func errcodeOf(body []byte) string {
-	if len(body) == 0 || body[0] != '{' {
-		return ""
-	}
-	var v struct {
-		Errcode *json.Number `json:"errcode"`
-		Code    any          `json:"code"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return ""
-	}
-	if v.Errcode != nil {
-		return v.Errcode.String()
-	}
-	switch c := v.Code.(type) {
-	case string:
-		return c
-	case float64:
-		return strconv.FormatFloat(c, 'f', -1, 64)
-	}
-	return ""
-}
-
 // writeFault answers as DingTalk does on the call's surface: legacy and
 // webhook HTTP 200 {"errcode","errmsg"}; topapi the same with request_id
 // (and sub_code when given); v1.0 and DingChat's own an HTTP status with
 // {"code","message","requestid"}.
 func writeFault(w http.ResponseWriter, r *http.Request, surface string, rule *service.FaultRule) {
 	rid := httpx.RequestID(r.Context())
+	note := httpx.NoteOf(r.Context())
 	switch surface {
 	case "v1.0", "dingchat":
 		status, code, msg := rule.Status, rule.Code, rule.Message
@@ -234,6 +206,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, surface string, rule *se
 			// unconfirmed: the text DingTalk's gateway sends with 503 ServiceUnavailable
 			msg = "The request has failed due to a temporary failure of the server."
 		}
+		note.Code = code
 		httpx.WriteJSON(w, status, httpx.ContentTypeV1, struct {
 			Code      string `json:"code"`
 			Message   string `json:"message"`
@@ -248,6 +221,7 @@ func writeFault(w http.ResponseWriter, r *http.Request, surface string, rule *se
 	if msg == "" {
 		msg = "系统繁忙"
 	}
+	note.Code = strconv.Itoa(code)
 	if surface == "topapi" {
 		id := strings.ToLower(strings.ReplaceAll(rid, "-", ""))
 		if len(id) > 13 {

@@ -735,3 +735,65 @@ func TestClockEndsTheWebhookThrottle(t *testing.T) {
 		t.Fatalf("after the throttle: %v, want 0", c)
 	}
 }
+
+// The request log's errcode is the one the surface answered with, on every
+// surface, and every secret a call carried is masked when the log is read:
+// in the query, a form, a JSON request and a JSON answer.
+func TestRequestLogErrcodesAndMasking(t *testing.T) {
+	e := newCtlEnv(t, false, false)
+	tok := e.token(ctlApp, ctlSecret)
+	e.call("POST", "/topapi/v2/user/get?access_token="+tok, `{"userid":"zhangsan"}`)
+	e.call("POST", "/topapi/v2/user/get?access_token=nosuchtoken0000000", `{"userid":"zhangsan"}`)
+	v1 := e.call("POST", "/v1.0/oauth2/accessToken", `{"appKey":"`+ctlApp+`","appSecret":"`+ctlSecret+`"}`)
+	v1tok, _ := v1.json(t)["accessToken"].(string)
+	e.call("POST", "/v1.0/oauth2/accessToken", `{"appKey":"`+ctlApp+`","appSecret":"wrong-secret-000000001"}`)
+	e.call("POST", "/gettoken", "corpid="+ctlCorp+"&corpsecret="+ctlSecret, "Content-Type", "application/x-www-form-urlencoded")
+	e.call("POST", "/chat/send?access_token="+tok, `{"chatid":"`+strings.Repeat("x", 9000)+`"}`)
+	e.call("GET", "/v1.0/im/nothing", "", "x-acs-dingtalk-access-token", v1tok)
+
+	got := e.requests("limit=100")
+	want := []struct {
+		path, errcode string
+		status        float64
+	}{
+		{"/gettoken", "0", 200}, {"/topapi/v2/user/get", "0", 200}, {"/topapi/v2/user/get", "88", 200},
+		{"/v1.0/oauth2/accessToken", "", 200}, {"/v1.0/oauth2/accessToken", "", 400},
+		{"/gettoken", "0", 200}, {"/chat/send", "", 200}, {"/v1.0/im/nothing", "InvalidAction.NotFound", 404},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d calls logged, want %d: %v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		c := got[i]
+		code, _ := c["errcode"].(string)
+		if c["path"] != w.path || c["status"] != w.status || w.errcode != "" && code != w.errcode {
+			t.Errorf("call %d: %v %v %q, want %s %v %q", i, c["path"], c["status"], code, w.path, w.status, w.errcode)
+		}
+		// the answer's own code, whatever it is, and nothing for a v1.0 success
+		var body map[string]any
+		b, _ := json.Marshal(c["responseBody"])
+		json.Unmarshal(b, &body)
+		switch ec := body["errcode"].(type) {
+		case float64:
+			if code != fmt.Sprint(ec) {
+				t.Errorf("call %d: logged errcode %q, answered %v", i, code, ec)
+			}
+		case nil:
+			if wc, _ := body["code"].(string); code != wc {
+				t.Errorf("call %d: logged errcode %q, answered code %q", i, code, wc)
+			}
+		}
+	}
+	if got[6]["truncated"] != true {
+		t.Errorf("a 9 KB body is not marked cut: %v", got[6])
+	}
+	all, _ := json.Marshal(got)
+	for _, secret := range []string{ctlSecret, tok, v1tok, "wrong-secret-000000001"} {
+		if strings.Contains(string(all), secret) {
+			t.Fatalf("the request log shows a secret (%q): %s", secret, all)
+		}
+	}
+	if !strings.Contains(string(all), `appSecret\":\"ctl-`) && !strings.Contains(string(all), `"appSecret":"ctl-`) {
+		t.Errorf("the masked secret keeps its first characters: %s", all)
+	}
+}

@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,4 +100,141 @@ func TestDropCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, e.svc.Admit(bg, c, "chat/get", localIP), ding.Forbidden, ding.ReasonIPNotAllowed, "after DropCaches")
+}
+
+// chat/get's groups are kept per node and checked against the group's
+// version on every read: a change through either node, or straight in the
+// store, is seen by both at once; the kept view is the store's.
+func TestCachedGroupAcrossNodes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := service.New(e.st, e.clock, service.RandomIDs{})
+	c := e.app()
+	g := e.group("zhangsan")
+	ref := service.GroupRef{ChatID: g.ChatID}
+	get := func(s *service.Service) *service.GroupView {
+		t.Helper()
+		v, err := s.GetGroup(bg, c, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	both := func(what string, ok func(v *service.GroupView) bool) {
+		t.Helper()
+		for i, s := range []*service.Service{e.svc, other} {
+			if v := get(s); !ok(v) {
+				t.Fatalf("%s: node %d shows %+v", what, i, *v)
+			}
+		}
+	}
+	both("created", func(v *service.GroupView) bool { return len(v.UserIDs) == 2 }) // both nodes keep it now
+
+	name := "改名一"
+	e.update(c, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name})
+	both("renamed through the first node", func(v *service.GroupView) bool { return v.Group.Name == name })
+
+	if _, err := other.UpdateGroup(bg, c, service.UpdateGroupInput{ChatID: g.ChatID, AddUserIDs: []string{"lisi"}}); err != nil {
+		t.Fatal(err)
+	}
+	both("a member added through the other node", func(v *service.GroupView) bool { return len(v.UserIDs) == 3 })
+
+	if err := other.SetGroupNick(bg, c, g.ChatID, "lisi", "小李"); err != nil {
+		t.Fatal(err)
+	}
+	owner := "lisi"
+	if _, err := other.UpdateGroup(bg, c, service.UpdateGroupInput{ChatID: g.ChatID, Owner: &owner}); err != nil {
+		t.Fatal(err)
+	}
+	both("the owner changed through the other node", func(v *service.GroupView) bool { return v.Group.Owner == owner })
+
+	// straight in the store (another process, a tool)
+	_, err := e.st.UpdateGroup(bg, g.CorpID, g.ChatID, func(s *ding.GroupState) (*ding.GroupChange, error) {
+		ng := s.Group
+		ng.Name = "改名二"
+		return &ding.GroupChange{Group: ng, Remove: []ding.Member{{ID: "zhangsan", Kind: ding.MemberEmp}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both("changed in the store", func(v *service.GroupView) bool { return v.Group.Name == "改名二" && len(v.UserIDs) == 2 })
+
+	// a caller's append to a view does not reach the kept one
+	v := get(e.svc)
+	_ = append(v.UserIDs, "nobody")
+	v.UserIDs[0] = "changed"
+	v.Group.Name = "changed"
+	if w := get(e.svc); w.Group.Name != "改名二" || w.UserIDs[0] == "changed" || len(w.UserIDs) != 2 {
+		t.Fatalf("a caller changed the kept view: %+v", *w)
+	}
+
+	// another corp's app never gets the group, kept or not
+	if _, err := other.GetGroup(bg, e.otherApp(), ref); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("another corp reads the kept group: %v", err)
+	}
+}
+
+// Reads racing with changes on another node never show a group older than
+// the last change that finished before the read began.
+func TestCachedGroupRacingChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	other := service.New(e.st, e.clock, service.RandomIDs{})
+	c := e.app()
+	g := e.group("zhangsan")
+	ref := service.GroupRef{ChatID: g.ChatID}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				e.svc.GetGroup(bg, c, ref)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := 0; i < 30; i++ {
+		name := fmt.Sprintf("名字%d", i)
+		if _, err := other.UpdateGroup(bg, c, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		v, err := e.svc.GetGroup(bg, c, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Group.Name != name {
+			t.Fatalf("after the other node renamed the group to %q this node shows %q", name, v.Group.Name)
+		}
+	}
+}
+
+// frozenVersion is a store whose groups never change version, as a change
+// that bypasses it (an operator's SQL) looks to a node.
+type frozenVersion struct{ ding.Store }
+
+func (frozenVersion) GroupVersion(context.Context, string, string) (int64, error) { return 0, nil }
+
+// A change the version does not show is still seen within CacheTTL.
+func TestCachedGroupBoundedWithoutVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	node := service.New(frozenVersion{e.st}, e.clock, service.RandomIDs{})
+	c := e.app()
+	g := e.group("zhangsan")
+	ref := service.GroupRef{ChatID: g.ChatID}
+	name := func() string {
+		v, err := node.GetGroup(bg, c, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Group.Name
+	}
+	name()
+	renamed := "改名"
+	e.update(c, service.UpdateGroupInput{ChatID: g.ChatID, Name: &renamed})
+	seenWithin(t, service.CacheTTL+200*time.Millisecond, "a rename the version missed", func() bool { return name() == renamed })
 }

@@ -298,15 +298,25 @@ func (s *Service) resolve(ctx context.Context, c *Caller, ref GroupRef) (*ding.G
 	return g, err
 }
 
-// GetGroup returns a group with its members.
+// GetGroup returns a group with its members and bound apps; by chatid
+// through the node's cache of groups (groupViews), which checks the group's
+// version on every call.
 func (s *Service) GetGroup(ctx context.Context, c *Caller, ref GroupRef) (*GroupView, error) {
 	if err := s.require(c, ding.ScopeChatRead); err != nil {
 		return nil, err
+	}
+	if ref.ChatID != "" {
+		return s.cachedGroupView(ctx, c.CorpID(), ref.ChatID)
 	}
 	g, err := s.resolve(ctx, c, ref)
 	if err != nil {
 		return nil, err
 	}
+	return s.groupView(ctx, g)
+}
+
+// groupView reads g's members and bound apps.
+func (s *Service) groupView(ctx context.Context, g *ding.Group) (*GroupView, error) {
 	ms, err := s.store.Members(ctx, g.ChatID)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,15 @@ func (s *Store) SaveSubscription(ctx context.Context, sub *ding.Subscription) er
 			sub.ID, sub.Kind, sub.Key, sub.CorpID, sub.OwnerKey, typesJSON(sub.Types), sub.Token, sub.AESKey, sub.URL, sub.CreatedAt, sub.UpdatedAt).Scan(&sub.CreatedAt); err != nil {
 			return err
 		}
+		if sub.Kind == ding.SubSuitePush {
+			// every authorising corp from now, not from when the dispatcher
+			// first looks: events in between would be missed
+			_, err := tx.Exec(ctx, `INSERT INTO event_cursors (consumer, corp_id, seq)
+				SELECT $1, a.corp_id, COALESCE((SELECT seq FROM event_seqs e WHERE e.corp_id = a.corp_id), 0)
+				FROM suite_auths a WHERE a.suite_key = $2
+				ON CONFLICT (consumer, corp_id) DO NOTHING`, "http:"+sub.ID, sub.Key)
+			return err
+		}
 		if sub.CorpID == "" {
 			return nil
 		}

@@ -77,6 +77,15 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 	return g, nil
 }
 
+// GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
+func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64, error) {
+	var v int64
+	if err := s.q().QueryRow(ctx, `SELECT version FROM chats WHERE chat_id = $1 AND corp_id = $2`, chatID, corpID).Scan(&v); err != nil {
+		return 0, translate(err, "group")
+	}
+	return v, nil
+}
+
 // GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
 func (s *Store) GroupByOpenID(ctx context.Context, corpID, openID string) (*ding.Group, error) {
 	g, err := scanGroup(s.q().QueryRow(ctx, `SELECT `+chatCols+` FROM chats WHERE open_conversation_id = $1 AND corp_id = $2`, openID, corpID))

@@ -34,6 +34,11 @@ func queueSuites(b *pgx.Batch, org *ding.Org, names map[string]string) {
 		b.Queue(`INSERT INTO suite_auths (suite_key, corp_id, app_key, permanent_code, created_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (suite_key, corp_id) DO UPDATE SET permanent_code = excluded.permanent_code`,
 			a.SuiteKey, a.CorpID, app.Key, a.PermanentCode, a.CreatedAt)
+		// the suite's push hears the corp from its authorisation on
+		b.Queue(`INSERT INTO event_cursors (consumer, corp_id, seq)
+			SELECT 'http:' || id, $1, COALESCE((SELECT seq FROM event_seqs WHERE corp_id = $1), 0)
+			FROM subscriptions WHERE kind = $2 AND key = $3
+			ON CONFLICT (consumer, corp_id) DO NOTHING`, a.CorpID, ding.SubSuitePush, a.SuiteKey)
 	}
 }
 
@@ -261,6 +266,9 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 		if ch.Status != 0 {
 			// a new version: a send that judged the old status tries again
 			w.Queue(`UPDATE chats SET status = $2, updated_at = $3, version = version + 1 WHERE chat_id = $1`, chatID, ch.Status, ch.UpdatedAt)
+		} else if len(ch.Bind)+len(ch.Unbind) > 0 {
+			// the bound apps are part of what a reader keeps of the group
+			w.Queue(`UPDATE chats SET version = version + 1 WHERE chat_id = $1`, chatID)
 		}
 		queueEvents(w, ch.Events)
 		return t.commit(ctx, w)

@@ -52,6 +52,15 @@ func (s *Store) SaveSubscription(ctx context.Context, sub *ding.Subscription) er
 		if isNew && sub.CorpID != "" {
 			return ensureCursor(tx, "http:"+sub.ID, sub.CorpID)
 		}
+		if isNew && sub.Kind == ding.SubSuitePush {
+			// every authorising corp from now, not from when the dispatcher
+			// first looks: events in between would be missed
+			_, err := tx.Exec(`INSERT INTO event_cursors (consumer, corp_id, seq)
+				SELECT ?, a.corp_id, (SELECT COALESCE(MAX(seq), 0) FROM events WHERE corp_id = a.corp_id)
+				FROM suite_auths a WHERE a.suite_key = ?
+				ON CONFLICT (consumer, corp_id) DO NOTHING`, "http:"+sub.ID, sub.Key)
+			return translate(err, "cursor")
+		}
 		return nil
 	})
 }

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"math/bits"
+	"strings"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -49,22 +51,41 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 	})
 }
 
+// memberChunk is the most rows one INSERT of members carries (7 variables
+// a row, far under SQLite's limit of 32766).
+const memberChunk = 128
+
+// insertMembers writes members in a few multi-row INSERTs: chunks of
+// memberChunk, then the rest in powers of two, so that at most 8 statement
+// texts exist and each stays prepared in the connection's cache.
 func insertMembers(tx *sql.Tx, chatID string, members []ding.Member, pos int) error {
-	if len(members) == 0 {
-		return nil
-	}
-	st, err := tx.Prepare(`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at, nick) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return translate(err, "member")
-	}
-	defer st.Close()
-	for i, m := range members {
-		if _, err := st.Exec(chatID, m.Kind, m.ID, m.Role, pos+i, m.JoinedAt, m.Nick); err != nil {
-			return translate(err, "member "+m.ID)
+	args := make([]any, 0, 7*min(len(members), memberChunk))
+	for len(members) > 0 {
+		n := memberChunk
+		for n > len(members) {
+			n /= 2
 		}
+		args = args[:0]
+		for i, m := range members[:n] {
+			args = append(args, chatID, m.Kind, m.ID, m.Role, pos+i, m.JoinedAt, m.Nick)
+		}
+		if _, err := tx.Exec(insertMembersSQL[bits.TrailingZeros(uint(n))], args...); err != nil {
+			return translate(err, "member")
+		}
+		members, pos = members[n:], pos+n
 	}
 	return nil
 }
+
+// insertMembersSQL[k] inserts 1<<k member rows.
+var insertMembersSQL = func() []string {
+	var out []string
+	for n := 1; n <= memberChunk; n *= 2 {
+		out = append(out, `INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at, nick) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", "))
+	}
+	return out
+}()
 
 func appendEvents(tx *sql.Tx, events []ding.Event) error {
 	for i := range events {
@@ -93,6 +114,15 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 		return nil, translate(err, "group")
 	}
 	return g, nil
+}
+
+// GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
+func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64, error) {
+	var v int64
+	if err := s.readRow(ctx, `SELECT version FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID).Scan(&v); err != nil {
+		return 0, translate(err, "group")
+	}
+	return v, nil
 }
 
 // GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
@@ -176,7 +206,8 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		args := groupArgs(&row)
 		if _, err := tx.Exec(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
 			show_history_type = ?, searchable = ?, validation_type = ?, mention_all_authority = ?, management_type = ?, chat_banned_type = ?,
-			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ? WHERE chat_id = ?`,
+			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ?, version = version + 1
+			WHERE chat_id = ?`,
 			append(args[3:], chatID)...); err != nil {
 			return translate(err, "group")
 		}

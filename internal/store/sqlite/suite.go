@@ -43,6 +43,13 @@ func applySuites(tx *sql.Tx, org *ding.Org) error {
 			a.SuiteKey, a.CorpID, app.Key, a.PermanentCode, a.CreatedAt); err != nil {
 			return translate(err, "authorisation of "+a.SuiteKey)
 		}
+		// the suite's push hears the corp from its authorisation on
+		if _, err := tx.Exec(`INSERT INTO event_cursors (consumer, corp_id, seq)
+			SELECT 'http:' || id, ?, (SELECT COALESCE(MAX(seq), 0) FROM events WHERE corp_id = ?)
+			FROM subscriptions WHERE kind = ? AND key = ?
+			ON CONFLICT (consumer, corp_id) DO NOTHING`, a.CorpID, a.CorpID, ding.SubSuitePush, a.SuiteKey); err != nil {
+			return translate(err, "cursor")
+		}
 	}
 	return nil
 }
@@ -208,6 +215,11 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 		}
 		if ch.Status != 0 {
 			if _, err := tx.Exec(`UPDATE chats SET status = ?, updated_at = ? WHERE chat_id = ?`, ch.Status, ch.UpdatedAt, chatID); err != nil {
+				return translate(err, "group")
+			}
+		}
+		if ch.Status != 0 || len(ch.Bind)+len(ch.Unbind) > 0 {
+			if _, err := tx.Exec(`UPDATE chats SET version = version + 1 WHERE chat_id = ?`, chatID); err != nil {
 				return translate(err, "group")
 			}
 		}

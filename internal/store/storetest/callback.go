@@ -158,3 +158,40 @@ func testFailedEventsDrain(t *testing.T, st ding.Store) {
 		t.Fatalf("third take = %+v more %v", got, more)
 	}
 }
+
+// A suite's push hears every corp that authorised the suite from the
+// moment it is saved, and a corp authorising later from its
+// authorisation, before any dispatcher has looked: events in between are
+// delivered, not skipped.
+func testSuitePushCursors(t *testing.T, st ding.Store) {
+	const suite = "suitecursors"
+	a := orgA()
+	a.Suites = []ding.Suite{{Key: suite, Secret: "suite-cursor-secret", Name: "游标套件", CreatedAt: t0}}
+	a.SuiteAuths = []ding.SuiteAuth{{SuiteKey: suite, CorpID: corpA, PermanentCode: "pc-a", AgentID: 9001, CreatedAt: t0}}
+	seed(t, st, a, orgB())
+	g := testGroup(corpA, "chatsuitecur1", "cidsuitecur1", "套件游标群")
+	createGroup(t, st, g, []ding.Member{emp("manager4220", ding.RoleOwner, t0)}, []ding.Event{groupEvent(g, ding.EventChatCreate, `{}`, t0)})
+	sub := &ding.Subscription{ID: ding.SubscriptionID(ding.SubSuitePush, suite), Kind: ding.SubSuitePush, Key: suite,
+		Token: "token1", AESKey: "k", URL: "http://127.0.0.1/suite", CreatedAt: t0, UpdatedAt: t0}
+	noErr(t, st.SaveSubscription(ctx(), sub), "SaveSubscription")
+	cs, err := st.Cursors(ctx(), "http:"+sub.ID)
+	noErr(t, err, "Cursors")
+	if len(cs) != 1 || cs[0].CorpID != corpA || cs[0].Seq != 1 {
+		t.Fatalf("suite push cursors = %+v, want corp A's at seq 1", cs)
+	}
+	gb := testGroup(corpB, "chatsuitecur2", "cidsuitecur2", "乙方群")
+	createGroup(t, st, gb, []ding.Member{emp("wangwu", ding.RoleOwner, t0)}, []ding.Event{groupEvent(gb, ding.EventChatCreate, `{}`, t0)})
+	b := orgB()
+	b.SuiteAuths = []ding.SuiteAuth{{SuiteKey: suite, CorpID: corpB, PermanentCode: "pc-b", AgentID: 9002, CreatedAt: t0 + 1}}
+	noErr(t, st.ApplyOrg(ctx(), b), "ApplyOrg authorising")
+	cs, _ = st.Cursors(ctx(), "http:"+sub.ID)
+	if len(cs) != 2 || cs[1].CorpID != corpB || cs[1].Seq != 1 {
+		t.Fatalf("after corp B authorised: cursors = %+v, want corp B's at its head, seq 1", cs)
+	}
+	// applying the organisation again keeps the cursors where they are
+	appendEvents(t, st, gb, groupEvent(gb, ding.EventChatQuit, `{}`, t0+2))
+	noErr(t, st.ApplyOrg(ctx(), b), "ApplyOrg again")
+	if cs, _ = st.Cursors(ctx(), "http:"+sub.ID); cs[1].Seq != 1 {
+		t.Fatalf("after a second apply: cursors = %+v, want corp B's kept at seq 1", cs)
+	}
+}

@@ -149,6 +149,19 @@ func testCreateGroupConflict(t *testing.T, st ding.Store) {
 			[]ding.Event{groupEvent(dup, ding.EventChatCreate, `{"n":2}`, t0+1)})
 		wantKind(t, err, ding.Conflict, "CreateGroup("+tc.name+")")
 	}
+	// a member listed twice, far apart: the rows are written in several statements
+	many := []ding.Member{emp("lisi", ding.RoleOwner, t0+1)}
+	for i := 0; i < 200; i++ {
+		many = append(many, ext(fmt.Sprintf("ext-dup-%03d", i), ding.RoleMember, t0+1))
+	}
+	many = append(many, many[150])
+	dup := testGroup(corpA, "chatconflict04", "cidconflict04", "重复成员")
+	wantKind(t, st.CreateGroup(ctx(), dup, many, nil), ding.Conflict, "CreateGroup(member twice)")
+	_, err := st.Group(ctx(), corpA, dup.ChatID)
+	wantKind(t, err, ding.NotFound, "Group(member twice)")
+	if ms, err := st.Members(ctx(), dup.ChatID); err != nil || len(ms) != 0 {
+		t.Fatalf("Members(member twice) = %d, %v; want none", len(ms), err)
+	}
 	// the failed creates left nothing behind
 	want := *g
 	want.MemberCount = 2
@@ -162,7 +175,7 @@ func testCreateGroupConflict(t *testing.T, st ding.Store) {
 	if got, want := len(events(t, st, corpB)), 0; got != want {
 		t.Fatalf("len(events B) = %d, want %d", got, want)
 	}
-	_, err := st.Group(ctx(), corpA, "chatconflict02")
+	_, err = st.Group(ctx(), corpA, "chatconflict02")
 	wantKind(t, err, ding.NotFound, "Group(rejected chatid)")
 	_, err = st.GroupByOpenID(ctx(), corpA, "cidconflict02")
 	wantKind(t, err, ding.NotFound, "GroupByOpenID(rejected openid)")
@@ -367,4 +380,77 @@ func testThousandMembers(t *testing.T, st ding.Store) {
 	}
 	want := append(append(append([]ding.Member{ms[0]}, ms[2:n-2]...), emp("zhangsan", ding.RoleMember, t0+9000)), ms[n-2:]...)
 	wantMembers(t, st, g.ChatID, want)
+}
+
+// testGroupVersion: the version moves with every change of what a reader
+// keeps of a group (row, members, nicknames, bound apps, status) and not
+// with its messages.
+func testGroupVersion(t *testing.T, st ding.Store) {
+	seed(t, st)
+	g := msgGroup(t, st, "chatversion01")
+	version := func() int64 {
+		t.Helper()
+		v, err := st.GroupVersion(ctx(), corpA, g.ChatID)
+		noErr(t, err, "GroupVersion")
+		return v
+	}
+	seen := map[int64]string{version(): "created"}
+	moved := func(what string) {
+		t.Helper()
+		v := version()
+		if prev, ok := seen[v]; ok {
+			t.Fatalf("after %s the version is %d, as after %s", what, v, prev)
+		}
+		seen[v] = what
+	}
+	update := func(what string, change func(s *ding.GroupState, ch *ding.GroupChange)) {
+		t.Helper()
+		_, err := st.UpdateGroup(ctx(), corpA, g.ChatID, func(s *ding.GroupState) (*ding.GroupChange, error) {
+			ch := &ding.GroupChange{Group: s.Group}
+			change(s, ch)
+			return ch, nil
+		})
+		noErr(t, err, "UpdateGroup("+what+")")
+		moved(what)
+	}
+	update("a rename", func(_ *ding.GroupState, ch *ding.GroupChange) { ch.Group.Name = "新名字" })
+	update("an added member", func(_ *ding.GroupState, ch *ding.GroupChange) {
+		ch.Add = []ding.Member{emp("wangwu", ding.RoleMember, t0+9)}
+	})
+	update("a removed member", func(_ *ding.GroupState, ch *ding.GroupChange) {
+		ch.Remove = []ding.Member{{ID: "wangwu", Kind: ding.MemberEmp}}
+	})
+	update("a nickname", func(_ *ding.GroupState, ch *ding.GroupChange) {
+		m := emp("zhangsan", ding.RoleMember, t0+1)
+		m.Nick = "小张"
+		ch.Roles = []ding.Member{m}
+	})
+
+	before := version()
+	appendMsg(t, st, message(g, "msg-version-1", t0+10, `{"content":"版本"}`))
+	if v := version(); v != before {
+		t.Fatalf("a message moved the version %d → %d", before, v)
+	}
+	// nothing to apply: nothing changed
+	_, err := st.UpdateGroup(ctx(), corpA, g.ChatID, func(*ding.GroupState) (*ding.GroupChange, error) { return nil, nil })
+	noErr(t, err, "UpdateGroup(nil)")
+	if v := version(); v != before {
+		t.Fatalf("an update that changed nothing moved the version %d → %d", before, v)
+	}
+
+	apps := func(what string, ch ding.ChatAppChange) {
+		t.Helper()
+		noErr(t, st.UpdateChatApps(ctx(), corpA, g.ChatID, func(*ding.ChatAppState) (*ding.ChatAppChange, error) { return &ch, nil }),
+			"UpdateChatApps("+what+")")
+		moved(what)
+	}
+	bound := ding.ChatApp{ChatID: g.ChatID, CorpID: corpA, AgentID: 7001, SuiteKey: "suiteversion", BoundAt: t0 + 11}
+	apps("a bound app", ding.ChatAppChange{Bind: []ding.ChatApp{bound}})
+	apps("an unbound app", ding.ChatAppChange{Unbind: []ding.ChatApp{bound}})
+	apps("a status", ding.ChatAppChange{Status: ding.StatusDisbanded, UpdatedAt: t0 + 12})
+
+	_, err = st.GroupVersion(ctx(), corpB, g.ChatID)
+	wantKind(t, err, ding.NotFound, "GroupVersion(another corp)")
+	_, err = st.GroupVersion(ctx(), corpA, "chatnosuch")
+	wantKind(t, err, ding.NotFound, "GroupVersion(unknown)")
 }

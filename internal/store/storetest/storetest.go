@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"EventPaging", testEventPaging},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ThousandMembers", testThousandMembers},
+		{"GroupVersion", testGroupVersion},
 		{"MessageOrderConcurrent", testMessageOrderConcurrent},
 		{"MessageCheck", testMessageCheck},
 		{"MessageRoundTrip", testMessageRoundTrip},
@@ -57,6 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"DeleteCorp", testDeleteCorp},
 		{"Settings", testSettings},
 		{"SubscriptionCursor", testSubscriptionCursor},
+		{"SuitePushCursors", testSuitePushCursors},
 		{"CursorLease", testCursorLease},
 		{"FailedEventsDrain", testFailedEventsDrain},
 	}
