@@ -460,7 +460,10 @@ async function groupsPage(corpArg, chatid) {
   if (state.live) state.live.close();
   const pending = [];
   state.live = new Live('/_dingchat/admin/live', { corpId: corp, chats: chatid ? [chatid] : [] }, (f) => {
-    if (f.type === 'event') { refresh(); if (timeline) timeline.event(f.event); }
+    // the list was read before the socket's hello: what changed in between
+    // comes with no event, so the hello reads the list again
+    if (f.type === 'hello') refresh();
+    else if (f.type === 'event') { refresh(); if (timeline) timeline.event(f.event); }
     else if (f.type === 'message') {
       const g = list.find(f.chatid);
       if (g) {
@@ -580,7 +583,10 @@ async function eventsPage() {
   await loadOlder();
   if (state.live) state.live.close();
   const newer = debounce(() => loadNewer().catch(() => {}), 100);
-  state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => { if (f.type === 'event' && f.seq > newest) newer(); });
+  state.live = new Live('/_dingchat/admin/live', { corpId: state.corp, chats: [] }, (f) => {
+    // the hello tells of events since the page was read
+    if ((f.type === 'event' && f.seq > newest) || (f.type === 'hello' && f.events > newest)) newer();
+  });
 }
 
 // bodies reads and draws a call's bodies when first opened: 100 calls'
@@ -677,6 +683,7 @@ async function memberRoute(parts) {
     state.live = new Live('/_dingchat/member/live', {}, (f) => state.onFrame(f));
   }
   state.onFrame = (f) => {
+    if (f.type === 'hello') { refresh(); return; } // what changed before the socket opened
     const g = list.find(f.chatid);
     if (f.type === 'message') {
       // a group not on the pages loaded is new: the first page shows it
