@@ -100,7 +100,7 @@ func New(store ding.Store, cfg Config) *Hub {
 func (h *Hub) Run(ctx context.Context) {
 	t := time.NewTicker(h.cfg.Poll)
 	defer t.Stop()
-	defer close(h.done)
+	defer h.stopped()
 	for {
 		select {
 		case <-ctx.Done():
@@ -109,6 +109,23 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-h.kick:
 		}
 		h.poll(ctx)
+	}
+}
+
+// stopped ends every client's wait: done is closed before the clients are
+// poked, and a client that connects later sees it closed before it waits.
+func (h *Hub) stopped() {
+	close(h.done)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range []map[string]*feed{h.groups, h.corps} {
+		for _, f := range m {
+			if subs := f.subs.Load(); subs != nil {
+				for _, c := range *subs {
+					c.poke()
+				}
+			}
+		}
 	}
 }
 
