@@ -175,7 +175,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		w.Queue(`UPDATE chats SET name = $2, owner = $3, owner_type = $4, conversation_tag = $5, icon = $6,
 			show_history_type = $7, searchable = $8, validation_type = $9, mention_all_authority = $10, management_type = $11,
 			chat_banned_type = $12, status = $13, creator_app = $14, created_at = $15, updated_at = $16, friend_forbidden = $17,
-			member_count = (SELECT count(*) FROM chat_members WHERE chat_id = $1), version = version + 1
+			member_count = (SELECT count(*) FROM chat_members WHERE chat_id = $1), version = nextval('chat_versions')
 			WHERE chat_id = $1 RETURNING member_count`,
 			append([]any{chatID}, append(args[3:16:16], args[17:]...)...)...).
 			QueryRow(func(r pgx.Row) error { return r.Scan(&row.MemberCount) })
