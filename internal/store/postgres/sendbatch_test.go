@@ -110,34 +110,36 @@ func TestSendSeesOtherNodesChanges(t *testing.T) {
 		t.Fatalf("send after the group was restored on the other node: seq %d, %v", m.Seq, err)
 	}
 
-	// the corp deleted and the group made again, now of another kind: its
-	// version never repeats one node A saw
+	// the corp deleted and a group made again under the same chatid, now
+	// of another kind: its version is none that node A kept
+	const again = "chatsendnodes02"
+	newGroup(t, a, again, ding.TagInternal)
+	if _, err := send(a, again, "msg-5", sendCheck(&seen)); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.DeleteCorp(context.Background(), dingtest.CorpID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := send(a, chat, "msg-5", sendCheck(&seen)); !ding.IsKind(err, ding.NotFound) {
-		t.Fatalf("send to a deleted group: %v, want NotFound", err)
-	}
 	dingtest.Seed(t, b)
-	newGroup(t, b, chat, 0)
-	if _, err := send(a, chat, "msg-6", sendCheck(&seen)); !errors.Is(err, errKind) {
+	newGroup(t, b, again, 0)
+	if _, err := send(a, again, "msg-6", sendCheck(&seen)); !errors.Is(err, errKind) {
 		t.Fatalf("send to the group made again as another kind: %v, want the kind refusal", err)
 	}
-	update(t, b, chat, func(g *ding.Group) { g.ConversationTag = ding.TagInternal })
-	if m, err := send(a, chat, "msg-7", sendCheck(&seen)); err != nil || m.Seq != 1 {
+	if _, err := send(a, chat, "msg-7", sendCheck(&seen)); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("send to a deleted group: %v, want NotFound", err)
+	}
+	update(t, b, again, func(g *ding.Group) { g.ConversationTag = ding.TagInternal })
+	if m, err := send(a, again, "msg-8", sendCheck(&seen)); err != nil || m.Seq != 1 {
 		t.Fatalf("first send to the group made again: seq %d, %v", m.Seq, err)
 	}
 
 	// the same after a reset of the whole store
-	if _, err := send(a, chat, "msg-8", sendCheck(&seen)); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := b.Reset(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	dingtest.Seed(t, b)
-	newGroup(t, b, chat, 0)
-	if _, err := send(a, chat, "msg-9", sendCheck(&seen)); !errors.Is(err, errKind) {
+	newGroup(t, b, again, 0)
+	if _, err := send(a, again, "msg-9", sendCheck(&seen)); !errors.Is(err, errKind) {
 		t.Fatalf("send to the group made again after a reset: %v, want the kind refusal", err)
 	}
 }
