@@ -30,22 +30,15 @@ func groupArgs(g *ding.Group) []any {
 		g.Status, g.CreatorApp, g.MemberCount, g.CreatedAt, g.UpdatedAt, g.FriendForbidden}
 }
 
-// CreateGroup stores g, its members and its events in one round trip: one
-// statement for the row, one for all members, two per corp for the events.
+// CreateGroup stores g, its members and its events through the node's
+// group commit of creates (createbatch.go): one statement for the row, one
+// for all members, two per corp for the events, in the batch's one round
+// trip.
 func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
-	row := *g
-	row.MemberCount = len(members)
-	err := s.batch(ctx, "group", func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO chats (`+chatCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			groupArgs(&row)...)
-		queueMembers(b, g.ChatID, members)
-		queueEvents(b, events)
-	})
-	if err != nil {
-		return err
+	if s.closed.Load() {
+		return errClosed
 	}
-	g.MemberCount = row.MemberCount
-	return nil
+	return s.create(ctx, &createReq{g: g, members: members, events: events, err: make(chan error, 1)})
 }
 
 // queueMembers inserts members in one statement, numbered in list order
