@@ -46,8 +46,10 @@ var derivedTables = map[string]string{
 // default) fills them.
 var derivedColumns = map[string]string{
 	"chats.last_seq": `UPDATE chats c SET last_seq = m.last FROM (SELECT chat_id, MAX(seq) AS last FROM messages GROUP BY chat_id) m WHERE m.chat_id = c.chat_id`,
-	"chats.version":  "", // optimistic-lock counter: starts at its default
-	"webhooks.n":     "", // creation order: an identity, generated in SQLite's insertion order
+	// the group's version, drawn from one sequence: carried or defaulted, the
+	// sequence goes on past every version a group has, so none repeats
+	"chats.version": `SELECT setval('chat_versions', GREATEST((SELECT MAX(version) FROM chats), 1))`,
+	"webhooks.n":    "", // creation order: an identity, generated in SQLite's insertion order
 }
 
 // TableReport is what happened to one table.

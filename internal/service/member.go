@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -182,21 +183,17 @@ func (s *Service) memberGroup(ctx context.Context, mc *MemberCaller, chatID stri
 	if chatID == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonChatIDMissing, "missing chatid")
 	}
-	notFound := ding.Errorf(ding.NotFound, ding.ReasonChatNotFound, "no group %s", chatID)
-	g, err := s.store.Group(ctx, mc.CorpID, chatID)
-	if ding.IsKind(err, ding.NotFound) {
-		return nil, notFound
-	}
+	// through the node's cache of groups: one version look-up instead of
+	// reading the group and the membership, and as fresh
+	v, err := s.keptGroupView(ctx, mc.CorpID, chatID)
 	if err != nil {
-		return nil, err
+		return nil, err // an unknown group is already ReasonChatNotFound
 	}
-	if _, err := s.store.Member(ctx, chatID, ding.MemberEmp, mc.UserID); err != nil {
-		if ding.IsKind(err, ding.NotFound) {
-			return nil, notFound
-		}
-		return nil, err
+	if !slices.Contains(v.UserIDs, mc.UserID) {
+		return nil, ding.Errorf(ding.NotFound, ding.ReasonChatNotFound, "no group %s", chatID)
 	}
-	return g, nil
+	g := v.Group
+	return &g, nil
 }
 
 // Member message pages hold 1..MaxMemberPage messages.

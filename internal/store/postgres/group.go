@@ -30,22 +30,15 @@ func groupArgs(g *ding.Group) []any {
 		g.Status, g.CreatorApp, g.MemberCount, g.CreatedAt, g.UpdatedAt, g.FriendForbidden}
 }
 
-// CreateGroup stores g, its members and its events in one round trip: one
-// statement for the row, one for all members, two per corp for the events.
+// CreateGroup stores g, its members and its events through the node's
+// group commit of creates (createbatch.go): one statement for the row, one
+// for all members, two per corp for the events, in the batch's one round
+// trip.
 func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
-	row := *g
-	row.MemberCount = len(members)
-	err := s.batch(ctx, "group", func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO chats (`+chatCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			groupArgs(&row)...)
-		queueMembers(b, g.ChatID, members)
-		queueEvents(b, events)
-	})
-	if err != nil {
-		return err
+	if s.closed.Load() {
+		return errClosed
 	}
-	g.MemberCount = row.MemberCount
-	return nil
+	return s.create(ctx, &createReq{g: g, members: members, events: events, err: make(chan error, 1)})
 }
 
 // queueMembers inserts members in one statement, numbered in list order
@@ -175,7 +168,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		w.Queue(`UPDATE chats SET name = $2, owner = $3, owner_type = $4, conversation_tag = $5, icon = $6,
 			show_history_type = $7, searchable = $8, validation_type = $9, mention_all_authority = $10, management_type = $11,
 			chat_banned_type = $12, status = $13, creator_app = $14, created_at = $15, updated_at = $16, friend_forbidden = $17,
-			member_count = (SELECT count(*) FROM chat_members WHERE chat_id = $1), version = version + 1
+			member_count = (SELECT count(*) FROM chat_members WHERE chat_id = $1), version = nextval('chat_versions')
 			WHERE chat_id = $1 RETURNING member_count`,
 			append([]any{chatID}, append(args[3:16:16], args[17:]...)...)...).
 			QueryRow(func(r pgx.Row) error { return r.Scan(&row.MemberCount) })

@@ -64,6 +64,7 @@ type Store struct {
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
+	creates   createQueue
 }
 
 // failure is a write that could not reach the database.
@@ -125,6 +126,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	s := &Store{pool: pool}
 	s.startSenders()
+	s.startCreators()
 	return s, nil
 }
 
@@ -132,7 +134,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // calls answer Unavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.stopSenders() // queued sends are written first
+		s.stopSenders() // queued sends and creates are written first
+		s.stopCreators()
 		s.closed.Store(true)
 		s.pool.Close()
 	})

@@ -10,13 +10,17 @@ import (
 )
 
 // Sends without events are written by this node's group commit: the sends
-// queued while a batch commits travel together in the next one, which locks
-// each group's row once (in chat_id order, so that batches of two nodes
-// never deadlock), numbers its messages from the row's counter in queue
-// order, and writes them all with two set-based statements. A group's row
-// is thus locked once per batch instead of once per send, and the order
-// stays gap-free across nodes because every batch that numbers a group's
-// messages holds its row until it commits.
+// queued while a batch commits travel together in the next one. A batch is
+// one statement in one round trip: it judges each send against the group's
+// header as this node keeps it (headers.go), then locks each group's row
+// once (in chat_id order, so that batches of two nodes never deadlock),
+// moves the row's counter by the group's sends only where the row's version
+// is still the one judged, and inserts the messages numbered from the
+// returned counter. The order stays gap-free across nodes because every
+// batch that numbers a group's messages holds its row until it commits.
+// Sends of groups whose version moved are judged again on a fresh read and
+// go in the next round; when their groups keep changing, they are written
+// under row locks read first (writeLocked).
 const (
 	maxSendBatch = 256
 	sendWriters  = 2 // batches in flight at once: one commits while the next forms
@@ -29,13 +33,14 @@ type sendReq struct {
 }
 
 type sendQueue struct {
-	reqs chan *sendReq
-	stop chan struct{}
-	done chan struct{}
+	reqs    chan *sendReq
+	stop    chan struct{}
+	done    chan struct{}
+	headers headers
 }
 
 func (s *Store) startSenders() {
-	s.sends = sendQueue{reqs: make(chan *sendReq, 4*maxSendBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	s.sends.reqs, s.sends.stop, s.sends.done = make(chan *sendReq, 4*maxSendBatch), make(chan struct{}), make(chan struct{})
 	finished := make(chan struct{}, sendWriters)
 	for range sendWriters {
 		go func() {
@@ -122,10 +127,192 @@ func judge(check func(*ding.Group) error, g *ding.Group) (err error) {
 	return check(g)
 }
 
+// sendBatchSQL writes one round of a batch. $1…$3 are the groups (sorted),
+// the versions their sends were judged against and how many sends each
+// has; $4… are the messages, $5 a message's place among its group's sends
+// (1…n). It answers each group whose version held with the counter before
+// its sends; a group left out was changed and nothing of it was written.
+const sendBatchSQL = `WITH l AS MATERIALIZED (
+		SELECT chat_id FROM chats WHERE chat_id = ANY($1::text[]) ORDER BY chat_id FOR NO KEY UPDATE),
+	u AS (
+		UPDATE chats SET last_seq = chats.last_seq + g.n
+		FROM unnest($1::text[], $2::int8[], $3::int8[]) AS g(id, v, n)
+		WHERE chats.chat_id = g.id AND chats.version = g.v AND chats.chat_id IN (SELECT chat_id FROM l)
+		RETURNING chats.chat_id, chats.last_seq - g.n AS base),
+	i AS (
+		INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
+		SELECT m.c, u.base + m.p, m.i, m.co, m.st, m.se, m.mt, m.bo, 0, m.ca
+		FROM unnest($4::text[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::int8[])
+			AS m(c, p, i, co, st, se, mt, bo, ca)
+		JOIN u ON u.chat_id = m.c)
+	SELECT chat_id, base FROM u`
+
 // writeSends commits one batch and answers every request in it.
 func (s *Store) writeSends(batch []*sendReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	pending := batch
+	for round := 0; round < optimisticSends && len(pending) > 0; round++ {
+		var err error
+		if pending, err = s.writeRound(ctx, pending); err != nil {
+			// the round as a whole failed (a duplicate id, the database
+			// gone): each send is tried alone so that each gets its own answer
+			for _, r := range pending {
+				r.err <- s.appendOne(ctx, r.m, r.check)
+			}
+			return
+		}
+	}
+	if len(pending) > 0 {
+		s.writeLocked(ctx, pending)
+	}
+}
+
+// writeRound judges reqs against the kept headers (reading those it lacks
+// in one query), writes the sends that pass in one statement, answers what
+// it settled and returns the rest: sends whose group changed since its
+// header was read, or was refused on a header kept from before. On error
+// nothing was written and the returned requests are unanswered.
+func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, error) {
+	type group struct {
+		h     header
+		g     ding.Group // the copy the checks see
+		fresh bool       // read in this round
+		n     int64
+	}
+	groups := make(map[string]*group, len(reqs))
+	var missing []string
+	for _, r := range reqs {
+		id := r.m.ChatID
+		if _, ok := groups[id]; ok {
+			continue
+		}
+		gr := &group{}
+		groups[id] = gr
+		if h, ok := s.sends.headers.get(id); ok {
+			gr.h = h
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		rows, err := s.q().Query(ctx, `SELECT `+chatCols+`, version FROM chats WHERE chat_id = ANY($1)`, missing)
+		if err != nil {
+			return reqs, err
+		}
+		for rows.Next() {
+			var h header
+			if err := rows.Scan(scanInto(&h.g, &h.version)...); err != nil {
+				rows.Close()
+				return reqs, err
+			}
+			s.sends.headers.put(h)
+			groups[h.g.ChatID].h = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return reqs, err
+		}
+		for _, id := range missing {
+			groups[id].fresh = true // not found is as fresh as found
+		}
+	}
+	for _, gr := range groups {
+		if gr.h.g != nil {
+			gr.g = *gr.h.g
+		}
+	}
+
+	var (
+		rest, written                                     []*sendReq
+		pos                                               []int64
+		chats, msgIDs, corps, senderTypes, senders, types []string
+		created                                           []int64
+		bodies                                            [][]byte
+	)
+	for _, r := range reqs {
+		m := r.m
+		gr := groups[m.ChatID]
+		var err error
+		if gr.h.g == nil || gr.g.CorpID != m.CorpID {
+			err = translateGroup(pgx.ErrNoRows)
+		} else if r.check != nil {
+			err = judge(r.check, &gr.g)
+		}
+		if err != nil {
+			if gr.fresh {
+				r.err <- err
+			} else {
+				// judged on a header kept from before: read it again
+				s.sends.headers.drop(m.ChatID, gr.h.version)
+				rest = append(rest, r)
+			}
+			continue
+		}
+		gr.n++
+		body := m.Body
+		if body == nil {
+			body = []byte{}
+		}
+		written, pos = append(written, r), append(pos, gr.n)
+		chats, msgIDs, corps = append(chats, m.ChatID), append(msgIDs, m.ID), append(corps, m.CorpID)
+		senderTypes, senders, types = append(senderTypes, m.SenderType), append(senders, m.Sender), append(types, m.MsgType)
+		bodies, created = append(bodies, body), append(created, m.CreatedAt)
+	}
+	if len(written) == 0 {
+		return rest, nil
+	}
+	ids := make([]string, 0, len(groups))
+	for id, gr := range groups {
+		if gr.n > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	versions, counts := make([]int64, len(ids)), make([]int64, len(ids))
+	for i, id := range ids {
+		versions[i], counts[i] = groups[id].h.version, groups[id].n
+	}
+	base := make(map[string]int64, len(ids))
+	err := s.tx(ctx, "message", func(t *txn) error {
+		clear(base)
+		b := &pgx.Batch{}
+		b.Queue(sendBatchSQL, ids, versions, counts, chats, pos, msgIDs, corps, senderTypes, senders, types, bodies, created).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id string
+					var n int64
+					if err := rows.Scan(&id, &n); err != nil {
+						return err
+					}
+					base[id] = n
+				}
+				return rows.Err()
+			})
+		return t.commit(ctx, b)
+	})
+	if err != nil {
+		return append(rest, written...), err
+	}
+	for i, r := range written {
+		id := r.m.ChatID
+		n, ok := base[id]
+		if !ok {
+			// the group changed after its header was read: judge it again
+			s.sends.headers.drop(id, groups[id].h.version)
+			rest = append(rest, r)
+			continue
+		}
+		r.m.Seq = n + pos[i]
+		r.err <- nil
+	}
+	return rest, nil
+}
+
+// writeLocked commits a batch under its groups' row locks, read first, and
+// answers every request in it: two round trips, for the sends whose groups
+// kept changing under the optimistic write.
+func (s *Store) writeLocked(ctx context.Context, batch []*sendReq) {
 	n := len(batch)
 	errs := make([]error, n)
 	seqs := make([]int64, n)

@@ -265,10 +265,10 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 		}
 		if ch.Status != 0 {
 			// a new version: a send that judged the old status tries again
-			w.Queue(`UPDATE chats SET status = $2, updated_at = $3, version = version + 1 WHERE chat_id = $1`, chatID, ch.Status, ch.UpdatedAt)
+			w.Queue(`UPDATE chats SET status = $2, updated_at = $3, version = nextval('chat_versions') WHERE chat_id = $1`, chatID, ch.Status, ch.UpdatedAt)
 		} else if len(ch.Bind)+len(ch.Unbind) > 0 {
 			// the bound apps are part of what a reader keeps of the group
-			w.Queue(`UPDATE chats SET version = version + 1 WHERE chat_id = $1`, chatID)
+			w.Queue(`UPDATE chats SET version = nextval('chat_versions') WHERE chat_id = $1`, chatID)
 		}
 		queueEvents(w, ch.Events)
 		return t.commit(ctx, w)

@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/jackc/pgx/v5"
+)
+
+// Creates go through a group commit of their own: every create writes
+// events, and a corp's events are numbered from its counter row, which each
+// transaction holds locked from its update to its commit. One transaction
+// per create therefore queued a corp's creates one commit (one WAL flush)
+// apart. The creates queued while a batch commits travel together in the
+// next one: one round trip, one commit, the counter moved once by all
+// their events.
+const (
+	maxCreateBatch   = 64
+	maxCreateMembers = 4096 // member rows per batch, beyond the first create
+	createWriters    = 2
+)
+
+type createReq struct {
+	g       *ding.Group
+	members []ding.Member
+	events  []ding.Event
+	err     chan error
+}
+
+type createQueue struct {
+	reqs chan *createReq
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (s *Store) startCreators() {
+	s.creates = createQueue{reqs: make(chan *createReq, 4*maxCreateBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	finished := make(chan struct{}, createWriters)
+	for range createWriters {
+		go func() {
+			s.createLoop()
+			finished <- struct{}{}
+		}()
+	}
+	go func() {
+		for range createWriters {
+			<-finished
+		}
+		close(s.creates.done)
+	}()
+}
+
+// stopCreators writes what is queued and stops the writers.
+func (s *Store) stopCreators() {
+	close(s.creates.stop)
+	<-s.creates.done
+}
+
+// create queues a create and waits for its outcome; once queued, the
+// outcome is awaited even if ctx ends, as for sends.
+func (s *Store) create(ctx context.Context, r *createReq) error {
+	select {
+	case s.creates.reqs <- r:
+	case <-ctx.Done():
+		return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
+	case <-s.creates.stop:
+		return errClosed
+	}
+	select {
+	case err := <-r.err:
+		return err
+	case <-s.creates.done:
+		select {
+		case err := <-r.err:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
+
+func (s *Store) createLoop() {
+	batch := make([]*createReq, 0, maxCreateBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.creates.reqs:
+			batch = append(batch, r)
+		case <-s.creates.stop:
+			for {
+				select {
+				case r := <-s.creates.reqs:
+					s.writeCreates([]*createReq{r})
+				default:
+					return
+				}
+			}
+		}
+		rows := 0
+	drain:
+		for len(batch) < maxCreateBatch && rows < maxCreateMembers {
+			select {
+			case r := <-s.creates.reqs:
+				batch = append(batch, r)
+				rows += len(r.members)
+			default:
+				break drain
+			}
+		}
+		s.writeCreates(batch)
+	}
+}
+
+// writeCreates commits a batch of creates in one round trip and answers
+// each; a batch that fails as a whole (a taken chatid, a member listed
+// twice) is written create by create, so that each gets its own answer.
+func (s *Store) writeCreates(batch []*createReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	if len(batch) > 1 {
+		var events []ding.Event
+		for _, r := range batch {
+			events = append(events, r.events...)
+		}
+		err := s.batch(ctx, "group", func(b *pgx.Batch) {
+			for _, r := range batch {
+				queueCreate(b, r.g, r.members)
+			}
+			queueEvents(b, events)
+		})
+		if err == nil {
+			for _, r := range batch {
+				copy(r.events, events[:len(r.events)])
+				events = events[len(r.events):]
+				r.g.MemberCount = len(r.members)
+				r.err <- nil
+			}
+			return
+		}
+	}
+	for _, r := range batch {
+		r.err <- s.createOne(ctx, r.g, r.members, r.events)
+	}
+}
+
+// queueCreate queues the group's row and its members.
+func queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) {
+	row := *g
+	row.MemberCount = len(members)
+	b.Queue(`INSERT INTO chats (`+chatCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		groupArgs(&row)...)
+	queueMembers(b, g.ChatID, members)
+}
+
+// createOne stores one create in its own transaction.
+func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
+	err := s.batch(ctx, "group", func(b *pgx.Batch) {
+		queueCreate(b, g, members)
+		queueEvents(b, events)
+	})
+	if err != nil {
+		return err
+	}
+	g.MemberCount = len(members)
+	return nil
+}

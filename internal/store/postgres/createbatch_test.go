@@ -1,0 +1,102 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+)
+
+// Creates from two nodes at once, some of them for a chatid another create
+// takes too: each chatid is created once, the others are refused alone,
+// and the corp's events are numbered 1…n with exactly the created groups'
+// events, each create learning its events' numbers.
+func TestCreatesFromTwoNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	const creates = 60
+	type outcome struct {
+		chat   string
+		err    error
+		events []ding.Event
+	}
+	out := make(chan outcome, creates)
+	var wg sync.WaitGroup
+	for i := 0; i < creates; i++ {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		chat := fmt.Sprintf("chatcreate%03d", i)
+		if i%10 == 9 {
+			chat = fmt.Sprintf("chatcreate%03d", i-1) // the same chatid as its neighbour, from the other node
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := &ding.Group{ChatID: chat, OpenConversationID: fmt.Sprintf("cidcreate%03d", i), CorpID: dingtest.CorpID, Name: "批量",
+				Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
+				CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
+			ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0},
+				{ID: "zhangsan", Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0}}
+			if i%10 == 4 {
+				ms = append(ms, ms[1]) // a member listed twice: refused alone
+			}
+			evs := []ding.Event{
+				{CorpID: g.CorpID, Type: ding.EventChatCreate, ChatID: chat, OpenConversationID: g.OpenConversationID, Data: []byte(`{}`), CreatedAt: at0},
+				{CorpID: g.CorpID, Type: ding.EventChatAddMember, ChatID: chat, OpenConversationID: g.OpenConversationID, Data: []byte(`{}`), CreatedAt: at0},
+			}
+			err := node.CreateGroup(context.Background(), g, ms, evs)
+			if err == nil && g.MemberCount != len(ms) {
+				err = fmt.Errorf("member count %d, want %d", g.MemberCount, len(ms))
+			}
+			out <- outcome{chat, err, evs}
+		}()
+	}
+	wg.Wait()
+	close(out)
+	created := map[string]bool{}
+	seqs := map[int64]string{}
+	for o := range out {
+		if o.err != nil {
+			if !ding.IsKind(o.err, ding.Conflict) {
+				t.Fatalf("%s: %v, want success or Conflict", o.chat, o.err)
+			}
+			continue
+		}
+		if created[o.chat] {
+			t.Fatalf("%s created twice", o.chat)
+		}
+		created[o.chat] = true
+		for _, e := range o.events {
+			if prev, ok := seqs[e.Seq]; ok || e.Seq == 0 {
+				t.Fatalf("event seq %d of %s, already %s's", e.Seq, o.chat, prev)
+			}
+			seqs[e.Seq] = o.chat
+		}
+	}
+	// 60 creates: 6 lose the race for a chatid, 6 list a member twice
+	if want := creates - 6 - 6; len(created) != want {
+		t.Fatalf("%d groups created, want %d", len(created), want)
+	}
+	evs, err := a.Events(context.Background(), dingtest.CorpID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2*len(created) {
+		t.Fatalf("%d events stored, want %d", len(evs), 2*len(created))
+	}
+	for i, e := range evs {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d: a gap", i, e.Seq)
+		}
+		if seqs[e.Seq] != e.ChatID {
+			t.Fatalf("event %d is %s's in the store, %s was told so", e.Seq, e.ChatID, seqs[e.Seq])
+		}
+		if _, err := a.Group(context.Background(), dingtest.CorpID, e.ChatID); err != nil {
+			t.Fatalf("group %s of event %d: %v", e.ChatID, e.Seq, err)
+		}
+	}
+}

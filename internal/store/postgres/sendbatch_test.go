@@ -1,0 +1,244 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/store/postgres"
+)
+
+const at0 = int64(1767225600000)
+
+// twoNodes opens two stores on one schema, as two processes would.
+func twoNodes(t *testing.T) (a, b *postgres.Store) {
+	t.Helper()
+	url := dingtest.PostgresSchema(t, 4)
+	var nodes [2]*postgres.Store
+	for i := range nodes {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		nodes[i] = st
+	}
+	dingtest.Seed(t, nodes[0])
+	return nodes[0], nodes[1]
+}
+
+func newGroup(t *testing.T, st ding.Store, chatID string, tag int) *ding.Group {
+	t.Helper()
+	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "发送群",
+		Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: tag, Status: ding.StatusNormal,
+		CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
+	ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0},
+		{ID: "zhangsan", Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0}}
+	if err := st.CreateGroup(context.Background(), g, ms, nil); err != nil {
+		t.Fatalf("CreateGroup: %v", err)
+	}
+	return g
+}
+
+var (
+	errDisbanded = errors.New("disbanded")
+	errKind      = errors.New("not an internal group")
+)
+
+// sendCheck is chat/send's judgement of the group; seen gets the name it judged.
+func sendCheck(seen *string) func(*ding.Group) error {
+	return func(g *ding.Group) error {
+		*seen = g.Name
+		if g.ConversationTag != ding.TagInternal {
+			return errKind
+		}
+		if g.Status == ding.StatusDisbanded {
+			return errDisbanded
+		}
+		return nil
+	}
+}
+
+func send(st *postgres.Store, chatID, id string, check func(*ding.Group) error) (*ding.Message, error) {
+	m := &ding.Message{ID: id, CorpID: dingtest.CorpID, ChatID: chatID, SenderType: ding.SenderApp, Sender: dingtest.AppKey,
+		MsgType: ding.MsgText, Body: []byte(`{"content":"hi"}`), CreatedAt: at0}
+	err := st.AppendMessage(context.Background(), m, nil, check)
+	return m, err
+}
+
+func update(t *testing.T, st *postgres.Store, chatID string, change func(*ding.Group)) {
+	t.Helper()
+	_, err := st.UpdateGroup(context.Background(), dingtest.CorpID, chatID, func(s *ding.GroupState) (*ding.GroupChange, error) {
+		g := s.Group
+		change(&g)
+		return &ding.GroupChange{Group: g}, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateGroup: %v", err)
+	}
+}
+
+// A node's sends judge the group as it is now, whatever another node did
+// to it since this node last sent there: a rename, a disband, and the
+// group deleted and made again under the same chatid.
+func TestSendSeesOtherNodesChanges(t *testing.T) {
+	a, b := twoNodes(t)
+	const chat = "chatsendnodes01"
+	newGroup(t, a, chat, ding.TagInternal)
+	var seen string
+	if m, err := send(a, chat, "msg-1", sendCheck(&seen)); err != nil || m.Seq != 1 || seen != "发送群" {
+		t.Fatalf("first send: seq %d, %v, judged %q", m.Seq, err, seen)
+	}
+
+	update(t, b, chat, func(g *ding.Group) { g.Name = "改名" })
+	if m, err := send(a, chat, "msg-2", sendCheck(&seen)); err != nil || m.Seq != 2 || seen != "改名" {
+		t.Fatalf("send after a rename on the other node: seq %d, %v, judged %q", m.Seq, err, seen)
+	}
+
+	update(t, b, chat, func(g *ding.Group) { g.Status = ding.StatusDisbanded })
+	if _, err := send(a, chat, "msg-3", sendCheck(&seen)); !errors.Is(err, errDisbanded) {
+		t.Fatalf("send after a disband on the other node: %v, want the check's refusal", err)
+	}
+	// refused on a header read before the change, it would be final too:
+	// a group back in order is sent to
+	update(t, b, chat, func(g *ding.Group) { g.Status = ding.StatusNormal })
+	if m, err := send(a, chat, "msg-4", sendCheck(&seen)); err != nil || m.Seq != 3 {
+		t.Fatalf("send after the group was restored on the other node: seq %d, %v", m.Seq, err)
+	}
+
+	// the corp deleted and a group made again under the same chatid, now
+	// of another kind: its version is none that node A kept
+	const again = "chatsendnodes02"
+	newGroup(t, a, again, ding.TagInternal)
+	if _, err := send(a, again, "msg-5", sendCheck(&seen)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteCorp(context.Background(), dingtest.CorpID); err != nil {
+		t.Fatal(err)
+	}
+	dingtest.Seed(t, b)
+	newGroup(t, b, again, 0)
+	if _, err := send(a, again, "msg-6", sendCheck(&seen)); !errors.Is(err, errKind) {
+		t.Fatalf("send to the group made again as another kind: %v, want the kind refusal", err)
+	}
+	if _, err := send(a, chat, "msg-7", sendCheck(&seen)); !ding.IsKind(err, ding.NotFound) {
+		t.Fatalf("send to a deleted group: %v, want NotFound", err)
+	}
+	update(t, b, again, func(g *ding.Group) { g.ConversationTag = ding.TagInternal })
+	if m, err := send(a, again, "msg-8", sendCheck(&seen)); err != nil || m.Seq != 1 {
+		t.Fatalf("first send to the group made again: seq %d, %v", m.Seq, err)
+	}
+
+	// the same after a reset of the whole store
+	if _, err := b.Reset(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	dingtest.Seed(t, b)
+	newGroup(t, b, again, 0)
+	if _, err := send(a, again, "msg-9", sendCheck(&seen)); !errors.Is(err, errKind) {
+		t.Fatalf("send to the group made again after a reset: %v, want the kind refusal", err)
+	}
+}
+
+// Two nodes send to one group (and a second) at once while a third party
+// keeps renaming the first: each group's messages are numbered 1…n without
+// a gap or a repeat, and each send learns the number it was stored under.
+func TestSendsFromTwoNodesGapFree(t *testing.T) {
+	a, b := twoNodes(t)
+	chats := []string{"chatsendgapfree1", "chatsendgapfree2"}
+	for _, c := range chats {
+		newGroup(t, a, c, ding.TagInternal)
+	}
+	const senders, each = 8, 40
+	type sent struct {
+		chat, id string
+		seq      int64
+	}
+	out := make(chan sent, 2*senders*each)
+	errs := make(chan error, 2*senders*each)
+	stop := make(chan struct{})
+	renamed := make(chan int)
+	go func() {
+		n := 0
+		defer func() { renamed <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n++
+			name := fmt.Sprintf("第%d名", n)
+			_, err := b.UpdateGroup(context.Background(), dingtest.CorpID, chats[0], func(s *ding.GroupState) (*ding.GroupChange, error) {
+				g := s.Group
+				g.Name = name
+				return &ding.GroupChange{Group: g}, nil
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < 2*senders; w++ {
+		node := a
+		if w%2 == 1 {
+			node = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < each; k++ {
+				chat := chats[k%2]
+				var seen string
+				m, err := send(node, chat, fmt.Sprintf("msg-%d-%d", w, k), sendCheck(&seen))
+				if err != nil {
+					errs <- err
+					return
+				}
+				out <- sent{chat, m.ID, m.Seq}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	n := <-renamed
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	close(out)
+	got := map[string]map[int64]string{}
+	for s := range out {
+		if got[s.chat] == nil {
+			got[s.chat] = map[int64]string{}
+		}
+		if prev, ok := got[s.chat][s.seq]; ok {
+			t.Fatalf("%s: %s and %s both got seq %d", s.chat, prev, s.id, s.seq)
+		}
+		got[s.chat][s.seq] = s.id
+	}
+	for _, c := range chats {
+		ms, err := a.Messages(context.Background(), c, ding.MessageQuery{Limit: 10 * senders * each})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != senders*each {
+			t.Fatalf("%s: %d messages stored, want %d", c, len(ms), senders*each)
+		}
+		for i, m := range ms {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("%s: message %d has seq %d: a gap", c, i, m.Seq)
+			}
+			if got[c][m.Seq] != m.ID {
+				t.Fatalf("%s: seq %d is %s in the store, %s was told so", c, m.Seq, m.ID, got[c][m.Seq])
+			}
+		}
+	}
+	t.Logf("%d renames during the sends", n)
+}
