@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // WriterPragma reads a pragma on the writer connection, inside the writer.
@@ -102,4 +105,59 @@ func MigrateBefore(path string, n int) error {
 		}
 	}
 	return nil
+}
+
+// KeptVersion is the group's version as kept in memory, if it is.
+func (s *Store) KeptVersion(chatID string) (corp string, version int64, ok bool) {
+	k, _, ok := s.versions.lookup(chatID)
+	return k.corp, k.version, ok
+}
+
+// FileVersion reads the group's version from the file, past the memory.
+func (s *Store) FileVersion(chatID string) (int64, error) {
+	var v int64
+	err := s.read.QueryRow(`SELECT version FROM chats WHERE chat_id = ?`, chatID).Scan(&v)
+	return v, err
+}
+
+// BumpVersionThenFail moves the group's version inside the writer and then
+// fails, so the write is rolled back to its savepoint. The writer is held
+// until it and alongside (each making one write) are queued, so that they
+// share one batch.
+func (s *Store) BumpVersionThenFail(corpID, chatID string, alongside ...func()) error {
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- s.do(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	failed := make(chan error, 1)
+	go func() {
+		failed <- s.do(ctx, func(tx *sql.Tx) error {
+			var v int64
+			if err := tx.QueryRow(`UPDATE chats SET version = version + 1 WHERE chat_id = ? RETURNING version`, chatID).Scan(&v); err != nil {
+				return err
+			}
+			s.moved(corpID, chatID, v)
+			return errors.New("fails after moving the version")
+		})
+	}()
+	for len(s.reqs) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for _, f := range alongside {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	for len(s.reqs) < 1+len(alongside) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if err := <-blocked; err != nil {
+		return err
+	}
+	return <-failed
 }

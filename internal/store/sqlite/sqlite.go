@@ -67,6 +67,9 @@ type Store struct {
 	// is reopened: the same fail-fast PostgreSQL applies to itself.
 	failed atomic.Pointer[ding.Error]
 	hooks  atomic.Pointer[commitHooks]
+
+	versions versions
+	pending  []versionPub // the writer's: version changes of the batch being written
 }
 
 // commitHooks are optional callbacks around each commit, set before use.
@@ -304,6 +307,7 @@ func (s *Store) commit(batch []*writeReq) {
 	start := time.Now()
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
+	s.pending = s.pending[:0]
 	tx, err := s.write.Begin()
 	if err != nil {
 		for _, r := range batch {
@@ -316,8 +320,10 @@ func (s *Store) commit(batch []*writeReq) {
 			errs[i] = translate(err, "savepoint")
 			continue
 		}
+		mark := len(s.pending)
 		if err := runSafely(r.fn, tx); err != nil {
 			errs[i] = err
+			s.pending = s.pending[:mark] // rolled back: nothing to publish
 			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
 				// the transaction is unusable: nothing of this batch commits
 				tx.Rollback()
@@ -338,7 +344,11 @@ func (s *Store) commit(batch []*writeReq) {
 	if err == nil && hooks != nil && hooks.fault != nil {
 		err = hooks.fault()
 	}
-	if err != nil {
+	if err == nil {
+		s.versions.publish(s.pending)
+	} else {
+		// the commit may or may not have happened: read versions from the file again
+		s.versions.clear()
 		cerr := s.fail(err)
 		for i := range errs {
 			if errs[i] == nil {
