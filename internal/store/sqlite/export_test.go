@@ -161,3 +161,30 @@ func (s *Store) BumpVersionThenFail(corpID, chatID string, alongside ...func()) 
 	}
 	return <-failed
 }
+
+// LowerWALBound sets the frames past which the checkpointer restarts the
+// log; call it before writing.
+func (s *Store) LowerWALBound(frames int64) { s.ckpt.restartAt.Store(frames) }
+
+// WALFrames is the frames in the log after the last checkpoint, the frames
+// appended in all and at most between two checkpoints, and how many
+// restarts ran.
+func (s *Store) WALFrames() (frames, grown, mostGrown, restarts int64) {
+	c := s.ckpt
+	return c.lastLog.Load(), c.grown.Load(), c.mostGrown.Load(), c.restarts.Load()
+}
+
+// HoldRead keeps a read transaction open on one reader connection for d.
+func (s *Store) HoldRead(ctx context.Context, d time.Duration) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM settings`).Scan(&n); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	return nil
+}

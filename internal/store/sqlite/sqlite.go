@@ -54,6 +54,7 @@ type Store struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	ckpt  *checkpointer
 	stmts sync.Map // query text → *sql.Stmt on read
 
 	reqs   chan *writeReq
@@ -99,12 +100,15 @@ func Open(path string) (*Store, error) {
 	// writes); they only serve a rollback inside the transaction, never
 	// crash recovery, which the WAL does.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// When the log starts again after a checkpoint, cut the file back.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	dsn := "file:" + path + "?" + q.Encode()
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
 
-	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate"))
+	// the checkpointer copies the WAL into the file, not the writer's commits
+	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate&" + url.Values{"_pragma": {"wal_autocheckpoint(0)"}}.Encode()))
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -115,7 +119,10 @@ func Open(path string) (*Store, error) {
 	r := sql.OpenDB(newConnector(dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()))
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	cp := sql.OpenDB(newConnector(dsn))
+	cp.SetMaxOpenConns(1)
+	cp.SetMaxIdleConns(1)
+	s := &Store{path: path, read: r, write: w, ckpt: startCheckpointer(cp), reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.loop()
 	return s, nil
 }
@@ -125,7 +132,8 @@ func (s *Store) Close() error {
 	s.closed.Do(func() { close(s.stop) })
 	<-s.done
 	s.closeStatements()
-	return errors.Join(s.read.Close(), s.write.Close())
+	cerr := s.ckpt.close()
+	return errors.Join(cerr, s.read.Close(), s.write.Close())
 }
 
 // Ping reports whether the store can read and commit a write: it reads, and
@@ -308,6 +316,7 @@ func (s *Store) commit(batch []*writeReq) {
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
 	s.pending = s.pending[:0]
+	s.ckpt.restartIfOverdue(s.write)
 	tx, err := s.write.Begin()
 	if err != nil {
 		for _, r := range batch {
@@ -346,6 +355,7 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	if err == nil {
 		s.versions.publish(s.pending)
+		s.ckpt.committed()
 	} else {
 		// the commit may or may not have happened: read versions from the file again
 		s.versions.clear()
