@@ -184,6 +184,16 @@ func (c *groupViews) dropAll() {
 // older than it: a change racing with the read leaves a newer version in
 // the store, and the next read reads again.
 func (s *Service) cachedGroupView(ctx context.Context, corpID, chatID string) (*GroupView, error) {
+	v, err := s.keptGroupView(ctx, corpID, chatID)
+	if err != nil {
+		return nil, err
+	}
+	return v.clone(), nil
+}
+
+// keptGroupView is cachedGroupView without the copy: the caller must not
+// change it.
+func (s *Service) keptGroupView(ctx context.Context, corpID, chatID string) (*GroupView, error) {
 	key := groupKey(corpID, chatID)
 	version, err := s.store.GroupVersion(ctx, corpID, chatID)
 	if err != nil {
@@ -194,7 +204,7 @@ func (s *Service) cachedGroupView(ctx context.Context, corpID, chatID string) (*
 		return nil, err
 	}
 	if v, ok := s.cache.groups.get(key, version); ok {
-		return v.clone(), nil
+		return v, nil
 	}
 	now := time.Now()
 	g, err := s.resolve(ctx, &Caller{App: &ding.App{CorpID: corpID}}, GroupRef{ChatID: chatID})
@@ -206,7 +216,7 @@ func (s *Service) cachedGroupView(ctx context.Context, corpID, chatID string) (*
 		return nil, err
 	}
 	s.cache.groups.put(key, groupEntry{v: v, version: version, at: now})
-	return v.clone(), nil
+	return v, nil
 }
 
 // clone is the caller's own copy: nothing it does reaches the kept view.

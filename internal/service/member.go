@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -178,25 +179,21 @@ func (s *Service) memberHeads(ctx context.Context, mc *MemberCaller, gs []ding.G
 
 // memberGroup returns a group the caller belongs to; any other group is
 // reported as unknown, so members learn nothing of groups they are not in.
+// It reads the node's kept view of the group (see keptGroupView), which a
+// change of members makes it read again.
 func (s *Service) memberGroup(ctx context.Context, mc *MemberCaller, chatID string) (*ding.Group, error) {
 	if chatID == "" {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonChatIDMissing, "missing chatid")
 	}
-	notFound := ding.Errorf(ding.NotFound, ding.ReasonChatNotFound, "no group %s", chatID)
-	g, err := s.store.Group(ctx, mc.CorpID, chatID)
-	if ding.IsKind(err, ding.NotFound) {
-		return nil, notFound
-	}
+	v, err := s.keptGroupView(ctx, mc.CorpID, chatID)
 	if err != nil {
-		return nil, err
+		return nil, err // an unknown group is NotFound with ReasonChatNotFound
 	}
-	if _, err := s.store.Member(ctx, chatID, ding.MemberEmp, mc.UserID); err != nil {
-		if ding.IsKind(err, ding.NotFound) {
-			return nil, notFound
-		}
-		return nil, err
+	if !slices.Contains(v.UserIDs, mc.UserID) {
+		return nil, ding.Errorf(ding.NotFound, ding.ReasonChatNotFound, "no group %s", chatID)
 	}
-	return g, nil
+	g := v.Group
+	return &g, nil
 }
 
 // Member message pages hold 1..MaxMemberPage messages.
