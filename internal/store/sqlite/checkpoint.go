@@ -31,12 +31,18 @@ const (
 )
 
 type checkpointer struct {
-	db   *sql.DB
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
-	err  error
+	db *sql.DB
+	// writer is held by the writer around each batch. The log starts again
+	// only at a write that finds every frame copied, which under steady
+	// writes a checkpoint running beside the writer never leaves; so the
+	// checkpointer copies the bulk beside the writer, then holds it only
+	// while it copies the few frames appended meanwhile.
+	writer *sync.Mutex
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	err    error
 
 	restartAt atomic.Int64 // walRestartFrames; tests lower it
 	overdue   atomic.Bool  // the log passed restartAt: the writer restarts it
@@ -46,8 +52,8 @@ type checkpointer struct {
 	lastLog, grown, mostGrown, restarts atomic.Int64
 }
 
-func startCheckpointer(db *sql.DB) *checkpointer {
-	c := &checkpointer{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func startCheckpointer(db *sql.DB, writer *sync.Mutex) *checkpointer {
+	c := &checkpointer{db: db, writer: writer, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	c.restartAt.Store(walRestartFrames)
 	go c.loop()
 	return c
@@ -71,7 +77,13 @@ func (c *checkpointer) loop() {
 		case <-c.stop:
 			return
 		}
-		if log, err := c.checkpoint(c.db, "PASSIVE"); err == nil && log >= c.restartAt.Load() {
+		log, err := c.checkpoint(c.db, "PASSIVE")
+		if err == nil {
+			c.writer.Lock()
+			log, err = c.checkpoint(c.db, "PASSIVE")
+			c.writer.Unlock()
+		}
+		if err == nil && log >= c.restartAt.Load() {
 			c.overdue.Store(true)
 		}
 		t.Reset(checkpointEvery)

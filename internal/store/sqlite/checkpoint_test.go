@@ -49,7 +49,7 @@ func TestWALBoundedUnderOverlappingReaders(t *testing.T) {
 	// writes without a pause, so that some reader always holds a snapshot
 	// older than the log's end
 	most := int64(0)
-	for i := 0; i < 800; i++ {
+	for i := 0; i < 500; i++ {
 		if err := st.PutSetting(ctx, fmt.Sprintf("wal-%d", i), fmt.Sprintf("%0500d", i)); err != nil {
 			t.Fatal(err)
 		}
@@ -58,19 +58,21 @@ func TestWALBoundedUnderOverlappingReaders(t *testing.T) {
 		}
 	}
 	_, grown, step, restarts := st.WALFrames()
-	// past the bound the next checkpoint restarts the log, so it never holds
-	// more than the bound and what the writer appends between two checkpoints
-	if most > bound+step {
-		t.Fatalf("the log reached %d frames; bound %d + at most %d appended between two checkpoints", most, bound, step)
+	// past the bound the writer restarts the log before its next batch, so
+	// it never holds more than the bound and what the writer appends in two
+	// steps of the checkpointer (the log may be just under the bound at one)
+	if most > bound+2*step {
+		t.Fatalf("the log reached %d frames; bound %d + 2 × at most %d appended between two checkpoints", most, bound, step)
 	}
-	if grown < 3*(bound+step) || restarts == 0 {
+	// the load passed the bound again and again: the restarts held the log
+	if restarts < 2 || grown < 4*bound {
 		t.Fatalf("%d frames appended, %d restarts: the load did not reach the bound", grown, restarts)
 	}
 	info, err := os.Stat(path + "-wal")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if max := (bound + step) * (4096 + 24); info.Size() > max {
+	if max := (bound + 2*step) * (4096 + 24); info.Size() > max {
 		t.Fatalf("WAL file %d bytes, want at most %d", info.Size(), max)
 	}
 }

@@ -71,6 +71,7 @@ type Store struct {
 
 	versions versions
 	pending  []versionPub // the writer's: version changes of the batch being written
+	batchMu  sync.Mutex   // held by the writer around each batch; see checkpointer
 }
 
 // commitHooks are optional callbacks around each commit, set before use.
@@ -122,7 +123,8 @@ func Open(path string) (*Store, error) {
 	cp := sql.OpenDB(newConnector(dsn))
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
-	s := &Store{path: path, read: r, write: w, ckpt: startCheckpointer(cp), reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	s.ckpt = startCheckpointer(cp, &s.batchMu)
 	go s.loop()
 	return s, nil
 }
@@ -306,6 +308,8 @@ func (s *Store) loop() {
 // commit runs a batch in one transaction; each write has its own savepoint so
 // one failing write rolls back alone.
 func (s *Store) commit(batch []*writeReq) {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
 	if err := s.WriteFailure(); err != nil {
 		for _, r := range batch {
 			r.err <- err
