@@ -82,6 +82,7 @@ func catalog(tx *sql.Tx) (schema.Graph, error) {
 func (s *Store) Reset(ctx context.Context, drop []string) (int64, error) {
 	var gen int64
 	err := s.do(ctx, func(tx *sql.Tx) error {
+		s.movedAll()
 		g, err := catalog(tx)
 		if err != nil {
 			return translate(err, "schema")
@@ -132,6 +133,7 @@ func (s *Store) DeleteCorp(ctx context.Context, corpID string) error {
 		if err != nil {
 			return translate(err, "schema")
 		}
+		s.movedAll()
 		for _, stmt := range g.CorpDeletes("?1") {
 			if _, err := tx.Exec(stmt, corpID); err != nil {
 				return translate(err, "corp")

@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
 // WriterPragma reads a pragma on the writer connection, inside the writer.
@@ -101,5 +104,87 @@ func MigrateBefore(path string, n int) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// KeptVersion is the group's version as kept in memory, if it is.
+func (s *Store) KeptVersion(chatID string) (corp string, version int64, ok bool) {
+	k, _, ok := s.versions.lookup(chatID)
+	return k.corp, k.version, ok
+}
+
+// FileVersion reads the group's version from the file, past the memory.
+func (s *Store) FileVersion(chatID string) (int64, error) {
+	var v int64
+	err := s.read.QueryRow(`SELECT version FROM chats WHERE chat_id = ?`, chatID).Scan(&v)
+	return v, err
+}
+
+// BumpVersionThenFail moves the group's version inside the writer and then
+// fails, so the write is rolled back to its savepoint. The writer is held
+// until it and alongside (each making one write) are queued, so that they
+// share one batch.
+func (s *Store) BumpVersionThenFail(corpID, chatID string, alongside ...func()) error {
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- s.do(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	failed := make(chan error, 1)
+	go func() {
+		failed <- s.do(ctx, func(tx *sql.Tx) error {
+			var v int64
+			if err := tx.QueryRow(`UPDATE chats SET version = version + 1 WHERE chat_id = ? RETURNING version`, chatID).Scan(&v); err != nil {
+				return err
+			}
+			s.moved(corpID, chatID, v)
+			return errors.New("fails after moving the version")
+		})
+	}()
+	for len(s.reqs) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for _, f := range alongside {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	for len(s.reqs) < 1+len(alongside) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if err := <-blocked; err != nil {
+		return err
+	}
+	return <-failed
+}
+
+// LowerWALBound sets the frames past which the checkpointer restarts the
+// log; call it before writing.
+func (s *Store) LowerWALBound(frames int64) { s.ckpt.restartAt.Store(frames) }
+
+// WALFrames is the frames in the log after the last checkpoint, the frames
+// appended in all and at most between two checkpoints, and how many
+// restarts ran.
+func (s *Store) WALFrames() (frames, grown, mostGrown, restarts int64) {
+	c := s.ckpt
+	return c.lastLog.Load(), c.grown.Load(), c.mostGrown.Load(), c.restarts.Load()
+}
+
+// HoldRead keeps a read transaction open on one reader connection for d.
+func (s *Store) HoldRead(ctx context.Context, d time.Duration) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM settings`).Scan(&n); err != nil {
+		return err
+	}
+	time.Sleep(d)
 	return nil
 }

@@ -47,6 +47,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 			return err
 		}
 		g.MemberCount = row.MemberCount
+		s.moved(g.CorpID, g.ChatID, 0) // the column's default
 		return nil
 	})
 }
@@ -114,15 +115,6 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 		return nil, translate(err, "group")
 	}
 	return g, nil
-}
-
-// GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
-func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64, error) {
-	var v int64
-	if err := s.readRow(ctx, `SELECT version FROM chats WHERE chat_id = ? AND corp_id = ?`, chatID, corpID).Scan(&v); err != nil {
-		return 0, translate(err, "group")
-	}
-	return v, nil
 }
 
 // GroupByOpenID returns NotFound when the corp has no group with that openConversationId.
@@ -204,13 +196,15 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 			return translate(err, "member")
 		}
 		args := groupArgs(&row)
-		if _, err := tx.Exec(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
+		var version int64
+		if err := tx.QueryRow(`UPDATE chats SET name = ?, owner = ?, owner_type = ?, conversation_tag = ?, icon = ?,
 			show_history_type = ?, searchable = ?, validation_type = ?, mention_all_authority = ?, management_type = ?, chat_banned_type = ?,
 			status = ?, creator_app = ?, member_count = ?, created_at = ?, updated_at = ?, friend_forbidden = ?, version = version + 1
-			WHERE chat_id = ?`,
-			append(args[3:], chatID)...); err != nil {
+			WHERE chat_id = ? RETURNING version`,
+			append(args[3:], chatID)...).Scan(&version); err != nil {
 			return translate(err, "group")
 		}
+		s.moved(g.CorpID, chatID, version)
 		if err := appendEvents(tx, ch.Events); err != nil {
 			return err
 		}

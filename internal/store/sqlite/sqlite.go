@@ -54,6 +54,7 @@ type Store struct {
 	path  string
 	read  *sql.DB
 	write *sql.DB
+	ckpt  *checkpointer
 	stmts sync.Map // query text → *sql.Stmt on read
 
 	reqs   chan *writeReq
@@ -67,6 +68,10 @@ type Store struct {
 	// is reopened: the same fail-fast PostgreSQL applies to itself.
 	failed atomic.Pointer[ding.Error]
 	hooks  atomic.Pointer[commitHooks]
+
+	versions versions
+	pending  []versionPub // the writer's: version changes of the batch being written
+	batchMu  sync.Mutex   // held by the writer around each batch; see checkpointer
 }
 
 // commitHooks are optional callbacks around each commit, set before use.
@@ -96,12 +101,15 @@ func Open(path string) (*Store, error) {
 	// writes); they only serve a rollback inside the transaction, never
 	// crash recovery, which the WAL does.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// When the log starts again after a checkpoint, cut the file back.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walKeepBytes))
 	dsn := "file:" + path + "?" + q.Encode()
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
 
-	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate"))
+	// the checkpointer copies the WAL into the file, not the writer's commits
+	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate&" + url.Values{"_pragma": {"wal_autocheckpoint(0)"}}.Encode()))
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -112,7 +120,11 @@ func Open(path string) (*Store, error) {
 	r := sql.OpenDB(newConnector(dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()))
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
+	cp := sql.OpenDB(newConnector(dsn))
+	cp.SetMaxOpenConns(1)
+	cp.SetMaxIdleConns(1)
 	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	s.ckpt = startCheckpointer(cp, &s.batchMu)
 	go s.loop()
 	return s, nil
 }
@@ -122,7 +134,8 @@ func (s *Store) Close() error {
 	s.closed.Do(func() { close(s.stop) })
 	<-s.done
 	s.closeStatements()
-	return errors.Join(s.read.Close(), s.write.Close())
+	cerr := s.ckpt.close()
+	return errors.Join(cerr, s.read.Close(), s.write.Close())
 }
 
 // Ping reports whether the store can read and commit a write: it reads, and
@@ -295,6 +308,8 @@ func (s *Store) loop() {
 // commit runs a batch in one transaction; each write has its own savepoint so
 // one failing write rolls back alone.
 func (s *Store) commit(batch []*writeReq) {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
 	if err := s.WriteFailure(); err != nil {
 		for _, r := range batch {
 			r.err <- err
@@ -304,6 +319,8 @@ func (s *Store) commit(batch []*writeReq) {
 	start := time.Now()
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
+	s.pending = s.pending[:0]
+	s.ckpt.restartIfOverdue(s.write)
 	tx, err := s.write.Begin()
 	if err != nil {
 		for _, r := range batch {
@@ -316,8 +333,10 @@ func (s *Store) commit(batch []*writeReq) {
 			errs[i] = translate(err, "savepoint")
 			continue
 		}
+		mark := len(s.pending)
 		if err := runSafely(r.fn, tx); err != nil {
 			errs[i] = err
+			s.pending = s.pending[:mark] // rolled back: nothing to publish
 			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
 				// the transaction is unusable: nothing of this batch commits
 				tx.Rollback()
@@ -338,7 +357,12 @@ func (s *Store) commit(batch []*writeReq) {
 	if err == nil && hooks != nil && hooks.fault != nil {
 		err = hooks.fault()
 	}
-	if err != nil {
+	if err == nil {
+		s.versions.publish(s.pending)
+		s.ckpt.committed()
+	} else {
+		// the commit may or may not have happened: read versions from the file again
+		s.versions.clear()
 		cerr := s.fail(err)
 		for i := range errs {
 			if errs[i] == nil {

@@ -219,9 +219,11 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 			}
 		}
 		if ch.Status != 0 || len(ch.Bind)+len(ch.Unbind) > 0 {
-			if _, err := tx.Exec(`UPDATE chats SET version = version + 1 WHERE chat_id = ?`, chatID); err != nil {
+			var version int64
+			if err := tx.QueryRow(`UPDATE chats SET version = version + 1 WHERE chat_id = ? RETURNING version`, chatID).Scan(&version); err != nil {
 				return translate(err, "group")
 			}
+			s.moved(g.CorpID, chatID, version)
 		}
 		return appendEvents(tx, ch.Events)
 	})
