@@ -112,3 +112,18 @@ type GroupCursor struct {
 	CreatedAt int64
 	ChatID    string
 }
+
+// HeadNotices is what a store shared by several nodes offers live
+// delivery: each node announces the newest Seq of the groups it wrote,
+// and every node hears them, so none has to poll the heads of every group
+// its clients watch.
+type HeadNotices interface {
+	// AnnounceHeads tells every node listening that these groups' newest
+	// messages are at least these Seqs.
+	AnnounceHeads(ctx context.Context, heads map[string]int64) error
+	// ListenHeads calls listening once it hears announcements, then heard
+	// with each one (this node's own included), until ctx ends or the
+	// connection is lost; it returns why it stopped. Announcements made
+	// while nobody listened are not heard later.
+	ListenHeads(ctx context.Context, listening func(), heard func(map[string]int64)) error
+}

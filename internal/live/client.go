@@ -202,6 +202,10 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 		c.feeds[id] = f
 		c.mu.Unlock()
 	}
+	if h.notices != nil {
+		// a commit heard between reading the heads and watching them
+		h.recheck(ids)
+	}
 	c.poke()
 	b, _ := json.Marshal(hello)
 	return c, b, nil
@@ -388,7 +392,7 @@ func (c *Client) join(ctx context.Context, chatID string, created bool) error {
 	c.groups[chatID] = at
 	c.feeds[chatID] = f
 	c.mu.Unlock()
-	c.hub.Poke()
+	c.hub.recheck([]string{chatID})
 	return nil
 }
 

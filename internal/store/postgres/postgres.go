@@ -64,6 +64,7 @@ type Store struct {
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
+	channel   atomic.Pointer[string] // of head notices, once known
 }
 
 // failure is a write that could not reach the database.
