@@ -93,6 +93,10 @@ type MessageStore interface {
 	// ReadMarks is ReadMark of one member in many groups; groups without a
 	// mark are left out.
 	ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error)
+	// MemberHeads is each group of a staff member, newest first, with its
+	// newest Seq and the member's read mark: what a live connection
+	// starts from, in one read.
+	MemberHeads(ctx context.Context, corpID, userID string) ([]GroupHead, error)
 	// CorpGroups is one page of a corp's groups, newest first.
 	CorpGroups(ctx context.Context, corpID string, p GroupPage) ([]Group, error)
 }
@@ -111,6 +115,13 @@ type GroupPage struct {
 type GroupCursor struct {
 	CreatedAt int64
 	ChatID    string
+}
+
+// GroupHead is where a group's timeline stands for one member.
+type GroupHead struct {
+	ChatID  string
+	LastSeq int64 // 0 when no message
+	ReadSeq int64 // 0 when no read mark
 }
 
 // HeadNotices is what a store shared by several nodes offers live

@@ -104,3 +104,16 @@ func parseHeads(p string) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// MemberHeads reads the member's groups with their counters and read
+// marks in one statement.
+func (s *Store) MemberHeads(ctx context.Context, corpID, userID string) ([]ding.GroupHead, error) {
+	rows, err := s.q().Query(ctx, `SELECT c.chat_id, c.last_seq, COALESCE(r.seq, 0) FROM chat_members m
+		JOIN chats c ON c.chat_id = m.chat_id
+		LEFT JOIN read_marks r ON r.chat_id = m.chat_id AND r.userid = $1
+		WHERE m.kind = 'emp' AND m.member_id = $1 AND c.corp_id = $2 ORDER BY c.created_at DESC, c.chat_id`, userID, corpID)
+	return collect(rows, err, "groups", func(r pgx.Rows) (ding.GroupHead, error) {
+		var h ding.GroupHead
+		return h, r.Scan(&h.ChatID, &h.LastSeq, &h.ReadSeq)
+	})
+}
