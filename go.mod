@@ -14,6 +14,7 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/faabiosr/cachego v0.15.0
 	github.com/fastwego/dingding v1.0.0-beta.4
+	github.com/gorilla/websocket v1.5.3
 	github.com/hugozhu/godingtalk v1.0.6
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/open-dingtalk/dingtalk-stream-sdk-go v0.9.1
@@ -39,7 +40,6 @@ require (
 	github.com/go-playground/universal-translator v0.18.0 // indirect
 	github.com/go-playground/validator/v10 v10.9.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect

@@ -16,17 +16,15 @@ import (
 func TestLiveWriterGivesUpOnAStuckClient(t *testing.T) {
 	done := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := websocket.Accept(w, r, nil)
+		conn, err := liveUpgrader.Upgrade(hijacker{w}, r, nil)
 		if err != nil {
 			done <- err
 			return
 		}
-		defer conn.CloseNow()
-		lw := newLiveWriter(conn, 200*time.Millisecond)
-		defer lw.stuck.Stop()
+		defer conn.Close()
 		frame := []byte(strings.Repeat("x", 1<<20))
 		for {
-			if err := lw.write(frame); err != nil {
+			if err := writeLive(conn, frame, 200*time.Millisecond); err != nil {
 				done <- err
 				return
 			}

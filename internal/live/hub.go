@@ -122,7 +122,7 @@ func New(store ding.Store, cfg Config) *Hub {
 // all at once, whatever the number of clients.
 func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	defer close(h.done)
+	defer h.stopped()
 	defer wg.Wait()
 	if h.notices != nil {
 		wg.Go(func() { h.listen(ctx) })
@@ -194,6 +194,23 @@ func (h *Hub) announcing(ctx context.Context) {
 // announceGap spaces notices under a stream of commits, so a busy node
 // sends a few hundred a second, each naming every group that moved.
 const announceGap = 5 * time.Millisecond
+
+// stopped ends every client's wait: done is closed before the clients are
+// poked, and a client that connects later sees it closed before it waits.
+func (h *Hub) stopped() {
+	close(h.done)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range []map[string]*feed{h.groups, h.corps} {
+		for _, f := range m {
+			if subs := f.subs.Load(); subs != nil {
+				for _, c := range *subs {
+					c.poke()
+				}
+			}
+		}
+	}
+}
 
 // Hearing is whether the hub hears the store's head notices now, rather
 // than polling every watched group's head.
