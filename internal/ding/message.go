@@ -93,6 +93,10 @@ type MessageStore interface {
 	// ReadMarks is ReadMark of one member in many groups; groups without a
 	// mark are left out.
 	ReadMarks(ctx context.Context, userID string, chatIDs []string) (map[string]int64, error)
+	// MemberHeads is each group of a staff member, newest first, with its
+	// newest Seq and the member's read mark: what a live connection
+	// starts from, in one read.
+	MemberHeads(ctx context.Context, corpID, userID string) ([]GroupHead, error)
 	// CorpGroups is one page of a corp's groups, newest first.
 	CorpGroups(ctx context.Context, corpID string, p GroupPage) ([]Group, error)
 }
@@ -111,4 +115,26 @@ type GroupPage struct {
 type GroupCursor struct {
 	CreatedAt int64
 	ChatID    string
+}
+
+// GroupHead is where a group's timeline stands for one member.
+type GroupHead struct {
+	ChatID  string
+	LastSeq int64 // 0 when no message
+	ReadSeq int64 // 0 when no read mark
+}
+
+// HeadNotices is what a store shared by several nodes offers live
+// delivery: each node announces the newest Seq of the groups it wrote,
+// and every node hears them, so none has to poll the heads of every group
+// its clients watch.
+type HeadNotices interface {
+	// AnnounceHeads tells every node listening that these groups' newest
+	// messages are at least these Seqs.
+	AnnounceHeads(ctx context.Context, heads map[string]int64) error
+	// ListenHeads calls listening once it hears announcements, then heard
+	// with each one (this node's own included), until ctx ends or the
+	// connection is lost; it returns why it stopped. Announcements made
+	// while nobody listened are not heard later.
+	ListenHeads(ctx context.Context, listening func(), heard func(map[string]int64)) error
 }

@@ -25,14 +25,16 @@ import (
 const liveAdmin = "adm-live-test"
 
 // liveEnv is a server with live delivery over the fixture store (SQLite,
-// or PostgreSQL when DINGCHAT_TEST_STORE=postgres). Other is a second
-// service over the same store whose commits the hub does not observe: what
-// another node's commits look like to this one.
+// or PostgreSQL when DINGCHAT_TEST_STORE=postgres). Other is another node
+// over the same store, with a hub of its own (which announces its commits
+// where the store has head notices); Mute is one whose commits no hub
+// observes, as those of a node that died before announcing them.
 type liveEnv struct {
 	t     *testing.T
 	URL   string
 	Svc   *service.Service
 	Other *service.Service
+	Mute  *service.Service
 	Hub   *live.Hub
 	app   *service.Caller
 }
@@ -42,13 +44,22 @@ func newLive(t *testing.T, cfg live.Config) *liveEnv {
 	st := servertest.OpenStore(t)
 	hub := live.New(st, cfg)
 	svc := service.New(live.Observe(st, hub), nil, nil)
-	other := service.New(st, nil, nil)
+	hubB := live.New(st, cfg)
+	other := service.New(live.Observe(st, hubB), nil, nil)
 	log := slog.New(slog.DiscardHandler)
 	srv := httptest.NewServer(server.Handler(svc, log, server.WithAdminToken(liveAdmin), server.WithLive(hub)))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); hub.Run(ctx) }()
-	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	var wg sync.WaitGroup
+	wg.Go(func() { hub.Run(ctx) })
+	wg.Go(func() { hubB.Run(ctx) })
+	t.Cleanup(func() { srv.Close(); cancel(); wg.Wait() })
+	if _, ok := st.(ding.HeadNotices); ok {
+		for deadline := time.Now().Add(5 * time.Second); !hub.Hearing() || !hubB.Hearing(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the hubs never heard the store's head notices")
+			}
+		}
+	}
 	tok, err := svc.IssueToken(context.Background(), dingtest.AppKey, dingtest.AppSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +68,7 @@ func newLive(t *testing.T, cfg live.Config) *liveEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &liveEnv{t: t, URL: srv.URL, Svc: svc, Other: other, Hub: hub, app: app}
+	return &liveEnv{t: t, URL: srv.URL, Svc: svc, Other: other, Mute: service.New(st, nil, nil), Hub: hub, app: app}
 }
 
 func (e *liveEnv) token(user string) string {
@@ -313,7 +324,9 @@ func TestLiveResume(t *testing.T) {
 // TestLiveOtherNode: a commit this node did not make (another node's, on
 // a shared database) reaches its clients through the poll.
 func TestLiveOtherNode(t *testing.T) {
-	e := newLive(t, live.Config{Poll: 20 * time.Millisecond})
+	// no sweep during the test: on PostgreSQL the other node's notices carry
+	// its messages, elsewhere the poll of every head
+	e := newLive(t, live.Config{Poll: 20 * time.Millisecond, Sweep: time.Hour})
 	g := e.group("跨节点群", "manager4220", "zhangsan")
 	s := e.member(e.token("zhangsan"), nil)
 	s.until("hello")
@@ -331,6 +344,21 @@ func TestLiveOtherNode(t *testing.T) {
 	}
 	if f := s.until("event"); f.Event.Type != ding.EventChatUpdateTitle {
 		t.Fatalf("event = %+v", f)
+	}
+}
+
+// TestLiveSweep: a commit no node announced (its node died first) still
+// reaches the member, at the next sweep of every head.
+func TestLiveSweep(t *testing.T) {
+	e := newLive(t, live.Config{Poll: 20 * time.Millisecond, Sweep: 100 * time.Millisecond})
+	g := e.group("无人通知群", "manager4220", "zhangsan")
+	s := e.member(e.token("zhangsan"), nil)
+	s.until("hello")
+	for i := int64(1); i <= 3; i++ {
+		e.send(e.Mute, g.ChatID, fmt.Sprint("unannounced ", i))
+		if f := s.until("message"); f.Seq != i {
+			t.Fatalf("got #%d, want #%d", f.Seq, i)
+		}
 	}
 }
 

@@ -145,15 +145,11 @@ var membership = map[string]bool{
 // Connect registers a member's connection and returns it with its hello
 // frame. Close releases it.
 func (h *Hub) Connect(ctx context.Context, corpID, userID string, from Resume) (*Client, []byte, error) {
-	gs, err := h.store.GroupsOf(ctx, corpID, userID)
+	hs, err := h.store.MemberHeads(ctx, corpID, userID)
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]string, len(gs))
-	for i, g := range gs {
-		ids[i] = g.ChatID
-	}
-	return h.connect(ctx, corpID, userID, ids, from)
+	return h.connect(ctx, corpID, userID, hs, from)
 }
 
 // Watch registers an operator's connection: every event of the corp and
@@ -167,20 +163,18 @@ func (h *Hub) Watch(ctx context.Context, corpID string, chats []string, from Res
 			return nil, nil, err
 		}
 	}
-	return h.connect(ctx, corpID, "", ids, from)
-}
-
-func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, from Resume) (*Client, []byte, error) {
-	heads, err := h.store.LastSeqs(ctx, ids)
+	seqs, err := h.store.LastSeqs(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	reads := map[string]int64{}
-	if userID != "" {
-		if reads, err = h.store.ReadMarks(ctx, userID, ids); err != nil {
-			return nil, nil, err
-		}
+	hs := make([]ding.GroupHead, len(ids))
+	for i, id := range ids {
+		hs[i] = ding.GroupHead{ChatID: id, LastSeq: seqs[id]}
 	}
+	return h.connect(ctx, corpID, "", hs, from)
+}
+
+func (h *Hub) connect(ctx context.Context, corpID, userID string, hs []ding.GroupHead, from Resume) (*Client, []byte, error) {
 	evHead, err := h.store.LatestEventSeq(ctx, corpID)
 	if err != nil {
 		return nil, nil, err
@@ -189,21 +183,27 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, ids []string, 
 	if from.Events != nil && *from.Events >= 0 && *from.Events < evHead {
 		c.events = *from.Events
 	}
-	hello := helloFrame{Type: "hello", CorpID: corpID, UserID: userID, Events: evHead, Groups: make([]GroupHead, 0, len(ids))}
-	for _, id := range ids {
-		last := heads[id]
+	hello := helloFrame{Type: "hello", CorpID: corpID, UserID: userID, Events: evHead, Groups: make([]GroupHead, 0, len(hs))}
+	ids := make([]string, len(hs))
+	for i, g := range hs {
+		id, last := g.ChatID, g.LastSeq
+		ids[i] = id
 		c.groups[id] = last
 		if s, ok := from.Groups[id]; ok && s >= 0 && s < last {
 			c.groups[id] = s
 		}
-		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: reads[id]})
+		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: g.ReadSeq})
 	}
 	c.corp = h.watch(h.corps, corpID, true, evHead, c)
-	for _, id := range ids {
-		f := h.watch(h.groups, id, false, heads[id], c)
+	for _, g := range hs {
+		f := h.watch(h.groups, g.ChatID, false, g.LastSeq, c)
 		c.mu.Lock()
-		c.feeds[id] = f
+		c.feeds[g.ChatID] = f
 		c.mu.Unlock()
+	}
+	if h.notices != nil {
+		// a commit heard between reading the heads and watching them
+		h.recheck(ids)
 	}
 	c.poke()
 	b, _ := json.Marshal(hello)
@@ -409,7 +409,7 @@ func (c *Client) join(ctx context.Context, chatID string, created bool) error {
 	c.groups[chatID] = at
 	c.feeds[chatID] = f
 	c.mu.Unlock()
-	c.hub.Poke()
+	c.hub.recheck([]string{chatID})
 	return nil
 }
 

@@ -7,8 +7,9 @@
 // frames, so a reconnect with the last cursors gets exactly what it missed,
 // a slow client costs no memory beyond one batch, and a client that falls
 // too far behind is told so and closed. Heads move when this node's store
-// commits (Observe) and when a poll of the store sees another node's
-// commits.
+// commits (Observe) and when another node's commits are heard: from the
+// store's head notices when it has them (PostgreSQL), else from a poll of
+// every watched group's head.
 package live
 
 import (
@@ -27,6 +28,7 @@ import (
 // Config tunes a Hub; zero values take the defaults.
 type Config struct {
 	Poll   time.Duration // how often heads are read from the store (25 ms): other nodes' commits
+	Sweep  time.Duration // how often every watched group's head is read while the store's notices are heard (2 s)
 	MaxLag int64         // messages or events a client may trail a head by before it is closed (2000)
 	Batch  int           // messages or events read at once (100)
 	Window int           // recent frames kept per group and corp for clients to share (256)
@@ -40,8 +42,20 @@ var ErrTooSlow = errors.New("live: client too slow")
 
 // Hub tracks the heads of watched groups and corps and wakes their clients.
 type Hub struct {
-	store ding.Store
-	cfg   Config
+	store   ding.Store
+	notices ding.HeadNotices // nil: poll every watched group's head
+	cfg     Config
+
+	hearing atomic.Bool // the store's notices are heard
+	sweep   atomic.Bool // read every watched group's head at the next poll
+	// groups whose heads to read at the next poll: just watched, so a
+	// commit between their first read and their feed is not missed
+	checkMu sync.Mutex
+	check   map[string]struct{}
+	// heads this node committed, not yet announced to the others
+	annMu    sync.Mutex
+	announce map[string]int64
+	annKick  chan struct{}
 
 	mu     sync.Mutex
 	groups map[string]*feed // by chatid
@@ -92,15 +106,31 @@ func New(store ding.Store, cfg Config) *Hub {
 	if cfg.Window <= 0 {
 		cfg.Window = 256
 	}
-	return &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = 2 * time.Second
+	}
+	h := &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{}),
+		check: map[string]struct{}{}, announce: map[string]int64{}, annKick: make(chan struct{}, 1)}
+	h.notices, _ = store.(ding.HeadNotices)
+	return h
 }
 
-// Run polls the heads of every watched group and corp until ctx ends: one
-// read for all groups and one per corp, whatever the number of clients.
+// Run follows the heads of every watched group and corp until ctx ends.
+// Corps' event heads are polled (one read per corp). Groups' heads come
+// from the store's notices when it has them, read in full only every
+// Sweep and while the notices are not heard; else every poll reads them
+// all at once, whatever the number of clients.
 func (h *Hub) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer h.stopped()
+	defer wg.Wait()
+	if h.notices != nil {
+		wg.Go(func() { h.listen(ctx) })
+		wg.Go(func() { h.announcing(ctx) })
+	}
 	t := time.NewTicker(h.cfg.Poll)
 	defer t.Stop()
-	defer h.stopped()
+	var swept time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -108,9 +138,62 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-t.C:
 		case <-h.kick:
 		}
-		h.poll(ctx)
+		all := !h.hearing.Load() || h.sweep.Swap(false) || time.Since(swept) >= h.cfg.Sweep
+		if all {
+			swept = time.Now()
+		}
+		h.poll(ctx, all)
 	}
 }
+
+// listen hears the store's head notices, listening again a second after
+// the connection is lost; meanwhile every poll reads every head.
+func (h *Hub) listen(ctx context.Context) {
+	for {
+		h.notices.ListenHeads(ctx, func() {
+			h.hearing.Store(true)
+			h.resweep() // what was announced before anyone listened
+		}, func(heads map[string]int64) {
+			for id, seq := range heads {
+				h.advance(h.groups, id, seq)
+			}
+		})
+		h.hearing.Store(false)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// announcing tells the other nodes of this node's commits: one notice for
+// whatever committed since the last, at most one every few milliseconds.
+func (h *Hub) announcing(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.annKick:
+		}
+		h.annMu.Lock()
+		heads := h.announce
+		h.announce = make(map[string]int64, len(heads))
+		h.annMu.Unlock()
+		actx, cancel := context.WithTimeout(ctx, time.Second)
+		h.notices.AnnounceHeads(actx, heads) // when lost, the others' sweep finds it
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(announceGap):
+		}
+	}
+}
+
+// announceGap spaces notices under a stream of commits, so a busy node
+// sends a few hundred a second, each naming every group that moved.
+const announceGap = 5 * time.Millisecond
 
 // stopped ends every client's wait: done is closed before the clients are
 // poked, and a client that connects later sees it closed before it waits.
@@ -129,11 +212,55 @@ func (h *Hub) stopped() {
 	}
 }
 
-func (h *Hub) poll(ctx context.Context) {
+// Hearing is whether the hub hears the store's head notices now, rather
+// than polling every watched group's head.
+func (h *Hub) Hearing() bool { return h.hearing.Load() }
+
+// resweep has the next poll read every watched group's head.
+func (h *Hub) resweep() {
+	h.sweep.Store(true)
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+// recheck has the next poll read these groups' heads.
+func (h *Hub) recheck(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	h.checkMu.Lock()
+	for _, id := range ids {
+		h.check[id] = struct{}{}
+	}
+	h.checkMu.Unlock()
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Hub) poll(ctx context.Context, all bool) {
+	h.checkMu.Lock()
+	check := h.check
+	if len(check) > 0 {
+		h.check = map[string]struct{}{}
+	}
+	h.checkMu.Unlock()
 	h.mu.Lock()
-	chats := make([]string, 0, len(h.groups))
-	for id := range h.groups {
-		chats = append(chats, id)
+	var chats []string
+	if all {
+		chats = make([]string, 0, len(h.groups))
+		for id := range h.groups {
+			chats = append(chats, id)
+		}
+	} else {
+		for id := range check {
+			if h.groups[id] != nil {
+				chats = append(chats, id)
+			}
+		}
 	}
 	corps := make([]string, 0, len(h.corps))
 	for id := range h.corps {
@@ -194,6 +321,17 @@ func (h *Hub) Poke() {
 // the clients woken read it from memory instead of from the store, each
 // wave of them behind one read.
 func (h *Hub) committed(m *ding.Message) {
+	if h.notices != nil {
+		h.annMu.Lock()
+		if m.Seq > h.announce[m.ChatID] {
+			h.announce[m.ChatID] = m.Seq
+		}
+		h.annMu.Unlock()
+		select {
+		case h.annKick <- struct{}{}:
+		default:
+		}
+	}
 	h.mu.Lock()
 	f := h.groups[m.ChatID]
 	h.mu.Unlock()

@@ -683,7 +683,10 @@ async function memberRoute(parts) {
     state.live = new Live('/_dingchat/member/live', {}, (f) => state.onFrame(f));
   }
   state.onFrame = (f) => {
-    if (f.type === 'hello') { refresh(); return; } // what changed before the socket opened
+    if (f.type === 'hello') { // reload the list only if it changed before the socket opened
+      shell.loaded.then(() => { if (listStale(list.groups, f.groups)) refresh(); }, () => {});
+      return;
+    }
     const g = list.find(f.chatid);
     if (f.type === 'message') {
       // a group not on the pages loaded is new: the first page shows it
@@ -707,6 +710,16 @@ async function memberRoute(parts) {
     const g = list.find(chatid), title = $('#chat-title');
     if (g && title) title.textContent = g.name;
   }
+}
+
+// listStale tells whether the groups listed differ from the heads of a
+// hello frame (both newest first): a head moved, a read mark moved, or a
+// group came or went before the list's first row.
+function listStale(groups, heads) {
+  const at = new Map(heads.map((x) => [x.chatid, x]));
+  if (groups.some((g) => { const x = at.get(g.chatid); return !x || x.lastSeq !== g.lastSeq || x.readSeq !== g.readSeq; })) return true;
+  if (groups.length === 0) return heads.length > 0;
+  return heads.length > 0 && heads[0].chatid !== groups[0].chatid;
 }
 
 // memberChat opens a group; group() is its row of the list, once loaded.

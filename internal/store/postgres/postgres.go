@@ -65,6 +65,7 @@ type Store struct {
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
 	creates   createQueue
+	channel   atomic.Pointer[string] // of head notices, once known
 }
 
 // failure is a write that could not reach the database.

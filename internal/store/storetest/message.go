@@ -336,7 +336,8 @@ func testMembersAndGroupsOf(t *testing.T, st ding.Store) {
 }
 
 // testLastSeqsAndCorpGroups: many groups' newest Seq in one read, groups
-// without messages left out; a corp's groups newest first, bounded.
+// without messages left out; a member's groups with heads and read marks;
+// a corp's groups newest first, bounded.
 func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
 	seed(t, st)
 	g1 := msgGroup(t, st, "chatlastseqs1")
@@ -367,6 +368,14 @@ func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
 	}
 	if marks, err = st.ReadMarks(ctx(), "lisi", []string{g1.ChatID}); err != nil || len(marks) != 0 {
 		t.Fatalf("ReadMarks(lisi) = %v, %v; want none", marks, err)
+	}
+	heads, err := st.MemberHeads(ctx(), corpA, "zhangsan")
+	noErr(t, err, "MemberHeads")
+	if want := []ding.GroupHead{{ChatID: g2.ChatID}, {ChatID: g1.ChatID, LastSeq: 3, ReadSeq: 2}}; !slices.Equal(heads, want) {
+		t.Fatalf("MemberHeads = %+v, want %+v (the other corp's group left out)", heads, want)
+	}
+	if heads, err = st.MemberHeads(ctx(), corpA, "nobody"); err != nil || len(heads) != 0 {
+		t.Fatalf("MemberHeads(nobody) = %v, %v; want none", heads, err)
 	}
 	gs, err := st.CorpGroups(ctx(), corpA, ding.GroupPage{Limit: 10})
 	noErr(t, err, "CorpGroups")
