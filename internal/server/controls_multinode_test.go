@@ -117,3 +117,35 @@ func TestNodesFollowResetAndClock(t *testing.T) {
 	}
 	eventuallyNamed(t, "node b drops the rules", func() bool { return !b.svc.Faults().Active() })
 }
+
+// TestFaultRulesSurviveSync: a rule added on a node is never taken back by
+// that node's own sync of the stored rules running at the same moment (a
+// sync that read the store before the change and applied it after lost the
+// rule: a DELETE of it answered 404).
+func TestFaultRulesSurviveSync(t *testing.T) {
+	a, _ := twoStores(t)
+	n := newNode(t, a)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	synced := make(chan struct{})
+	go func() { // a sync as often as it can run, beside the watch's own
+		defer close(synced)
+		for ctx.Err() == nil {
+			if err := n.svc.SyncControls(ctx); err != nil && ctx.Err() == nil {
+				t.Errorf("sync: %v", err)
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		r, err := n.svc.AddFault(ctx, service.FaultRule{Path: "/nothing", Action: service.FaultDrop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.svc.RemoveFault(ctx, r.ID); err != nil {
+			t.Fatalf("rule %d, removed right after it was added: %v", i, err)
+		}
+	}
+	cancel()
+	<-synced
+}

@@ -292,6 +292,8 @@ func (s *Service) AddFault(ctx context.Context, r FaultRule) (*FaultRule, error)
 	if err := s.requireControls(); err != nil {
 		return nil, err
 	}
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
 	out, err := s.ctl.faults.Add(r)
 	if err != nil {
 		return nil, err
@@ -301,6 +303,8 @@ func (s *Service) AddFault(ctx context.Context, r FaultRule) (*FaultRule, error)
 
 // RemoveFault deletes one rule on every node; NotFound when none has the id.
 func (s *Service) RemoveFault(ctx context.Context, id string) error {
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
 	if !s.ctl.faults.Remove(id) {
 		return ding.Errorf(ding.NotFound, ding.ReasonNone, "no fault rule %s", id)
 	}
@@ -309,13 +313,16 @@ func (s *Service) RemoveFault(ctx context.Context, id string) error {
 
 // ClearFaults deletes every rule on every node.
 func (s *Service) ClearFaults(ctx context.Context) error {
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
 	s.ctl.faults.Clear()
 	return s.storeFaults(ctx)
 }
 
+// storeFaults stores this node's rules; the caller holds faultsMu from its
+// change until the rules are stored, so a sync cannot put back what the
+// store held before the change.
 func (s *Service) storeFaults(ctx context.Context) error {
-	s.ctl.faultsMu.Lock()
-	defer s.ctl.faultsMu.Unlock()
 	js := s.ctl.faults.encode()
 	if err := s.store.PutSetting(ctx, ding.SettingFaults, js); err != nil {
 		return err
@@ -326,12 +333,14 @@ func (s *Service) storeFaults(ctx context.Context) error {
 
 // syncFaults takes the rules another node stored.
 func (s *Service) syncFaults(ctx context.Context) error {
+	// read under the lock: a read from before a local change, taken after
+	// it, would replace the new rules with the old
+	s.ctl.faultsMu.Lock()
+	defer s.ctl.faultsMu.Unlock()
 	js, _, err := s.store.GetSetting(ctx, ding.SettingFaults)
 	if err != nil {
 		return err
 	}
-	s.ctl.faultsMu.Lock()
-	defer s.ctl.faultsMu.Unlock()
 	if js == s.ctl.faultsJSON {
 		return nil
 	}
