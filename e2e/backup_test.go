@@ -114,7 +114,15 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// the load runs until enough sends are acknowledged, however busy the machine
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		got := len(acks)
+		mu.Unlock()
+		if got >= 50 || time.Now().After(deadline) {
+			break
+		}
+	}
 	archive := filepath.Join(dir, "backup.tar.gz")
 	began := time.Now()
 	out := dingchat(t, "backup", "--data", data, "--to", archive)
