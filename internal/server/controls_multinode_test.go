@@ -137,7 +137,7 @@ func TestFaultRulesSurviveSync(t *testing.T) {
 			}
 		}
 	}()
-	for i := range 200 {
+	for i := range 60 {
 		r, err := n.svc.AddFault(ctx, service.FaultRule{Path: "/nothing", Action: service.FaultDrop})
 		if err != nil {
 			t.Fatal(err)
