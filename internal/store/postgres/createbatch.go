@@ -27,88 +27,15 @@ type createReq struct {
 	err     chan error
 }
 
-type createQueue struct {
-	reqs chan *createReq
-	stop chan struct{}
-	done chan struct{}
-}
-
 func (s *Store) startCreators() {
-	s.creates = createQueue{reqs: make(chan *createReq, 4*maxCreateBatch), stop: make(chan struct{}), done: make(chan struct{})}
-	finished := make(chan struct{}, createWriters)
-	for range createWriters {
-		go func() {
-			s.createLoop()
-			finished <- struct{}{}
-		}()
-	}
-	go func() {
-		for range createWriters {
-			<-finished
-		}
-		close(s.creates.done)
-	}()
+	s.creates = commitQueue[*createReq]{write: s.writeCreates, maxBatch: maxCreateBatch,
+		weight: func(r *createReq) int { return len(r.members) }, maxWeight: maxCreateMembers}
+	s.creates.start(createWriters)
 }
 
-// stopCreators writes what is queued and stops the writers.
-func (s *Store) stopCreators() {
-	close(s.creates.stop)
-	<-s.creates.done
-}
-
-// create queues a create and waits for its outcome; once queued, the
-// outcome is awaited even if ctx ends, as for sends.
+// create queues a create and waits for its outcome, as for sends.
 func (s *Store) create(ctx context.Context, r *createReq) error {
-	select {
-	case s.creates.reqs <- r:
-	case <-ctx.Done():
-		return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
-	case <-s.creates.stop:
-		return errClosed
-	}
-	select {
-	case err := <-r.err:
-		return err
-	case <-s.creates.done:
-		select {
-		case err := <-r.err:
-			return err
-		default:
-			return errClosed
-		}
-	}
-}
-
-func (s *Store) createLoop() {
-	batch := make([]*createReq, 0, maxCreateBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case r := <-s.creates.reqs:
-			batch = append(batch, r)
-		case <-s.creates.stop:
-			for {
-				select {
-				case r := <-s.creates.reqs:
-					s.writeCreates([]*createReq{r})
-				default:
-					return
-				}
-			}
-		}
-		rows := 0
-	drain:
-		for len(batch) < maxCreateBatch && rows < maxCreateMembers {
-			select {
-			case r := <-s.creates.reqs:
-				batch = append(batch, r)
-				rows += len(r.members)
-			default:
-				break drain
-			}
-		}
-		s.writeCreates(batch)
-	}
+	return s.creates.submit(ctx, r, r.err)
 }
 
 // writeCreates commits a batch of creates in one round trip and answers

@@ -64,7 +64,7 @@ type Store struct {
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
-	creates   createQueue
+	creates   commitQueue[*createReq]
 	channel   atomic.Pointer[string] // of head notices, once known
 }
 
@@ -135,8 +135,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // calls answer Unavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.stopSenders() // queued sends and creates are written first
-		s.stopCreators()
+		s.sends.close() // queued sends and creates are written first
+		s.creates.close()
 		s.closed.Store(true)
 		s.pool.Close()
 	})

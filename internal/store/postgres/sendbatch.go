@@ -33,88 +33,19 @@ type sendReq struct {
 }
 
 type sendQueue struct {
-	reqs    chan *sendReq
-	stop    chan struct{}
-	done    chan struct{}
+	commitQueue[*sendReq]
 	headers headers
 }
 
 func (s *Store) startSenders() {
-	s.sends.reqs, s.sends.stop, s.sends.done = make(chan *sendReq, 4*maxSendBatch), make(chan struct{}), make(chan struct{})
-	finished := make(chan struct{}, sendWriters)
-	for range sendWriters {
-		go func() {
-			s.sendLoop()
-			finished <- struct{}{}
-		}()
-	}
-	go func() {
-		for range sendWriters {
-			<-finished
-		}
-		close(s.sends.done)
-	}()
+	s.sends.write, s.sends.maxBatch = s.writeSends, maxSendBatch
+	s.sends.start(sendWriters)
 }
 
-// stopSenders writes what is queued and stops the writers.
-func (s *Store) stopSenders() {
-	close(s.sends.stop)
-	<-s.sends.done
-}
-
-// send queues m for the group commit and waits for its outcome. Once
-// queued, the outcome is awaited even if ctx ends, so a caller never reports
-// failure for a write that committed.
+// send queues m for the group commit and waits for its outcome.
 func (s *Store) send(ctx context.Context, m *ding.Message, check func(*ding.Group) error) error {
 	r := &sendReq{m: m, check: check, err: make(chan error, 1)}
-	select {
-	case s.sends.reqs <- r:
-	case <-ctx.Done():
-		return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
-	case <-s.sends.stop:
-		return errClosed
-	}
-	select {
-	case err := <-r.err:
-		return err
-	case <-s.sends.done:
-		select {
-		case err := <-r.err:
-			return err
-		default:
-			return errClosed // queued after the final drain
-		}
-	}
-}
-
-func (s *Store) sendLoop() {
-	batch := make([]*sendReq, 0, maxSendBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case r := <-s.sends.reqs:
-			batch = append(batch, r)
-		case <-s.sends.stop:
-			for {
-				select {
-				case r := <-s.sends.reqs:
-					s.writeSends([]*sendReq{r})
-				default:
-					return
-				}
-			}
-		}
-	drain:
-		for len(batch) < maxSendBatch {
-			select {
-			case r := <-s.sends.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.writeSends(batch)
-	}
+	return s.sends.submit(ctx, r, r.err)
 }
 
 // judge runs a caller's check, turning a panic into an error of its own.
