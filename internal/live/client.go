@@ -36,7 +36,7 @@ type Client struct {
 	reset   bool
 	wake    chan struct{}
 
-	bound  context.Context // the context Next last waited on, and
+	bound  <-chan struct{} // the end of the context Next last waited on, and
 	unbind func() bool     // what stops it waking c (Next's and Close's goroutine)
 }
 
@@ -267,13 +267,18 @@ func (c *Client) Next(ctx context.Context) ([][]byte, error) {
 // bind makes the end of ctx wake c: once per context, not per wait (a
 // three-way select per delivery was a twelfth of the fan-out's CPU).
 func (c *Client) bind(ctx context.Context) {
-	if ctx == c.bound {
+	done := ctx.Done() // names the context's end; contexts themselves may not compare
+	if done == c.bound {
 		return
 	}
 	if c.unbind != nil {
 		c.unbind()
+		c.unbind = nil
 	}
-	c.bound, c.unbind = ctx, context.AfterFunc(ctx, c.poke)
+	c.bound = done
+	if done != nil {
+		c.unbind = context.AfterFunc(ctx, c.poke)
+	}
 }
 
 func (c *Client) pending(ctx context.Context) ([][]byte, error) {
