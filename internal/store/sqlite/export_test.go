@@ -188,3 +188,32 @@ func (s *Store) HoldRead(ctx context.Context, d time.Duration) error {
 	time.Sleep(d)
 	return nil
 }
+
+// SetKeptFor sets how long the writer keeps a group's row before reading it
+// again.
+func (s *Store) SetKeptFor(d time.Duration) error {
+	return s.do(context.Background(), func(*sql.Tx) error { s.kept.ttl = d; return nil })
+}
+
+// InOneBatch runs each of writes (each making one write) in a goroutine of
+// its own, queued in the order given while the writer is held, so that
+// they share one batch in that order.
+func (s *Store) InOneBatch(writes ...func()) error {
+	held, release := make(chan struct{}), make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- s.do(context.Background(), func(*sql.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	var wg sync.WaitGroup
+	for i, f := range writes {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+		for len(s.reqs) < i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	wg.Wait()
+	return <-blocked
+}

@@ -12,33 +12,39 @@ import (
 var _ ding.MessageStore = (*Store)(nil)
 
 // AppendMessage numbers m after the group's newest message. The writer is
-// the only one that inserts, so MAX(seq)+1 inside its transaction is the
-// commit order and never shared or skipped.
+// the only one that inserts, so the number it keeps for the group (kept.go)
+// is the commit order and never shared or skipped. Without events the send
+// changes the file with its INSERT alone and needs no savepoint.
 func (s *Store) AppendMessage(ctx context.Context, m *ding.Message, events []ding.Event, check func(*ding.Group) error) error {
-	return s.do(ctx, func(tx *sql.Tx) error {
-		g, err := scanGroup(tx.QueryRow(`SELECT `+chatCols+` FROM chats WHERE chat_id = ? AND corp_id = ?`, m.ChatID, m.CorpID))
+	fn := func(tx *sql.Tx) error {
+		k, err := s.keptGroup(tx, m.CorpID, m.ChatID)
 		if err != nil {
-			return translate(err, "group")
+			return err
 		}
 		if check != nil {
-			if err := check(g); err != nil {
+			g := k.g // check gets a copy: what is kept stays as read
+			if err := check(&g); err != nil {
 				return err
 			}
 		}
-		var seq int64
-		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE chat_id = ?`, m.ChatID).Scan(&seq); err != nil {
-			return translate(err, "message")
-		}
+		seq := k.next
 		if _, err := tx.Exec(`INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`, m.ChatID, seq, m.ID, m.CorpID, m.SenderType, m.Sender, m.MsgType, string(m.Body), m.CreatedAt); err != nil {
+			// a number taken behind the store's back is read again next time
+			s.kept.forget(m.ChatID)
 			return translate(err, "message")
 		}
 		if err := appendEvents(tx, events); err != nil {
 			return err
 		}
+		k.next = seq + 1 // last: a send that failed took no number
 		m.Seq = seq
 		return nil
-	})
+	}
+	if len(events) == 0 {
+		return s.doSingle(ctx, fn)
+	}
+	return s.do(ctx, fn)
 }
 
 const msgCols = `chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at`

@@ -72,6 +72,13 @@ type Store struct {
 	versions versions
 	pending  []versionPub // the writer's: version changes of the batch being written
 	batchMu  sync.Mutex   // held by the writer around each batch; see checkpointer
+
+	kept    keptGroups // the writer's: groups' rows and next numbers, see kept.go
+	batchAt time.Time  // the writer's: when the batch being written began
+	// rolledBack is set by SQLite's rollback hook on the writer's
+	// connection: the transaction of the batch is gone, whatever the
+	// statement that failed said.
+	rolledBack atomic.Bool
 }
 
 // commitHooks are optional callbacks around each commit, set before use.
@@ -83,6 +90,11 @@ type commitHooks struct {
 type writeReq struct {
 	fn  func(tx *sql.Tx) error
 	err chan error
+	// single: fn changes the file with at most one statement, its last
+	// step, so it needs no savepoint of its own. SQLite undoes a statement
+	// that fails by itself; a failure that takes the whole transaction with
+	// it is seen by the rollback hook.
+	single bool
 }
 
 // Open opens (creating if needed) the database file at path and migrates it.
@@ -108,8 +120,11 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 
+	s := &Store{path: path, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
 	// the checkpointer copies the WAL into the file, not the writer's commits
-	w := sql.OpenDB(newConnector(dsn + "&_txlock=immediate&" + url.Values{"_pragma": {"wal_autocheckpoint(0)"}}.Encode()))
+	wc := newConnector(dsn + "&_txlock=immediate&" + url.Values{"_pragma": {"wal_autocheckpoint(0)"}}.Encode())
+	wc.onRollback = func() { s.rolledBack.Store(true) }
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -123,7 +138,7 @@ func Open(path string) (*Store, error) {
 	cp := sql.OpenDB(newConnector(dsn))
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
-	s := &Store{path: path, read: r, write: w, reqs: make(chan *writeReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	s.read, s.write = r, w
 	s.ckpt = startCheckpointer(cp, &s.batchMu)
 	go s.loop()
 	return s, nil
@@ -248,10 +263,20 @@ func migrate(db *sql.DB) error {
 // Once queued, the outcome is awaited even if ctx ends, so a caller never
 // reports failure for a write that committed.
 func (s *Store) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.queue(ctx, &writeReq{fn: fn})
+}
+
+// doSingle is do for a write whose one change to the file is a single
+// statement, run last: it runs without a savepoint.
+func (s *Store) doSingle(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.queue(ctx, &writeReq{fn: fn, single: true})
+}
+
+func (s *Store) queue(ctx context.Context, req *writeReq) error {
 	if err := s.WriteFailure(); err != nil {
 		return err
 	}
-	req := &writeReq{fn: fn, err: make(chan error, 1)}
+	req.err = make(chan error, 1)
 	select {
 	case s.reqs <- req:
 	case <-ctx.Done():
@@ -305,8 +330,10 @@ func (s *Store) loop() {
 	}
 }
 
-// commit runs a batch in one transaction; each write has its own savepoint so
-// one failing write rolls back alone.
+// commit runs a batch in one transaction. A write of several statements has
+// its own savepoint so that it rolls back alone when it fails; a single one
+// needs none (see writeReq). A failure that rolls the whole transaction back
+// fails every write of the batch.
 func (s *Store) commit(batch []*writeReq) {
 	s.batchMu.Lock()
 	defer s.batchMu.Unlock()
@@ -317,10 +344,12 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	start := time.Now()
+	s.batchAt = start
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
 	s.pending = s.pending[:0]
 	s.ckpt.restartIfOverdue(s.write)
+	s.rolledBack.Store(false)
 	tx, err := s.write.Begin()
 	if err != nil {
 		for _, r := range batch {
@@ -329,28 +358,34 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	for i, r := range batch {
-		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
-			errs[i] = translate(err, "savepoint")
-			continue
-		}
 		mark := len(s.pending)
-		if err := runSafely(r.fn, tx); err != nil {
-			errs[i] = err
-			s.pending = s.pending[:mark] // rolled back: nothing to publish
-			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
-				// the transaction is unusable: nothing of this batch commits
-				tx.Rollback()
-				for j, r := range batch {
-					if errs[j] == nil {
-						errs[j] = translate(rerr, "rollback")
-					}
-					r.err <- errs[j]
+		if r.single {
+			if err := runSafely(r.fn, tx); err != nil {
+				errs[i] = err
+				s.pending = s.pending[:mark]
+			}
+		} else {
+			if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+				errs[i] = translate(err, "savepoint")
+				continue
+			}
+			if err := runSafely(r.fn, tx); err != nil {
+				errs[i] = err
+				s.pending = s.pending[:mark] // rolled back: nothing to publish
+				if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
+					s.abort(tx, batch, errs, translate(rerr, "rollback"))
+					return
 				}
-				return
+			}
+			if _, err := tx.Exec(`RELEASE w`); err != nil && errs[i] == nil {
+				errs[i] = translate(err, "savepoint")
 			}
 		}
-		if _, err := tx.Exec(`RELEASE w`); err != nil && errs[i] == nil {
-			errs[i] = translate(err, "savepoint")
+		if s.rolledBack.Load() {
+			// SQLite ended the transaction itself (an I/O error, a full
+			// disk): the writes before this one are gone with it
+			s.abort(tx, batch, errs, &ding.Error{Kind: ding.Unavailable, Message: "storage unavailable: the transaction was rolled back", Err: errs[i]})
+			return
 		}
 	}
 	err = tx.Commit()
@@ -361,8 +396,10 @@ func (s *Store) commit(batch []*writeReq) {
 		s.versions.publish(s.pending)
 		s.ckpt.committed()
 	} else {
-		// the commit may or may not have happened: read versions from the file again
+		// the commit may or may not have happened: read versions and
+		// groups from the file again
 		s.versions.clear()
+		s.kept.clear()
 		cerr := s.fail(err)
 		for i := range errs {
 			if errs[i] == nil {
@@ -374,6 +411,20 @@ func (s *Store) commit(batch []*writeReq) {
 		hooks.observe(len(batch), time.Since(start), err)
 	}
 	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+// abort rolls the batch's transaction back, when SQLite has not already,
+// and answers every write that has no error of its own with cause: nothing
+// of the batch is in the file.
+func (s *Store) abort(tx *sql.Tx, batch []*writeReq, errs []error, cause error) {
+	tx.Rollback()
+	s.kept.clear() // it may hold rows and numbers of writes now undone
+	for i, r := range batch {
+		if errs[i] == nil {
+			errs[i] = cause
+		}
 		r.err <- errs[i]
 	}
 }

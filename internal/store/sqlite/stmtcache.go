@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"sync"
+
+	"modernc.org/sqlite"
 )
 
 // maxCached bounds the statements a connection keeps; the store's queries
@@ -20,6 +22,11 @@ const maxCached = 512
 type connector struct {
 	dsn string
 	drv driver.Driver
+	// onRollback, when set, is called whenever SQLite rolls a whole
+	// transaction of a connection back, by a ROLLBACK or on its own after
+	// an error (I/O, disk full, RAISE(ROLLBACK)); never for a savepoint or
+	// a single failed statement.
+	onRollback func()
 }
 
 // sqliteDriver is the driver registered as "sqlite", which carries the
@@ -39,6 +46,16 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	inner, err := c.drv.Open(c.dsn)
 	if err != nil {
 		return nil, err
+	}
+	if c.onRollback != nil {
+		h, ok := inner.(interface {
+			RegisterRollbackHook(sqlite.RollbackHookFn)
+		})
+		if !ok {
+			inner.Close()
+			return nil, errors.New("sqlite driver has no rollback hook")
+		}
+		h.RegisterRollbackHook(c.onRollback)
 	}
 	return &cachingConn{Conn: inner, stmts: map[string]*cachedStmt{}}, nil
 }

@@ -87,16 +87,19 @@ func (vs *versions) clear() {
 	vs.publish([]versionPub{{clear: true}})
 }
 
-// moved records, inside the writer, that this write set the group's
-// version; it is published only if the write's savepoint is released and
-// the batch commits.
+// moved records, inside the writer, that this write changed the group's
+// row and set its version: the version is published only if the write's
+// savepoint is released and the batch commits; the writer's kept row is
+// forgotten at once, so the batch's later writes read it again.
 func (s *Store) moved(corpID, chatID string, version int64) {
 	s.pending = append(s.pending, versionPub{chatID: chatID, corp: corpID, version: version})
+	s.kept.forget(chatID)
 }
 
 // movedAll records, inside the writer, that this write removed groups.
 func (s *Store) movedAll() {
 	s.pending = append(s.pending, versionPub{clear: true})
+	s.kept.clear()
 }
 
 // GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
