@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -42,9 +41,23 @@ func (RandomIDs) MessageID() string {
 
 func (RandomIDs) MediaID() string { return "@" + base64.RawURLEncoding.EncodeToString(randomBytes(15)) }
 
+// RequestID is 16 random bytes as upper-case hex in 8-4-4-4-12 groups,
+// written straight into the string (every call is given one).
 func (RandomIDs) RequestID() string {
-	b := randomBytes(16)
-	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
+	const digits = "0123456789ABCDEF"
+	var src [16]byte
+	rand.Read(src[:])
+	var out [36]byte
+	j := 0
+	for i, c := range src {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = digits[c>>4], digits[c&0xf]
+		j += 2
+	}
+	return string(out[:])
 }
 
 // SequentialIDs mints predictable identifiers of the same shapes, for golden tests.

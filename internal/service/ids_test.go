@@ -3,6 +3,7 @@ package service_test
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"regexp"
 	"testing"
 	"time"
 
@@ -33,5 +34,28 @@ func TestMessageIDStartsWithTime(t *testing.T) {
 			t.Fatalf("id %q made twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+// A request id is an upper-case UUID-shaped string of random hex.
+func TestRequestIDShape(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`)
+	seen := map[string]bool{}
+	digits := map[rune]bool{}
+	for i := 0; i < 1000; i++ {
+		id := service.RandomIDs{}.RequestID()
+		if !re.MatchString(id) {
+			t.Fatalf("request id %q is not an upper-case UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("request id %q made twice", id)
+		}
+		seen[id] = true
+		for _, r := range id {
+			digits[r] = true
+		}
+	}
+	if len(digits) != 17 { // 16 hex digits and the dash
+		t.Fatalf("request ids use %d distinct characters, want all 16 hex digits and '-'", len(digits))
 	}
 }
