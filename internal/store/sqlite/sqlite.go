@@ -364,11 +364,9 @@ func (s *Store) commit(batch []*writeReq) {
 				errs[i] = err
 				s.pending = s.pending[:mark]
 			}
+		} else if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			errs[i] = translate(err, "savepoint")
 		} else {
-			if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
-				errs[i] = translate(err, "savepoint")
-				continue
-			}
 			if err := runSafely(r.fn, tx); err != nil {
 				errs[i] = err
 				s.pending = s.pending[:mark] // rolled back: nothing to publish
