@@ -138,6 +138,12 @@ func (s *Store) DeleteCorp(ctx context.Context, corpID string) error {
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM corps WHERE id = $1 FOR UPDATE`, corpID).Scan(&one); err != nil {
 			return translate(err, "corp")
 		}
+		// messages have no foreign key to chats (migration 0008): the
+		// groups' rows are locked first, in the order sends lock them, so
+		// that no send is still writing to them when their messages go
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE corp_id = $1 ORDER BY chat_id FOR UPDATE`, corpID); err != nil {
+			return err
+		}
 		g, err := catalog(ctx, tx)
 		if err != nil {
 			return err

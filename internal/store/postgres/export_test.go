@@ -53,3 +53,8 @@ func MigrateBefore(ctx context.Context, url string, n int) error {
 	}
 	return nil
 }
+
+// QueryInt reads one number on one of s's pooled connections.
+func QueryInt(s *Store, sql string, out *int64) error {
+	return s.pool.QueryRow(context.Background(), sql).Scan(out)
+}
