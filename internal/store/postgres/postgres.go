@@ -66,6 +66,7 @@ type Store struct {
 	sends     sendQueue
 	creates   commitQueue[*createReq]
 	channel   atomic.Pointer[string] // of head notices, once known
+	versions  versions
 }
 
 // failure is a write that could not reach the database.
@@ -126,6 +127,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	s := &Store{pool: pool}
+	s.versions.ttl = versionTTL
 	s.startSenders()
 	s.startCreators()
 	return s, nil
@@ -137,6 +139,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.sends.close() // queued sends and creates are written first
 		s.creates.close()
+		s.versions.close()
 		s.closed.Store(true)
 		s.pool.Close()
 	})
