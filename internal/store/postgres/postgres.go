@@ -115,6 +115,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	// per connection, and PostgreSQL then settles on a generic plan chosen
 	// when the tables were small: on a grown database the group lookup by
 	// chatid took 6-7 ms instead of 0.1 ms and every request slowed tenfold.
+	// (A send batch, whose joins are all on primary keys, takes a generic
+	// plan for its own transaction: sendbatch.go.)
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
