@@ -114,7 +114,10 @@ type GroupStore interface {
 	UpdateGroup(ctx context.Context, corpID, chatID string, decide func(*GroupState) (*GroupChange, error)) (*Group, error)
 	// GroupVersion changes with every update of the group's row, members or
 	// bound apps (UpdateGroup, UpdateChatApps), never with a message: a
-	// reader that keeps them checks it. NotFound when the corp has no group
-	// chatID.
+	// reader that keeps them checks it. A change made through this store is
+	// seen by its next call; one made through another node sharing the
+	// database may be seen up to a bound the store documents (PostgreSQL:
+	// when its notice arrives, at most 1 s). NotFound when the corp has no
+	// group chatID.
 	GroupVersion(ctx context.Context, corpID, chatID string) (int64, error)
 }

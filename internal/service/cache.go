@@ -129,7 +129,9 @@ func (s *Service) cachedCorp(ctx context.Context, id string) (*ding.Corp, error)
 // groupViews keeps what chat/get shows of a group (its row, members and
 // bound apps) with the group's version when it was read. Each read asks the
 // store for the version, one indexed look-up, and reads the rest only when
-// it moved, so a change through any node is seen at once. An entry also
+// it moved, so a change through this node is seen at once and one through
+// another node as soon as its store shows it (PostgreSQL answers versions
+// from memory while it hears their notices: within 1 s). An entry also
 // lives at most CacheTTL: a change that bypassed the version (an operator's
 // SQL) is seen within that.
 type groupViews struct {

@@ -99,6 +99,7 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error)
 // holds its tables until the commit, so no write of another node slips in
 // between two tables.
 func (s *Store) Reset(ctx context.Context, drop []string) (int64, error) {
+	defer s.versions.dropAll()
 	var gen int64
 	err := s.inTx(ctx, "reset", func(tx pgx.Tx) error {
 		g, err := catalog(ctx, tx)
@@ -132,11 +133,18 @@ func (s *Store) Reset(ctx context.Context, drop []string) (int64, error) {
 // DeleteCorp deletes the corp and everything that belongs to it, in one
 // transaction.
 func (s *Store) DeleteCorp(ctx context.Context, corpID string) error {
+	defer s.versions.dropAll()
 	return s.inTx(ctx, "corp", func(tx pgx.Tx) error {
 		var one int
 		// the corp's row lock keeps a concurrent ApplyOrg of it waiting
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM corps WHERE id = $1 FOR UPDATE`, corpID).Scan(&one); err != nil {
 			return translate(err, "corp")
+		}
+		// messages have no foreign key to chats (migration 0008): the
+		// groups' rows are locked first, in the order sends lock them, so
+		// that no send is still writing to them when their messages go
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE corp_id = $1 ORDER BY chat_id FOR UPDATE`, corpID); err != nil {
+			return err
 		}
 		g, err := catalog(ctx, tx)
 		if err != nil {

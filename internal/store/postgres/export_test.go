@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -52,4 +53,33 @@ func MigrateBefore(ctx context.Context, url string, n int) error {
 		}
 	}
 	return nil
+}
+
+// SetVersionTTL sets how long s answers a group's version from memory.
+func SetVersionTTL(s *Store, d time.Duration) {
+	s.versions.mu.Lock()
+	s.versions.ttl = d
+	s.versions.mu.Unlock()
+}
+
+// VersionReads counts the versions s read from the database.
+func VersionReads(s *Store) int64 { return s.versions.reads.Load() }
+
+// VersionsListening reports whether s hears the version notices, and the
+// listening connection's backend.
+func VersionsListening(s *Store) (bool, uint32) {
+	s.versions.mu.Lock()
+	defer s.versions.mu.Unlock()
+	return s.versions.live, s.versions.pid.Load()
+}
+
+// Exec runs sql on one of s's pooled connections.
+func Exec(s *Store, sql string, args ...any) error {
+	_, err := s.pool.Exec(context.Background(), sql, args...)
+	return err
+}
+
+// QueryInt reads one number on one of s's pooled connections.
+func QueryInt(s *Store, sql string, out *int64) error {
+	return s.pool.QueryRow(context.Background(), sql).Scan(out)
 }

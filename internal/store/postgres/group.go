@@ -71,11 +71,21 @@ func (s *Store) Group(ctx context.Context, corpID, chatID string) (*ding.Group, 
 }
 
 // GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
+// It is answered from memory while the node hears every change's notice
+// (versions.go): a change made through another node is seen once its
+// notice arrives, and within versionTTL in any case.
 func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64, error) {
+	s.listenVersions()
+	if v, ok := s.versions.get(corpID, chatID); ok {
+		return v, nil
+	}
+	r := s.versions.begin()
+	s.versions.reads.Add(1)
 	var v int64
 	if err := s.q().QueryRow(ctx, `SELECT version FROM chats WHERE chat_id = $1 AND corp_id = $2`, chatID, corpID).Scan(&v); err != nil {
 		return 0, translate(err, "group")
 	}
+	s.versions.put(corpID, chatID, v, r)
 	return v, nil
 }
 
@@ -108,6 +118,7 @@ func (s *Store) Members(ctx context.Context, chatID string) ([]ding.Member, erro
 // owner's membership) true when several nodes update one group at once: a
 // second update waits for the first to commit and then sees its members.
 func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide func(*ding.GroupState) (*ding.GroupChange, error)) (*ding.Group, error) {
+	defer s.versions.drop(chatID) // this node's next read sees the change
 	var out *ding.Group
 	err := s.tx(ctx, "group", func(t *txn) error {
 		var g *ding.Group

@@ -66,6 +66,7 @@ type Store struct {
 	sends     sendQueue
 	creates   commitQueue[*createReq]
 	channel   atomic.Pointer[string] // of head notices, once known
+	versions  versions
 }
 
 // failure is a write that could not reach the database.
@@ -114,6 +115,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	// per connection, and PostgreSQL then settles on a generic plan chosen
 	// when the tables were small: on a grown database the group lookup by
 	// chatid took 6-7 ms instead of 0.1 ms and every request slowed tenfold.
+	// (A send batch, whose joins are all on primary keys, takes a generic
+	// plan for its own transaction: sendbatch.go.)
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
@@ -126,6 +129,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	s := &Store{pool: pool}
+	s.versions.ttl = versionTTL
 	s.startSenders()
 	s.startCreators()
 	return s, nil
@@ -137,6 +141,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.sends.close() // queued sends and creates are written first
 		s.creates.close()
+		s.versions.close()
 		s.closed.Store(true)
 		s.pool.Close()
 	})

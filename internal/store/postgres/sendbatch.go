@@ -63,13 +63,16 @@ func judge(check func(*ding.Group) error, g *ding.Group) (err error) {
 // has; $4… are the messages, $5 a message's place among its group's sends
 // (1…n). It answers each group whose version held with the counter before
 // its sends; a group left out was changed and nothing of it was written.
+// The groups are joined from unnest($1), not matched by = ANY($1), and the
+// update is driven by the locked rows: every join is on chats' primary key,
+// so one generic plan serves every batch whatever its size.
 const sendBatchSQL = `WITH l AS MATERIALIZED (
-		SELECT chat_id FROM chats WHERE chat_id = ANY($1::text[]) ORDER BY chat_id FOR NO KEY UPDATE),
+		SELECT c.chat_id, g.v, g.n FROM unnest($1::text[], $2::int8[], $3::int8[]) AS g(id, v, n)
+		JOIN chats c ON c.chat_id = g.id ORDER BY c.chat_id FOR NO KEY UPDATE OF c),
 	u AS (
-		UPDATE chats SET last_seq = chats.last_seq + g.n
-		FROM unnest($1::text[], $2::int8[], $3::int8[]) AS g(id, v, n)
-		WHERE chats.chat_id = g.id AND chats.version = g.v AND chats.chat_id IN (SELECT chat_id FROM l)
-		RETURNING chats.chat_id, chats.last_seq - g.n AS base),
+		UPDATE chats SET last_seq = chats.last_seq + l.n FROM l
+		WHERE chats.chat_id = l.chat_id AND chats.version = l.v
+		RETURNING chats.chat_id, chats.last_seq - l.n AS base),
 	i AS (
 		INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
 		SELECT m.c, u.base + m.p, m.i, m.co, m.st, m.se, m.mt, m.bo, 0, m.ca
@@ -208,6 +211,10 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 	err := s.tx(ctx, "message", func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
+		// one plan for every batch (for this transaction only): its joins
+		// are all on primary keys, and planning it anew cost as much as
+		// running it
+		b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 		b.Queue(sendBatchSQL, ids, versions, counts, chats, pos, msgIDs, corps, senderTypes, senders, types, bodies, created).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {

@@ -214,6 +214,7 @@ func (s *Store) ChatApps(ctx context.Context, chatID string) ([]ding.ChatApp, er
 // bound apps, and applies the change, in one transaction: the lock keeps the
 // cap on bound apps across nodes.
 func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decide func(*ding.ChatAppState) (*ding.ChatAppChange, error)) error {
+	defer s.versions.drop(chatID) // this node's next read sees the change
 	return s.tx(ctx, "bound app", func(t *txn) error {
 		var g *ding.Group
 		apps := []ding.ChatApp{}

@@ -1,0 +1,11 @@
+-- messages.chat_id loses its foreign key to chats. The key's trigger ran
+-- one look-up of chats per inserted message (a third of a send batch's
+-- execution time) to prove what the writes already prove: every INSERT
+-- INTO messages joins each message to its group's row, updated (and so
+-- locked, FOR NO KEY UPDATE) in the same statement or transaction, and
+-- writes nothing for a group whose row is missing. Groups leave only with
+-- their corp (DeleteCorp) or a reset (TRUNCATE of every table): DeleteCorp
+-- locks the corp's chats rows FOR UPDATE before it deletes the corp's
+-- messages, so no send is in flight for them and none can start, and it
+-- deletes the messages (by corp_id) in the same transaction as the groups.
+ALTER TABLE messages DROP CONSTRAINT messages_chat_id_fkey;
