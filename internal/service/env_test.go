@@ -26,8 +26,7 @@ type env struct {
 }
 
 // smallUsers is how many numbered users newEnv seeds: enough for every test
-// but the ones about the 1000-member cap. Seeding all of dingtest.Users
-// costs about a second per test under the race detector.
+// but the ones about the 1000-member cap.
 const smallUsers = 120
 
 // smallSeed is the fixture corps, the first with only smallUsers of its
