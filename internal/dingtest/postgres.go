@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/store/postgres"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -137,18 +138,69 @@ func redact(s string) string {
 
 // Reusable schemas. Creating a schema's tables and dropping them again costs
 // 0.4–0.6 s on this machine kind (each of some eighty tables, indexes and
-// TOAST relations is a file created and unlinked), while emptying a migrated
-// schema costs some 10 ms. So the tests that merely need a store (service,
-// surface, end-to-end) borrow schemas tp_<migrations digest>_<n>: a test
-// holds a session advisory lock on its schema while it runs, so no other test
-// (in this process or another) touches it, and empties it before use. A
-// schema left by a test that died is emptied by the next one to borrow it;
+// TOAST relations is a file created and unlinked), and connecting costs tens
+// of milliseconds under the race detector, so the tests that merely need a
+// store (service, surface, end-to-end) borrow schemas tp_<migrations
+// digest>_<n>. A schema is held through a session advisory lock on a
+// connection of the test process, so no other process touches it; when a
+// test ends the process keeps schema and connection for its next test. A
+// schema left by a test that died is reset by the next one to borrow it;
 // schemas of other migration sets are dropped when found unused.
+//
+// A borrowed schema is reset to what a fresh schema holds after the test's
+// seed (see ClaimSeeded): every table emptied, and the seeded tables copied
+// from a template schema tp_<digest>_x<random> that this process migrated
+// and seeded through the store once. A seeded table no test changed since
+// the last copy is left as it is: every row of it still carries the copying
+// transaction's xmin and the count is the template's, and any insert, update
+// or delete would have written a row with a later xmin or changed the count.
 
-// schemaLockClass keys the advisory locks of borrowed schemas.
+// schemaLockClass keys the advisory locks of borrowed schemas and templates.
 const schemaLockClass = 0x64747374 // "dtst"
 
 var sweepOnce sync.Once
+
+// lease is a borrowed schema with the connection that holds its lock.
+type lease struct {
+	conn   *pgx.Conn
+	schema string
+	seed   string           // key of the seed the last reset copied
+	copies map[string]xcopy // seeded table → its last copy
+}
+
+// xcopy is one copy of a template table: the transaction that wrote it and
+// the number of rows.
+type xcopy struct {
+	xid  string
+	rows int64
+}
+
+// layout is the tables of a migrated schema, children before the tables
+// they reference, and each table's parents; the same for every schema of
+// this process's migrations.
+type layout struct {
+	tables  []string
+	parents map[string][]string
+}
+
+// template is a migrated schema holding a seed.
+type template struct {
+	schema string
+	rows   map[string]int64 // tables the seed fills → rows
+}
+
+var (
+	leaseMu sync.Mutex
+	leases  []*lease // free, most recently used last
+
+	layoutOnce sync.Once
+	theLayout  *layout
+	layoutErr  error
+
+	templateMu sync.Mutex
+	templates  = map[string]*template{} // seed key → template
+	holder     *pgx.Conn                // holds the templates' locks
+)
 
 // ClaimSchema borrows an empty, migrated schema for t, released at cleanup,
 // and returns the database URL with its search_path set to it and at most
@@ -156,21 +208,59 @@ var sweepOnce sync.Once
 // set.
 func ClaimSchema(t testing.TB, maxConns int) string {
 	t.Helper()
+	return ClaimSeeded(t, maxConns, nil)
+}
+
+// ClaimSeeded is ClaimSchema with the schema holding seed (nil: nothing).
+func ClaimSeeded(t testing.TB, maxConns int, seed *SeedSet) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 	prefix := "tp_" + postgres.MigrationsDigest() + "_"
 	sweepOnce.Do(func() { sweep(t, base, prefix) })
+	var tpl *template
+	key := ""
+	if seed != nil {
+		var orgs []*ding.Org
+		orgs, key = seed.load(t)
+		tpl = seedTemplate(t, base, prefix, key, orgs)
+	}
+	l := borrow(t, base, prefix)
+	lay := schemaLayout(t, l)
+	if err := reset(ctx, l, lay, tpl, key); err != nil {
+		l.conn.Close(ctx)
+		t.Fatalf("reset schema %s: %v", l.schema, err)
+	}
+	t.Cleanup(func() { giveBack(l) })
+	return WithParams(base, map[string]string{"search_path": l.schema, "pool_max_conns": strconv.Itoa(maxConns)})
+}
+
+// borrow takes a free lease of this process, or locks a schema no process
+// holds, creating and migrating it when new.
+func borrow(t testing.TB, base, prefix string) *lease {
+	t.Helper()
+	leaseMu.Lock()
+	for len(leases) > 0 {
+		l := leases[len(leases)-1]
+		leases = leases[:len(leases)-1]
+		if !l.conn.IsClosed() {
+			leaseMu.Unlock()
+			return l
+		}
+	}
+	leaseMu.Unlock()
+	ctx := context.Background()
 	// the lock lives as long as this connection
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
 		t.Fatalf("PostgreSQL at %s=%s: %v", PostgresEnv, redact(base), err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	var schema string
 	for n := 0; ; n++ {
 		name := prefix + strconv.Itoa(n)
 		var got bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, schemaLockClass, name).Scan(&got); err != nil {
+			conn.Close(ctx)
 			t.Fatalf("lock schema %s: %v", name, err)
 		}
 		if got {
@@ -178,59 +268,83 @@ func ClaimSchema(t testing.TB, maxConns int) string {
 			break
 		}
 	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
+	if err := migrateSchema(ctx, conn, base, schema); err != nil {
+		conn.Close(ctx)
+		t.Fatal(err)
 	}
-	url := WithParams(base, map[string]string{"search_path": schema, "pool_max_conns": strconv.Itoa(maxConns)})
-	st, err := postgres.Open(ctx, url) // migrates a new schema; finds nothing to do in a used one
-	if err != nil {
-		t.Fatalf("migrate schema %s: %v", schema, err)
-	}
-	st.Close()
-	if err := empty(ctx, conn, schema); err != nil {
-		t.Fatalf("empty schema %s: %v", schema, err)
-	}
-	return url
+	return &lease{conn: conn, schema: schema}
 }
 
-// empty deletes every row of schema but its migration record, children
-// before the tables they reference, in one transaction.
-func empty(ctx context.Context, conn *pgx.Conn, schema string) error {
+// migrateSchema creates schema if needed and migrates it through the store:
+// a new schema gets its tables, a used one is found up to date.
+func migrateSchema(ctx context.Context, conn *pgx.Conn, base, schema string) error {
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("create schema %s: %v", schema, err)
+	}
+	st, err := postgres.Open(ctx, WithParams(base, map[string]string{"search_path": schema, "pool_max_conns": "1"}))
+	if err != nil {
+		return fmt.Errorf("migrate schema %s: %v", schema, err)
+	}
+	st.Close()
+	return nil
+}
+
+// giveBack returns l for this process's next test.
+func giveBack(l *lease) {
+	if l.conn.IsClosed() {
+		return
+	}
+	leaseMu.Lock()
+	leases = append(leases, l)
+	leaseMu.Unlock()
+}
+
+// schemaLayout reads the tables and foreign keys of l's schema once.
+func schemaLayout(t testing.TB, l *lease) *layout {
+	t.Helper()
+	layoutOnce.Do(func() { theLayout, layoutErr = readLayout(context.Background(), l.conn, l.schema) })
+	if layoutErr != nil {
+		t.Fatalf("read the tables of schema %s: %v", l.schema, layoutErr)
+	}
+	return theLayout
+}
+
+func readLayout(ctx context.Context, conn *pgx.Conn, schema string) (*layout, error) {
 	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations' ORDER BY c.relname`, schema)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows, err = conn.Query(ctx, `SELECT c.relname, p.relname FROM pg_constraint k
 		JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid
 		JOIN pg_namespace n ON n.oid = k.connamespace WHERE k.contype = 'f' AND n.nspname = $1 AND c.oid <> p.oid`, schema)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	parents := map[string][]string{} // child → the tables it references
 	for rows.Next() {
 		var child, parent string
 		if err := rows.Scan(&child, &parent); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		parents[child] = append(parents[child], parent)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	// a table is emptied once every table referencing it has been
+	// a table comes once every table referencing it has come
 	children := map[string]int{}
 	for _, ps := range parents {
 		for _, p := range ps {
 			children[p]++
 		}
 	}
-	b := &pgx.Batch{}
+	lay := &layout{parents: parents}
 	done := map[string]bool{}
 	for len(done) < len(tables) {
 		progress := false
@@ -238,7 +352,7 @@ func empty(ctx context.Context, conn *pgx.Conn, schema string) error {
 			if done[tb] || children[tb] > 0 {
 				continue
 			}
-			b.Queue("DELETE FROM " + pgx.Identifier{schema, tb}.Sanitize())
+			lay.tables = append(lay.tables, tb)
 			done[tb] = true
 			progress = true
 			for _, p := range parents[tb] {
@@ -246,14 +360,167 @@ func empty(ctx context.Context, conn *pgx.Conn, schema string) error {
 			}
 		}
 		if !progress {
-			return fmt.Errorf("foreign keys of schema %s form a cycle", schema)
+			return nil, fmt.Errorf("foreign keys of schema %s form a cycle", schema)
 		}
 	}
-	return conn.SendBatch(ctx, b).Close()
+	return lay, nil
 }
 
-// sweep drops the borrowed schemas of other migration sets that no test
-// holds: what earlier versions of the code left behind.
+// seedTemplate returns this process's template of the seed key, migrating
+// and seeding it through the store on first use. The template is locked by
+// this process while it lives, and swept by a later process.
+func seedTemplate(t testing.TB, base, prefix, key string, orgs []*ding.Org) *template {
+	t.Helper()
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	if tpl := templates[key]; tpl != nil {
+		return tpl
+	}
+	ctx := context.Background()
+	if holder == nil || holder.IsClosed() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("PostgreSQL at %s=%s: %v", PostgresEnv, redact(base), err)
+		}
+		holder = conn
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := prefix + "x" + hex.EncodeToString(b[:])
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, schemaLockClass, schema); err != nil {
+		t.Fatalf("lock template %s: %v", schema, err)
+	}
+	if _, err := holder.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatalf("create template %s: %v", schema, err)
+	}
+	st, err := postgres.Open(ctx, WithParams(base, map[string]string{"search_path": schema, "pool_max_conns": "1"}))
+	if err != nil {
+		t.Fatalf("migrate template %s: %v", schema, err)
+	}
+	for _, org := range orgs {
+		if err := st.ApplyOrg(ctx, org); err != nil {
+			st.Close()
+			t.Fatalf("seed %s: %v", org.Corp.ID, err)
+		}
+	}
+	st.Close()
+	tpl := &template{schema: schema, rows: map[string]int64{}}
+	lay, err := readLayout(ctx, holder, schema)
+	if err != nil {
+		t.Fatalf("read the tables of template %s: %v", schema, err)
+	}
+	counts := make([]string, len(lay.tables))
+	for i, tb := range lay.tables {
+		counts[i] = "(SELECT count(*) FROM " + pgx.Identifier{schema, tb}.Sanitize() + ")"
+	}
+	n := make([]int64, len(counts))
+	dst := make([]any, len(n))
+	for i := range n {
+		dst[i] = &n[i]
+	}
+	if err := holder.QueryRow(ctx, "SELECT "+strings.Join(counts, ", ")).Scan(dst...); err != nil {
+		t.Fatalf("count the rows of template %s: %v", schema, err)
+	}
+	for i, tb := range lay.tables {
+		if n[i] > 0 {
+			tpl.rows[tb] = n[i]
+		}
+	}
+	templates[key] = tpl
+	return tpl
+}
+
+// reset makes l's schema hold what tpl holds (nothing when tpl is nil):
+// one round trip to find the seeded tables left as the last copy wrote
+// them, one transaction to empty the rest and copy the template's.
+func reset(ctx context.Context, l *lease, lay *layout, tpl *template, key string) error {
+	if l.seed != key {
+		l.seed, l.copies = key, nil
+	}
+	// the tables of the schema, to catch one a test added, and each earlier
+	// copy's rows and rows written since
+	checks := []string{`(SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = ` + quote(l.schema) + ` AND c.relkind IN ('r', 'p') AND c.relname <> 'schema_migrations')`}
+	var copied []string
+	for tb, c := range l.copies {
+		id := pgx.Identifier{l.schema, tb}.Sanitize()
+		checks = append(checks, "(SELECT count(*) FROM "+id+")",
+			"(SELECT count(*) FROM "+id+" WHERE xmin <> "+quote(c.xid)+"::xid)")
+		copied = append(copied, tb)
+	}
+	got := make([]int64, len(checks))
+	dst := make([]any, len(got))
+	for i := range got {
+		dst[i] = &got[i]
+	}
+	if err := l.conn.QueryRow(ctx, "SELECT "+strings.Join(checks, ", ")).Scan(dst...); err != nil {
+		return err
+	}
+	if got[0] != int64(len(lay.tables)) {
+		// a test added or dropped a table: start the schema afresh
+		if _, err := l.conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{l.schema}.Sanitize()+" CASCADE"); err != nil {
+			return err
+		}
+		if err := migrateSchema(ctx, l.conn, connString(l.conn), l.schema); err != nil {
+			return err
+		}
+		l.copies = nil
+		copied = nil
+	}
+	keep := map[string]bool{}
+	for i, tb := range copied {
+		keep[tb] = got[1+2*i] == l.copies[tb].rows && got[2+2*i] == 0
+	}
+	// a table whose parent is copied again is emptied and copied too
+	for i := len(lay.tables) - 1; i >= 0; i-- {
+		tb := lay.tables[i]
+		for _, p := range lay.parents[tb] {
+			if tpl != nil && tpl.rows[p] > 0 && !keep[p] {
+				keep[tb] = false
+			}
+		}
+	}
+	b := &pgx.Batch{}
+	for _, tb := range lay.tables {
+		if !keep[tb] {
+			b.Queue("DELETE FROM " + pgx.Identifier{l.schema, tb}.Sanitize())
+		}
+	}
+	var fill []string
+	for i := len(lay.tables) - 1; i >= 0; i-- {
+		tb := lay.tables[i]
+		if tpl != nil && tpl.rows[tb] > 0 && !keep[tb] {
+			b.Queue("INSERT INTO " + pgx.Identifier{l.schema, tb}.Sanitize() + " OVERRIDING SYSTEM VALUE SELECT * FROM " +
+				pgx.Identifier{tpl.schema, tb}.Sanitize())
+			fill = append(fill, tb)
+		}
+	}
+	var xid string
+	b.Queue(`SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
+	if err := l.conn.SendBatch(ctx, b).Close(); err != nil { // one implicit transaction
+		return err
+	}
+	copies := map[string]xcopy{}
+	for tb, c := range l.copies {
+		if keep[tb] {
+			copies[tb] = c
+		}
+	}
+	for _, tb := range fill {
+		copies[tb] = xcopy{xid: xid, rows: tpl.rows[tb]}
+	}
+	l.copies = copies
+	return nil
+}
+
+// quote is a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// connString is the URL conn was opened with.
+func connString(conn *pgx.Conn) string { return conn.Config().ConnString() }
+
+// sweep drops what earlier runs left and no process holds: borrowed schemas
+// of other migration sets, and templates.
 func sweep(t testing.TB, base, keep string) {
 	t.Helper()
 	ctx := context.Background()
@@ -262,7 +529,8 @@ func sweep(t testing.TB, base, keep string) {
 		t.Fatalf("PostgreSQL at %s=%s: %v", PostgresEnv, redact(base), err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tp\_%' AND nspname NOT LIKE $1`, keep+"%")
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tp\_%' AND (nspname NOT LIKE $1 OR nspname LIKE $2)`,
+		keep+"%", keep+"x%")
 	if err != nil {
 		t.Fatalf("list schemas: %v", err)
 	}

@@ -26,31 +26,27 @@ type env struct {
 }
 
 // smallUsers is how many numbered users newEnv seeds: enough for every test
-// but the ones about the 1000-member cap. Seeding all of dingtest.Users
-// costs about a second per test under the race detector.
+// but the ones about the 1000-member cap.
 const smallUsers = 120
 
-// newEnv seeds the fixture corps, the first corp with only smallUsers of its
+// smallSeed is the fixture corps, the first with only smallUsers of its
 // numbered users.
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	st := dingtest.OpenStore(t)
+var smallSeed = dingtest.NewSeedSet(func() []*ding.Org {
 	org := dingtest.Org()
 	org.Users = org.Users[:len(dingtest.Named)+smallUsers]
-	for _, o := range []*ding.Org{org, dingtest.OtherOrg()} {
-		if err := st.ApplyOrg(bg, o); err != nil {
-			t.Fatalf("ApplyOrg(%s): %v", o.Corp.ID, err)
-		}
-	}
-	return wrap(t, st)
+	return []*ding.Org{org, dingtest.OtherOrg()}
+})
+
+// newEnv seeds smallSeed.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	return wrap(t, dingtest.OpenStoreSeeded(t, smallSeed))
 }
 
-// newFullEnv seeds the whole fixture with dingtest.Seed.
+// newFullEnv seeds the whole fixture, as dingtest.Seed does.
 func newFullEnv(t *testing.T) *env {
 	t.Helper()
-	st := dingtest.OpenStore(t)
-	dingtest.Seed(t, st)
-	return wrap(t, st)
+	return wrap(t, dingtest.OpenStoreSeeded(t, dingtest.FixtureSeed))
 }
 
 func wrap(t *testing.T, st ding.Store) *env {

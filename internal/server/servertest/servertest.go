@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -28,56 +27,8 @@ import (
 	"github.com/dingchat/dingchat/internal/events"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
-	"github.com/dingchat/dingchat/internal/store/sqlite"
 	"github.com/dingchat/dingchat/internal/stream"
 )
-
-// The fixture database is seeded once per test binary and copied for every
-// Env: seeding 1100 users takes about a second under the race detector,
-// copying the file a few milliseconds.
-var (
-	seedOnce  sync.Once
-	seedBytes []byte
-	seedErr   error
-)
-
-func seeded(t testing.TB) []byte {
-	t.Helper()
-	seedOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dingchat-seed-")
-		if err != nil {
-			seedErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "dingchat.db")
-		st, err := sqlite.Open(path)
-		if err != nil {
-			seedErr = err
-			return
-		}
-		for _, org := range []*ding.Org{dingtest.Org(), dingtest.OtherOrg()} {
-			if err := st.ApplyOrg(context.Background(), org); err != nil {
-				st.Close()
-				seedErr = fmt.Errorf("seed %s: %w", org.Corp.ID, err)
-				return
-			}
-		}
-		if err := st.Close(); err != nil { // closing the last connection checkpoints the WAL into the file
-			seedErr = err
-			return
-		}
-		if _, err := os.Stat(path + "-wal"); err == nil {
-			seedErr = fmt.Errorf("seed: the WAL survived close; copying the main file alone would lose data")
-			return
-		}
-		seedBytes, seedErr = os.ReadFile(path)
-	})
-	if seedErr != nil {
-		t.Fatalf("seed fixture database: %v", seedErr)
-	}
-	return seedBytes
-}
 
 // tempDir is a directory removed at cleanup, in memory where the system
 // offers one: these tests are about the wire, and a store that fsyncs every
@@ -95,25 +46,14 @@ func tempDir(t testing.TB) string {
 
 // OpenStore opens a private copy of the seeded fixture database (both
 // dingtest corps), closed at cleanup; on PostgreSQL when
-// DINGCHAT_TEST_STORE=postgres.
+// DINGCHAT_TEST_STORE=postgres. The seed is applied once per test binary
+// and copied for each store (see dingtest.OpenStoreSeeded).
 func OpenStore(t testing.TB) ding.Store {
 	t.Helper()
 	if dingtest.Postgres(t) {
-		// a throwaway schema, seeded through the store: one round trip
-		st := dingtest.OpenPostgres(t)
-		dingtest.Seed(t, st)
-		return st
+		return dingtest.OpenPostgresSeeded(t, dingtest.FixtureSeed)
 	}
-	path := filepath.Join(tempDir(t), "dingchat.db")
-	if err := os.WriteFile(path, seeded(t), 0o600); err != nil {
-		t.Fatalf("copy fixture database: %v", err)
-	}
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return dingtest.OpenSQLiteSeeded(t, tempDir(t), dingtest.FixtureSeed)
 }
 
 // Env is one running server with its own store, clock and id sequence.
