@@ -38,6 +38,17 @@ type Client struct {
 
 	bound  <-chan struct{} // the end of the context Next last waited on, and
 	unbind func() bool     // what stops it waking c (Next's and Close's goroutine)
+
+	// Next's buffers, kept so a delivery allocates none (Next's goroutine)
+	due []moved
+	out [][]byte
+}
+
+// moved is a group whose head passed the client's cursor.
+type moved struct {
+	id string
+	at int64
+	f  *feed
 }
 
 // ErrClosed ends every client when the hub stops; ErrReset when the store
@@ -244,6 +255,7 @@ func (c *Client) addRead(b []byte) {
 
 // Next waits for what the client has not seen yet and returns it, in
 // order per group and per corp: each message, event and read mark once.
+// The slice it returns is valid until the next call.
 // ErrTooSlow when the client trails a head by more than MaxLag.
 func (c *Client) Next(ctx context.Context) ([][]byte, error) {
 	for {
@@ -283,23 +295,21 @@ func (c *Client) bind(ctx context.Context) {
 
 func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	h := c.hub
-	var out [][]byte
+	clear(c.out) // what the last call returned: the caller is done with it
+	out := c.out[:0]
 	c.mu.Lock()
 	slow, reset := c.tooSlow, c.reset
 	reads := c.reads
 	c.reads = nil
 	// only the groups that moved, so a wake costs no copy of every cursor
-	type moved struct {
-		id string
-		at int64
-		f  *feed
-	}
-	var due []moved
+	due := c.due[:0]
 	for id, at := range c.groups {
 		if f := c.feeds[id]; f != nil && f.head.Load() > at {
 			due = append(due, moved{id, at, f})
 		}
 	}
+	c.due = due[:0]
+	defer clear(due)
 	evAt := c.events
 	c.mu.Unlock()
 	if reset {
@@ -385,6 +395,10 @@ func (c *Client) pending(ctx context.Context) ([][]byte, error) {
 	out = append(out, reads...)
 	if more {
 		c.poke()
+	}
+	c.out = nil
+	if cap(out) <= 64 { // a burst's big slice is not kept
+		c.out = out
 	}
 	return out, nil
 }
