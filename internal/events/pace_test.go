@@ -165,9 +165,11 @@ func TestBusyNeedsCallsAndWaitingGoroutines(t *testing.T) {
 		return false
 	}
 	calls.Begin()
-	time.Sleep(100 * time.Millisecond)
-	if d.busy.Load() {
-		t.Error("busy with a call in flight on an idle CPU")
+	time.Sleep(100 * time.Millisecond) // the sampler has seen the call
+	// other processes (the tests of other packages) may keep this one's
+	// goroutines waiting for a moment: the node must fall idle, not stay so
+	if !becomes(false, 3*time.Second) {
+		t.Error("busy with a call in flight and none of this test's load")
 	}
 	load()
 	if !becomes(true, 2*time.Second) {
