@@ -139,7 +139,7 @@ func Open(path string) (*Store, error) {
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
 	s.read, s.write = r, w
-	s.ckpt = startCheckpointer(cp, &s.batchMu)
+	s.ckpt = startCheckpointer(cp, &s.batchMu, path)
 	go s.loop()
 	return s, nil
 }
