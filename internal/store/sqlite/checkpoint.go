@@ -27,10 +27,8 @@ const (
 	// copyIdle: once writes pause this long, what the log holds is copied
 	// whatever its size, so an idle store's log is folded in.
 	copyIdle = time.Second
-	// checkpointEvery is the least time between two checkpoints, and
-	// between two looks at the log's size under steady writes.
+	// checkpointEvery is the least time between two checkpoints.
 	checkpointEvery = 100 * time.Millisecond
-	lookEvery       = 10 * time.Millisecond
 	// walRestartFrames bounds the WAL: when readers keep a passive
 	// checkpoint from ever catching up and the log reaches this many
 	// frames, the writer itself runs a RESTART checkpoint between two
@@ -62,6 +60,10 @@ type checkpointer struct {
 	idleAfter atomic.Int64 // copyIdle in ns; tests change it
 	restartAt atomic.Int64 // walRestartFrames; tests lower it
 	overdue   atomic.Bool  // the log passed restartAt: the writer restarts it
+	// armed: the checkpointer's idle timer runs for frames not yet copied;
+	// until it is, a commit wakes the checkpointer to set it
+	armed      atomic.Bool
+	lastCommit atomic.Int64 // unix ns
 
 	// for tests: frames in the log after the last checkpoint, frames
 	// appended in all and at most between two checkpoints, restarts
@@ -80,8 +82,17 @@ func startCheckpointer(db *sql.DB, writer *sync.Mutex, path string) *checkpointe
 	return c
 }
 
-// committed tells the checkpointer that the WAL grew; it never blocks.
+// committed runs on the writer after each commit, once the writes are
+// answered. It reads the log's size itself, a read of the wal-index file, so
+// that most commits wake no other goroutine; it never blocks.
 func (c *checkpointer) committed() {
+	c.lastCommit.Store(time.Now().UnixNano())
+	if n, ok := c.uncopied(); !ok || n >= c.copyAt.Load() || !c.armed.Swap(true) {
+		c.poke()
+	}
+}
+
+func (c *checkpointer) poke() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -94,34 +105,34 @@ func (c *checkpointer) loop() {
 	<-t.C
 	idle := time.NewTimer(0)
 	<-idle.C
-	wait := func(d time.Duration) bool {
-		t.Reset(d)
-		select {
-		case <-t.C:
-			return true
-		case <-c.stop:
-			t.Stop()
-			return false
+	// rearm waits for the next pause in writes when frames are left to copy;
+	// the flag goes down before the look, so a commit in between re-arms it
+	rearm := func() {
+		c.armed.Store(false)
+		if n, ok := c.uncopied(); !ok || n > 0 {
+			c.armed.Store(true)
+			idle.Reset(time.Duration(c.idleAfter.Load()))
 		}
 	}
 	for {
 		select {
 		case <-c.kick:
-			if n, ok := c.uncopied(); ok && n < c.copyAt.Load() {
-				idle.Reset(time.Duration(c.idleAfter.Load()))
-				if !wait(lookEvery) {
-					return
-				}
-				continue
-			}
 		case <-idle.C:
-			if n, ok := c.uncopied(); ok && n == 0 {
-				continue
-			}
 		case <-c.stop:
 			return
 		}
-		idle.Stop()
+		if n, ok := c.uncopied(); ok && n < c.copyAt.Load() {
+			if n == 0 {
+				rearm()
+				continue
+			}
+			// copy once writes have paused for idleAfter
+			since := time.Duration(time.Now().UnixNano() - c.lastCommit.Load())
+			if wait := time.Duration(c.idleAfter.Load()) - since; wait > 0 {
+				idle.Reset(wait)
+				continue
+			}
+		}
 		c.runs.Add(1)
 		log, err := c.checkpoint(c.db, "PASSIVE")
 		if err == nil {
@@ -132,9 +143,14 @@ func (c *checkpointer) loop() {
 		if err == nil && log >= c.restartAt.Load() {
 			c.overdue.Store(true)
 		}
-		if !wait(checkpointEvery) {
+		t.Reset(checkpointEvery)
+		select {
+		case <-t.C:
+		case <-c.stop:
+			t.Stop()
 			return
 		}
+		rearm()
 	}
 }
 

@@ -174,6 +174,7 @@ func (s *Store) LowerWALBound(frames int64) {
 func (s *Store) SetCopyAt(frames int64, idle time.Duration) {
 	s.ckpt.copyAt.Store(frames)
 	s.ckpt.idleAfter.Store(int64(idle))
+	s.ckpt.poke() // an idle timer already set takes the new pause
 }
 
 // Checkpoints is how many checkpoints the checkpointer has run, and the
