@@ -21,9 +21,15 @@ import (
 // Sends of groups whose version moved are judged again on a fresh read and
 // go in the next round; when their groups keep changing, they are written
 // under row locks read first (writeLocked).
+//
+// A node has one send batch in flight: the sends that arrive while it
+// commits wait and form the next. A second writer halved the batches (4-5
+// sends instead of 8 at 16 connections) and nearly every cost of a batch is
+// paid per batch: the commit's WAL flush, the statement's start, the round
+// trip's system calls on both sides (performance.md, change 29).
 const (
 	maxSendBatch = 256
-	sendWriters  = 2 // batches in flight at once: one commits while the next forms
+	sendWriters  = 1
 )
 
 type sendReq struct {

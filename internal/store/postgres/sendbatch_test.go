@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const at0 = int64(1767225600000)
@@ -241,4 +244,101 @@ func TestSendsFromTwoNodesGapFree(t *testing.T) {
 		}
 	}
 	t.Logf("%d renames during the sends", n)
+}
+
+// One send batch in flight per node: sends that arrive while a batch waits
+// for its commit are held and leave together in the next batch, however
+// long the first takes. (Two writers halved the batches; nearly every cost
+// of a batch is paid per batch.)
+func TestOneSendBatchInFlight(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dingtest.Seed(t, st)
+	newGroup(t, st, "chatheld", ding.TagInternal)
+	const others = 10
+	for i := range others {
+		newGroup(t, st, fmt.Sprintf("chatnext%d", i), ding.TagInternal)
+	}
+	var commits atomic.Int64
+	st.ObserveCommits(func(int, time.Duration, error) { commits.Add(1) })
+
+	// another session holds the first group's row, so the batch that sends
+	// to it waits for that session's end
+	blocker, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close()
+	tx, err := blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() {
+		_, err := send(st, "chatheld", "msgheld", nil)
+		held <- err
+	}()
+	waitFor(t, "the first batch to wait for the row", func() bool {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
+			AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
+		return err == nil && n > 0
+	})
+
+	var done atomic.Int64
+	errs := make(chan error, others)
+	for i := range others {
+		go func() {
+			_, err := send(st, fmt.Sprintf("chatnext%d", i), fmt.Sprintf("msgnext%d", i), nil)
+			done.Add(1)
+			errs <- err
+		}()
+	}
+	waitFor(t, "the other sends to queue behind the batch in flight", func() bool {
+		return postgres.QueuedSends(st) == others || done.Load() > 0
+	})
+	if n := done.Load(); n > 0 {
+		t.Fatalf("%d sends were written while a batch was in flight", n)
+	}
+	before := commits.Load()
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-held; err != nil {
+		t.Fatalf("held send: %v", err)
+	}
+	for range others {
+		if err := <-errs; err != nil {
+			t.Fatalf("queued send: %v", err)
+		}
+	}
+	// the held batch's commit, then one batch for all the queued sends
+	if n := commits.Load() - before; n != 2 {
+		t.Errorf("%d transactions after the row was released, want 2 (the held batch and one for the queued sends)", n)
+	}
+	for i := range others {
+		if n, err := st.LastSeq(ctx, fmt.Sprintf("chatnext%d", i)); err != nil || n != 1 {
+			t.Errorf("chatnext%d: last seq %d, %v; want 1", i, n, err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
