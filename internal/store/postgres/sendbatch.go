@@ -41,6 +41,7 @@ type sendReq struct {
 type sendQueue struct {
 	commitQueue[*sendReq]
 	headers headers
+	notices notices // head announcements riding with the next batch (heads.go)
 }
 
 func (s *Store) startSenders() {
@@ -91,6 +92,8 @@ const sendBatchSQL = `WITH l AS MATERIALIZED (
 func (s *Store) writeSends(batch []*sendReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	s.sends.writing(true)
+	defer s.sends.writing(false)
 	pending := batch
 	for round := 0; round < optimisticSends && len(pending) > 0; round++ {
 		var err error
@@ -214,6 +217,7 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 		versions[i], counts[i] = groups[id].h.version, groups[id].n
 	}
 	base := make(map[string]int64, len(ids))
+	ns := s.sends.take()
 	err := s.tx(ctx, "message", func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
@@ -233,8 +237,12 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 				}
 				return rows.Err()
 			})
+		for _, n := range ns {
+			n.queue(b) // announced when the batch commits
+		}
 		return t.commit(ctx, b)
 	})
+	answer(ns, err == nil)
 	if err != nil {
 		return append(rest, written...), err
 	}

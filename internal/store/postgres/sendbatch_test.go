@@ -342,3 +342,98 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A head announcement made while a send batch is in flight rides in the
+// next batch's transaction (no commit of its own) and is heard when that
+// batch commits; when the next batch writes nothing, it is sent alone.
+func TestHeadsRideWithSends(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		id    string                  // of the send queued behind the held batch
+		check func(*ding.Group) error // of that send
+	}{
+		{"with the next batch", "msgnext", nil},
+		{"alone when the next batch writes nothing", "msgnext", func(*ding.Group) error { return errKind }},
+		{"alone when the next batch fails", "msgheld", nil}, // the held send's id: the batch fails as a whole
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			url := dingtest.PostgresSchema(t, 4)
+			var nodes [2]*postgres.Store
+			for i := range nodes {
+				st, err := postgres.Open(ctx, url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				nodes[i] = st
+			}
+			st, other := nodes[0], nodes[1]
+			dingtest.Seed(t, st)
+			newGroup(t, st, "chatheld", ding.TagInternal)
+			newGroup(t, st, "chatnext", ding.TagInternal)
+			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
+			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64) { heard <- h })
+			<-ready
+
+			blocker, err := pgxpool.New(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer blocker.Close()
+			tx, err := blocker.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan error, 2)
+			go func() { _, err := send(st, "chatheld", "msgheld", nil); sent <- err }()
+			waitFor(t, "the batch to wait for the row", func() bool {
+				var n int
+				err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
+					AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
+				return err == nil && n > 0
+			})
+			go func() { _, err := send(st, "chatnext", c.id, c.check); sent <- err }()
+			waitFor(t, "the next send to queue", func() bool { return postgres.QueuedSends(st) == 1 })
+
+			announced := make(chan error, 1)
+			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}) }()
+			select {
+			case h := <-heard:
+				t.Fatalf("heard %v while the send batch was held: the notice did not wait for it", h)
+			case err := <-announced:
+				t.Fatalf("AnnounceHeads returned (%v) while the send batch was held", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-announced:
+				if err != nil {
+					t.Fatalf("AnnounceHeads: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("AnnounceHeads never returned")
+			}
+			select {
+			case h := <-heard:
+				if h["chatannounced"] != 7 || len(h) != 1 {
+					t.Fatalf("heard %v, want chatannounced 7", h)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the announcement was never heard")
+			}
+			for range 2 {
+				if err := <-sent; err != nil && !errors.Is(err, errKind) && !ding.IsKind(err, ding.Conflict) {
+					t.Fatalf("send: %v", err)
+				}
+			}
+		})
+	}
+}
