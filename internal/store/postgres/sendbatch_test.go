@@ -267,8 +267,8 @@ func TestOneSendBatchInFlight(t *testing.T) {
 	var commits atomic.Int64
 	st.ObserveCommits(func(int, time.Duration, error) { commits.Add(1) })
 
-	// another session holds the first group's row, so the batch that sends
-	// to it waits for that session's end
+	// another connection holds the first group's row, so the batch that sends
+	// to it waits for that transaction's end
 	blocker, err := pgxpool.New(ctx, url)
 	if err != nil {
 		t.Fatal(err)
