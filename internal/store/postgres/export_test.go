@@ -83,3 +83,6 @@ func Exec(s *Store, sql string, args ...any) error {
 func QueryInt(s *Store, sql string, out *int64) error {
 	return s.pool.QueryRow(context.Background(), sql).Scan(out)
 }
+
+// QueuedSends counts the sends waiting for a batch of s's group commit.
+func QueuedSends(s *Store) int { return len(s.sends.reqs) }

@@ -21,9 +21,15 @@ import (
 // Sends of groups whose version moved are judged again on a fresh read and
 // go in the next round; when their groups keep changing, they are written
 // under row locks read first (writeLocked).
+//
+// A node has one send batch in flight: the sends that arrive while it
+// commits wait and form the next. A second writer halved the batches (4-5
+// sends instead of 8 at 16 connections) and nearly every cost of a batch is
+// paid per batch: the commit's WAL flush, the statement's start, the round
+// trip's system calls on both sides (performance.md, change 29).
 const (
 	maxSendBatch = 256
-	sendWriters  = 2 // batches in flight at once: one commits while the next forms
+	sendWriters  = 1
 )
 
 type sendReq struct {
@@ -35,6 +41,7 @@ type sendReq struct {
 type sendQueue struct {
 	commitQueue[*sendReq]
 	headers headers
+	notices notices // head announcements riding with the next batch (heads.go)
 }
 
 func (s *Store) startSenders() {
@@ -85,6 +92,8 @@ const sendBatchSQL = `WITH l AS MATERIALIZED (
 func (s *Store) writeSends(batch []*sendReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	s.sends.writing(true)
+	defer s.sends.writing(false)
 	pending := batch
 	for round := 0; round < optimisticSends && len(pending) > 0; round++ {
 		var err error
@@ -208,6 +217,7 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 		versions[i], counts[i] = groups[id].h.version, groups[id].n
 	}
 	base := make(map[string]int64, len(ids))
+	ns := s.sends.take()
 	err := s.tx(ctx, "message", func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
@@ -227,8 +237,12 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 				}
 				return rows.Err()
 			})
+		for _, n := range ns {
+			n.queue(b) // announced when the batch commits
+		}
 		return t.commit(ctx, b)
 	})
+	answer(ns, err == nil)
 	if err != nil {
 		return append(rest, written...), err
 	}

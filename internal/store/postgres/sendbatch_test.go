@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const at0 = int64(1767225600000)
@@ -241,4 +244,196 @@ func TestSendsFromTwoNodesGapFree(t *testing.T) {
 		}
 	}
 	t.Logf("%d renames during the sends", n)
+}
+
+// One send batch in flight per node: sends that arrive while a batch waits
+// for its commit are held and leave together in the next batch, however
+// long the first takes. (Two writers halved the batches; nearly every cost
+// of a batch is paid per batch.)
+func TestOneSendBatchInFlight(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dingtest.Seed(t, st)
+	newGroup(t, st, "chatheld", ding.TagInternal)
+	const others = 10
+	for i := range others {
+		newGroup(t, st, fmt.Sprintf("chatnext%d", i), ding.TagInternal)
+	}
+	var commits atomic.Int64
+	st.ObserveCommits(func(int, time.Duration, error) { commits.Add(1) })
+
+	// another connection holds the first group's row, so the batch that sends
+	// to it waits for that transaction's end
+	blocker, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close()
+	tx, err := blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() {
+		_, err := send(st, "chatheld", "msgheld", nil)
+		held <- err
+	}()
+	waitFor(t, "the first batch to wait for the row", func() bool {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
+			AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
+		return err == nil && n > 0
+	})
+
+	var done atomic.Int64
+	errs := make(chan error, others)
+	for i := range others {
+		go func() {
+			_, err := send(st, fmt.Sprintf("chatnext%d", i), fmt.Sprintf("msgnext%d", i), nil)
+			done.Add(1)
+			errs <- err
+		}()
+	}
+	waitFor(t, "the other sends to queue behind the batch in flight", func() bool {
+		return postgres.QueuedSends(st) == others || done.Load() > 0
+	})
+	if n := done.Load(); n > 0 {
+		t.Fatalf("%d sends were written while a batch was in flight", n)
+	}
+	before := commits.Load()
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-held; err != nil {
+		t.Fatalf("held send: %v", err)
+	}
+	for range others {
+		if err := <-errs; err != nil {
+			t.Fatalf("queued send: %v", err)
+		}
+	}
+	// the held batch's commit, then one batch for all the queued sends
+	if n := commits.Load() - before; n != 2 {
+		t.Errorf("%d transactions after the row was released, want 2 (the held batch and one for the queued sends)", n)
+	}
+	for i := range others {
+		if n, err := st.LastSeq(ctx, fmt.Sprintf("chatnext%d", i)); err != nil || n != 1 {
+			t.Errorf("chatnext%d: last seq %d, %v; want 1", i, n, err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A head announcement made while a send batch is in flight rides in the
+// next batch's transaction (no commit of its own) and is heard when that
+// batch commits; when the next batch writes nothing, it is sent alone.
+func TestHeadsRideWithSends(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		id    string                  // of the send queued behind the held batch
+		check func(*ding.Group) error // of that send
+	}{
+		{"with the next batch", "msgnext", nil},
+		{"alone when the next batch writes nothing", "msgnext", func(*ding.Group) error { return errKind }},
+		{"alone when the next batch fails", "msgheld", nil}, // the held send's id: the batch fails as a whole
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			url := dingtest.PostgresSchema(t, 4)
+			var nodes [2]*postgres.Store
+			for i := range nodes {
+				st, err := postgres.Open(ctx, url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				nodes[i] = st
+			}
+			st, other := nodes[0], nodes[1]
+			dingtest.Seed(t, st)
+			newGroup(t, st, "chatheld", ding.TagInternal)
+			newGroup(t, st, "chatnext", ding.TagInternal)
+			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
+			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64) { heard <- h })
+			<-ready
+
+			blocker, err := pgxpool.New(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer blocker.Close()
+			tx, err := blocker.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan error, 2)
+			go func() { _, err := send(st, "chatheld", "msgheld", nil); sent <- err }()
+			waitFor(t, "the batch to wait for the row", func() bool {
+				var n int
+				err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
+					AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
+				return err == nil && n > 0
+			})
+			go func() { _, err := send(st, "chatnext", c.id, c.check); sent <- err }()
+			waitFor(t, "the next send to queue", func() bool { return postgres.QueuedSends(st) == 1 })
+
+			announced := make(chan error, 1)
+			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}) }()
+			select {
+			case h := <-heard:
+				t.Fatalf("heard %v while the send batch was held: the notice did not wait for it", h)
+			case err := <-announced:
+				t.Fatalf("AnnounceHeads returned (%v) while the send batch was held", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-announced:
+				if err != nil {
+					t.Fatalf("AnnounceHeads: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("AnnounceHeads never returned")
+			}
+			select {
+			case h := <-heard:
+				if h["chatannounced"] != 7 || len(h) != 1 {
+					t.Fatalf("heard %v, want chatannounced 7", h)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the announcement was never heard")
+			}
+			for range 2 {
+				if err := <-sent; err != nil && !errors.Is(err, errKind) && !ding.IsKind(err, ding.Conflict) {
+					t.Fatalf("send: %v", err)
+				}
+			}
+		})
+	}
 }
