@@ -70,14 +70,30 @@ func (a *API) groups(r *http.Request, mc *service.MemberCaller) (any, error) {
 	return out, nil
 }
 
-type messageJSON = live.MessageJSON
-
-func messageView(m ding.Message) messageJSON { return live.MessageView(&m) }
-
 type messagesResponse struct {
-	Messages   []messageJSON `json:"messages"`
-	NextCursor int64         `json:"nextCursor"`
-	HasMore    bool          `json:"hasMore"`
+	Messages   []ding.Message // shown as live.MessageView shows each
+	NextCursor int64
+	HasMore    bool
+}
+
+// AppendJSON writes the page as {"messages":[…],"nextCursor":…,"hasMore":…}
+// straight from the messages, without a view of each to encode.
+func (p messagesResponse) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"messages":[`...)
+	for i := range p.Messages {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = live.AppendMessageJSON(dst, &p.Messages[i]); err != nil {
+			return dst, err
+		}
+	}
+	dst = append(dst, `],"nextCursor":`...)
+	dst = strconv.AppendInt(dst, p.NextCursor, 10)
+	dst = append(dst, `,"hasMore":`...)
+	dst = strconv.AppendBool(dst, p.HasMore)
+	return append(dst, '}'), nil
 }
 
 func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
@@ -117,10 +133,7 @@ func pageQuery(r *http.Request) (ding.MessageQuery, error) {
 }
 
 func messagesPage(ms []ding.Message, more bool) messagesResponse {
-	out := messagesResponse{Messages: make([]messageJSON, 0, len(ms)), HasMore: more}
-	for _, m := range ms {
-		out.Messages = append(out.Messages, messageView(m))
-	}
+	out := messagesResponse{Messages: ms, HasMore: more}
 	if len(ms) > 0 {
 		out.NextCursor = ms[len(ms)-1].Seq
 	}
