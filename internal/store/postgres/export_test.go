@@ -83,3 +83,13 @@ func Exec(s *Store, sql string, args ...any) error {
 func QueryInt(s *Store, sql string, out *int64) error {
 	return s.pool.QueryRow(context.Background(), sql).Scan(out)
 }
+
+// PlanCounts reports how often the statements on one of the pool's
+// connections that start with prefix were run on a generic and on a
+// custom plan (pg_prepared_statements; a pool of one connection makes it
+// the connection that ran them).
+func PlanCounts(s *Store, prefix string) (generic, custom int64, err error) {
+	err = s.pool.QueryRow(context.Background(), `SELECT COALESCE(SUM(generic_plans), 0)::bigint, COALESCE(SUM(custom_plans), 0)::bigint
+		FROM pg_prepared_statements WHERE starts_with(statement, $1)`, prefix).Scan(&generic, &custom)
+	return generic, custom, err
+}

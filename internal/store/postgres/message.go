@@ -160,25 +160,43 @@ func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, 
 }
 
 // Messages pages a group's timeline by sequence number.
+//
+// The page's statement runs on a generic plan, set for its own implicit
+// transaction in the same round trip: the pool plans every statement for
+// its arguments (postgres.go), and for this one, whose only plan is a walk
+// of the primary key (chat_id, seq) from one end, planning it anew on every
+// call was a fixed cost of each page.
 func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery) ([]ding.Message, error) {
-	var rows pgx.Rows
-	var err error
+	if s.closed.Load() {
+		return nil, translate(errClosed, "messages")
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+	var qq *pgx.QueuedQuery
 	if q.Desc {
 		before := q.Before
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
+		qq = b.Queue(`SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
 	} else {
-		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
+		qq = b.Queue(`SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
 	}
-	return collect(rows, err, "messages", func(r pgx.Rows) (ding.Message, error) {
-		m, err := scanMessage(r)
-		if err != nil {
-			return ding.Message{}, err
+	var out []ding.Message
+	qq.Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *m)
 		}
-		return *m, nil
+		return rows.Err()
 	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, translate(err, "messages")
+	}
+	return out, nil
 }
 
 // LastSeq is the Seq of the group's newest message, 0 when none.
