@@ -116,7 +116,7 @@ func TestMessagePageGenericPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	generic, custom, err := postgres.PlanCounts(st, "SELECT chat_id, seq, id")
+	generic, custom, err := postgres.PlanCounts(st, "SELECT seq, id, corp_id")
 	if err != nil || generic != 16 || custom != 0 {
 		t.Fatalf("pages: %d generic plans, %d custom, %v; want 16 and 0", generic, custom, err)
 	}
