@@ -2,6 +2,7 @@ package dingchatapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -97,11 +98,15 @@ func (p messagesResponse) AppendJSON(dst []byte) ([]byte, error) {
 }
 
 func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
+	return valuesInt(r.URL.Query(), key, reason)
+}
+
+func valuesInt(v url.Values, key string, reason ding.Reason) (int64, error) {
+	s := v.Get(key)
+	if s == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, ding.Errorf(ding.Invalid, reason, "%s must be an integer", key)
 	}
@@ -110,18 +115,19 @@ func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
 
 // pageQuery reads a timeline page: order=desc (default) walks back from
 // cursor (exclusive; 0 = newest), order=asc walks forward from cursor
-// (exclusive).
+// (exclusive). The query string is parsed once.
 func pageQuery(r *http.Request) (ding.MessageQuery, error) {
-	cursor, err := queryInt(r, "cursor", ding.ReasonBadCursor)
+	v := r.URL.Query()
+	cursor, err := valuesInt(v, "cursor", ding.ReasonBadCursor)
 	if err != nil {
 		return ding.MessageQuery{}, err
 	}
-	limit, err := queryInt(r, "limit", ding.ReasonBadSize)
+	limit, err := valuesInt(v, "limit", ding.ReasonBadSize)
 	if err != nil {
 		return ding.MessageQuery{}, err
 	}
 	q := ding.MessageQuery{Limit: int(limit)}
-	switch r.URL.Query().Get("order") {
+	switch v.Get("order") {
 	case "", "desc":
 		q.Desc, q.Before = true, cursor
 	case "asc":
