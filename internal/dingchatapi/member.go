@@ -2,6 +2,7 @@ package dingchatapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -70,22 +71,42 @@ func (a *API) groups(r *http.Request, mc *service.MemberCaller) (any, error) {
 	return out, nil
 }
 
-type messageJSON = live.MessageJSON
-
-func messageView(m ding.Message) messageJSON { return live.MessageView(&m) }
-
 type messagesResponse struct {
-	Messages   []messageJSON `json:"messages"`
-	NextCursor int64         `json:"nextCursor"`
-	HasMore    bool          `json:"hasMore"`
+	Messages   []ding.Message // shown as live.MessageView shows each
+	NextCursor int64
+	HasMore    bool
+}
+
+// AppendJSON writes the page as {"messages":[…],"nextCursor":…,"hasMore":…}
+// straight from the messages, without a view of each to encode.
+func (p messagesResponse) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"messages":[`...)
+	for i := range p.Messages {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = live.AppendMessageJSON(dst, &p.Messages[i]); err != nil {
+			return dst, err
+		}
+	}
+	dst = append(dst, `],"nextCursor":`...)
+	dst = strconv.AppendInt(dst, p.NextCursor, 10)
+	dst = append(dst, `,"hasMore":`...)
+	dst = strconv.AppendBool(dst, p.HasMore)
+	return append(dst, '}'), nil
 }
 
 func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
-	v := r.URL.Query().Get(key)
-	if v == "" {
+	return valuesInt(r.URL.Query(), key, reason)
+}
+
+func valuesInt(v url.Values, key string, reason ding.Reason) (int64, error) {
+	s := v.Get(key)
+	if s == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, ding.Errorf(ding.Invalid, reason, "%s must be an integer", key)
 	}
@@ -94,18 +115,19 @@ func queryInt(r *http.Request, key string, reason ding.Reason) (int64, error) {
 
 // pageQuery reads a timeline page: order=desc (default) walks back from
 // cursor (exclusive; 0 = newest), order=asc walks forward from cursor
-// (exclusive).
+// (exclusive). The query string is parsed once.
 func pageQuery(r *http.Request) (ding.MessageQuery, error) {
-	cursor, err := queryInt(r, "cursor", ding.ReasonBadCursor)
+	v := r.URL.Query()
+	cursor, err := valuesInt(v, "cursor", ding.ReasonBadCursor)
 	if err != nil {
 		return ding.MessageQuery{}, err
 	}
-	limit, err := queryInt(r, "limit", ding.ReasonBadSize)
+	limit, err := valuesInt(v, "limit", ding.ReasonBadSize)
 	if err != nil {
 		return ding.MessageQuery{}, err
 	}
 	q := ding.MessageQuery{Limit: int(limit)}
-	switch r.URL.Query().Get("order") {
+	switch v.Get("order") {
 	case "", "desc":
 		q.Desc, q.Before = true, cursor
 	case "asc":
@@ -117,10 +139,7 @@ func pageQuery(r *http.Request) (ding.MessageQuery, error) {
 }
 
 func messagesPage(ms []ding.Message, more bool) messagesResponse {
-	out := messagesResponse{Messages: make([]messageJSON, 0, len(ms)), HasMore: more}
-	for _, m := range ms {
-		out.Messages = append(out.Messages, messageView(m))
-	}
+	out := messagesResponse{Messages: ms, HasMore: more}
 	if len(ms) > 0 {
 		out.NextCursor = ms[len(ms)-1].Seq
 	}

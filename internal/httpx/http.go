@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -21,9 +22,35 @@ const (
 	ContentTypeV1     = "application/json;charset=utf-8"
 )
 
+// JSONAppender is a value that appends its own JSON to dst: the bytes
+// encoding/json would write for it, without reflection.
+type JSONAppender interface {
+	AppendJSON(dst []byte) ([]byte, error)
+}
+
+var jsonBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // WriteJSON writes v with status and the given content type, without
-// HTML-escaping (DingTalk answers "&" and "<" as they are).
+// HTML-escaping (DingTalk answers "&" and "<" as they are). A JSONAppender
+// writes itself into a buffer kept for the next answer.
 func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
+	if a, ok := v.(JSONAppender); ok {
+		bp := jsonBufs.Get().(*[]byte)
+		out, err := a.AppendJSON((*bp)[:0])
+		if err != nil {
+			out = append(out[:0], `{"errcode":-1,"errmsg":"系统繁忙"}`...)
+			status = http.StatusInternalServerError
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Server", "DingTalk/1.0.0")
+		w.WriteHeader(status)
+		w.Write(out)
+		if cap(out) <= maxKeptBuf {
+			*bp = out
+			jsonBufs.Put(bp)
+		}
+		return
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -37,6 +64,10 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	w.WriteHeader(status)
 	w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
 }
+
+// maxKeptBuf bounds the answers' buffers kept for reuse: a rare large
+// answer does not pin its memory.
+const maxKeptBuf = 64 << 10
 
 type ctxKey int
 

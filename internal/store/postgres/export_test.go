@@ -86,3 +86,13 @@ func QueryInt(s *Store, sql string, out *int64) error {
 
 // QueuedSends counts the sends waiting for a batch of s's group commit.
 func QueuedSends(s *Store) int { return len(s.sends.reqs) }
+
+// PlanCounts reports how often the statements on one of the pool's
+// connections that start with prefix were run on a generic and on a
+// custom plan (pg_prepared_statements; a pool of one connection makes it
+// the connection that ran them).
+func PlanCounts(s *Store, prefix string) (generic, custom int64, err error) {
+	err = s.pool.QueryRow(context.Background(), `SELECT COALESCE(SUM(generic_plans), 0)::bigint, COALESCE(SUM(custom_plans), 0)::bigint
+		FROM pg_prepared_statements WHERE starts_with(statement, $1)`, prefix).Scan(&generic, &custom)
+	return generic, custom, err
+}

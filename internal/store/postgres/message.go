@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -160,25 +161,85 @@ func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, 
 }
 
 // Messages pages a group's timeline by sequence number.
+//
+// The page's statement runs on a generic plan, set for its own implicit
+// transaction in the same round trip: the pool plans every statement for
+// its arguments (postgres.go), and for this one, whose only plan is a walk
+// of the primary key (chat_id, seq) from one end, planning it anew on every
+// call was a fixed cost of each page.
 func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery) ([]ding.Message, error) {
-	var rows pgx.Rows
-	var err error
+	if s.closed.Load() {
+		return nil, translate(errClosed, "messages")
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+	var qq *pgx.QueuedQuery
 	if q.Desc {
 		before := q.Before
 		if before <= 0 {
 			before = 1<<63 - 1
 		}
-		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
+		qq = b.Queue(`SELECT `+pageCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
 	} else {
-		rows, err = s.q().Query(ctx, `SELECT `+msgCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
+		qq = b.Queue(`SELECT `+pageCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
 	}
-	return collect(rows, err, "messages", func(r pgx.Rows) (ding.Message, error) {
-		m, err := scanMessage(r)
-		if err != nil {
-			return ding.Message{}, err
-		}
-		return *m, nil
+	var out []ding.Message
+	qq.Query(func(rows pgx.Rows) (err error) {
+		out, err = scanPage(rows, chatID, q.Limit)
+		return err
 	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, translate(err, "messages")
+	}
+	return out, nil
+}
+
+// pageCols are msgCols without chat_id, the page's own.
+const pageCols = `seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at`
+
+// scanPage reads a page's rows straight from their wire values when the
+// numbers and the body come in binary (as pgx asks for them): one string
+// for a row's five text columns and one copy of its body, instead of a scan
+// plan run per column and a string each.
+func scanPage(rows pgx.Rows, chatID string, limit int) ([]ding.Message, error) {
+	fds := rows.FieldDescriptions()
+	raw := len(fds) == 9
+	for _, i := range []int{0, 6, 7, 8} {
+		raw = raw && fds[i].Format == pgx.BinaryFormatCode
+	}
+	var out []ding.Message
+	var text []byte
+	for rows.Next() {
+		if out == nil {
+			out = make([]ding.Message, 0, min(limit, 128))
+		}
+		m := ding.Message{ChatID: chatID}
+		if !raw {
+			if err := rows.Scan(&m.Seq, &m.ID, &m.CorpID, &m.SenderType, &m.Sender, &m.MsgType, &m.Body, &m.RecalledAt, &m.CreatedAt); err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		}
+		v := rows.RawValues()
+		if len(v) != 9 || len(v[0]) != 8 || len(v[7]) != 8 || len(v[8]) != 8 || v[6] == nil {
+			return nil, errors.New("postgres: unexpected message row")
+		}
+		text = text[:0]
+		var cut [6]int
+		for k := range 5 {
+			text = append(text, v[1+k]...)
+			cut[k+1] = len(text)
+		}
+		t := string(text)
+		m.Seq = int64(binary.BigEndian.Uint64(v[0]))
+		m.ID, m.CorpID, m.SenderType, m.Sender, m.MsgType = t[:cut[1]], t[cut[1]:cut[2]], t[cut[2]:cut[3]], t[cut[3]:cut[4]], t[cut[4]:cut[5]]
+		m.Body = append([]byte{}, v[6]...)
+		m.RecalledAt = int64(binary.BigEndian.Uint64(v[7]))
+		m.CreatedAt = int64(binary.BigEndian.Uint64(v[8]))
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // LastSeq is the Seq of the group's newest message, 0 when none.

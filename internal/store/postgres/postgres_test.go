@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -76,6 +77,53 @@ func TestPlansAreCustom(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Fatalf("plan_cache_mode = %q, %v; want %q", got, err, tc.want)
 		}
+	}
+}
+
+// A page of messages runs on a generic plan, every time, while the pool
+// plans other statements for their arguments.
+func TestMessagePageGenericPlan(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.WithParams(dingtest.PostgresSchema(t, 2), map[string]string{"pool_max_conns": "1"})
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dingtest.Seed(t, st)
+	g := &ding.Group{ChatID: "chatplan", OpenConversationID: "cidplan", CorpID: dingtest.CorpID, Name: "plan",
+		Owner: "manager4220", OwnerType: ding.OwnerEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
+		CreatorApp: dingtest.AppKey, CreatedAt: 1, UpdatedAt: 1}
+	if err := st.CreateGroup(ctx, g, []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: 1}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		m := &ding.Message{ID: fmt.Sprintf("msgplan%d", i), CorpID: g.CorpID, ChatID: g.ChatID, SenderType: ding.SenderApp,
+			Sender: dingtest.AppKey, MsgType: ding.MsgText, Body: []byte(`{"text":{"content":"x"}}`), CreatedAt: int64(i)}
+		if err := st.AppendMessage(ctx, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 8 {
+		ms, err := st.Messages(ctx, g.ChatID, ding.MessageQuery{Desc: true, Limit: 2 + i%2})
+		if err != nil || len(ms) != 2+i%2 || ms[0].Seq != 3 {
+			t.Fatalf("Messages = %d messages, %v", len(ms), err)
+		}
+		if _, err := st.Messages(ctx, g.ChatID, ding.MessageQuery{After: int64(i % 2), Limit: 5}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.LastSeq(ctx, g.ChatID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	generic, custom, err := postgres.PlanCounts(st, "SELECT seq, id, corp_id")
+	if err != nil || generic != 16 || custom != 0 {
+		t.Fatalf("pages: %d generic plans, %d custom, %v; want 16 and 0", generic, custom, err)
+	}
+	// the setting held for the page's transaction only
+	generic, custom, err = postgres.PlanCounts(st, "SELECT COALESCE(MAX(seq), 0)")
+	if err != nil || generic != 0 || custom != 8 {
+		t.Fatalf("LastSeq: %d generic plans, %d custom, %v; want 0 and 8", generic, custom, err)
 	}
 }
 

@@ -177,6 +177,36 @@ func testMessageRoundTrip(t *testing.T, st ding.Store) {
 	if last, err := st.LastSeq(ctx(), g.ChatID); err != nil || last != 1 {
 		t.Fatalf("LastSeq after a conflict = %d, %v; want 1", last, err)
 	}
+	// a page carries every field too, whatever the text holds (commas and
+	// digits where a page's framing might look for them, an empty body)
+	m2 := message(g, "msg,2,", t0+6, `12,{"a":"b,"}`)
+	m2.SenderType, m2.Sender, m2.MsgType = "9,", "1,2,3,李", ""
+	m3 := message(g, "msg-3", t0+7, ``)
+	appendMsg(t, st, m2)
+	appendMsg(t, st, m3)
+	noErr(t, st.RecallMessage(ctx(), corpA, m2.ID, t0+8, nil), "RecallMessage")
+	m2.RecalledAt = t0 + 8
+	m1 := want
+	m1.Seq, m2.Seq, m3.Seq = 1, 2, 3
+	for _, q := range []ding.MessageQuery{{Desc: true, Limit: 5}, {Limit: 5}} {
+		ms, err := st.Messages(ctx(), g.ChatID, q)
+		noErr(t, err, "Messages")
+		want := []*ding.Message{m3, m2, &m1}
+		if !q.Desc {
+			want = []*ding.Message{&m1, m2, m3}
+		}
+		if len(ms) != len(want) {
+			t.Fatalf("Messages(%+v) = %d messages, want %d", q, len(ms), len(want))
+		}
+		for i, w := range want {
+			g := ms[i]
+			if g.ID != w.ID || g.CorpID != w.CorpID || g.ChatID != w.ChatID || g.Seq != w.Seq ||
+				g.SenderType != w.SenderType || g.Sender != w.Sender || g.MsgType != w.MsgType || string(g.Body) != string(w.Body) ||
+				g.RecalledAt != w.RecalledAt || g.CreatedAt != w.CreatedAt {
+				t.Fatalf("Messages(%+v)[%d] = %+v (body %q), want %+v (body %q)", q, i, g, g.Body, *w, w.Body)
+			}
+		}
+	}
 }
 
 // testMessagePaging pages a timeline both ways by cursor.
