@@ -21,10 +21,11 @@ func randomBytes(n int) []byte {
 
 // ChatID and OpenConversationID begin with the time in milliseconds (6
 // bytes, then 10 random), as MessageID does: the groups made close in time
-// then sit side by side in every index that leads with them (the groups'
-// keys, their members' rows, each member's list of groups), so a commit of
-// a batch of creates rewrites the rightmost pages of those indexes instead
-// of one page per group and per member.
+// then sit side by side wherever an index orders rows by them (the groups'
+// keys, their members' rows, and within each member's range of the index
+// of a member's groups), so a commit of a batch of creates rewrites the
+// rightmost pages of those ranges instead of one page per group and per
+// member.
 func (RandomIDs) ChatID() string { return "chat" + hex.EncodeToString(timedBytes(16)) }
 
 func (RandomIDs) OpenConversationID() string {
