@@ -138,3 +138,10 @@ type HeadNotices interface {
 	// while nobody listened are not heard later.
 	ListenHeads(ctx context.Context, listening func(), heard func(map[string]int64)) error
 }
+
+// SoleWriter is a store written by this process alone (SQLite): every
+// message it commits reaches live delivery from this process, so no head
+// needs polling beyond a rare sweep for a hand edit.
+type SoleWriter interface {
+	SoleWriter() bool
+}

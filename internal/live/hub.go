@@ -9,7 +9,8 @@
 // too far behind is told so and closed. Heads move when this node's store
 // commits (Observe) and when another node's commits are heard: from the
 // store's head notices when it has them (PostgreSQL), else from a poll of
-// every watched group's head.
+// every watched group's head. A store only this process writes (SQLite)
+// needs neither: its heads are read only at the sweep, for a hand edit.
 package live
 
 import (
@@ -112,6 +113,11 @@ func New(store ding.Store, cfg Config) *Hub {
 	h := &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{}),
 		check: map[string]struct{}{}, announce: map[string]int64{}, annKick: make(chan struct{}, 1)}
 	h.notices, _ = store.(ding.HeadNotices)
+	if s, ok := store.(ding.SoleWriter); ok && s.SoleWriter() {
+		// every commit comes through Observe: heads are read only at the
+		// sweep, as when a shared store's notices are heard
+		h.hearing.Store(true)
+	}
 	return h
 }
 

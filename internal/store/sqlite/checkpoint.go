@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +18,16 @@ import (
 // on a connection of its own copies them instead, while the writer goes on
 // appending to the WAL.
 const (
-	// checkpointEvery is the least time between two passive checkpoints
-	// while writes come in: pages written again within it are copied once.
+	// copyFrames is how many frames the log holds, not yet copied into the
+	// database file, before the checkpointer copies them (SQLite's own
+	// automatic threshold). A checkpoint costs two fsyncs, and the write
+	// after it one more (the log's new header): run after every few commits,
+	// as a timer did, that tripled the fsyncs of a slow stream of sends.
+	copyFrames = 1000
+	// copyIdle: once writes pause this long, what the log holds is copied
+	// whatever its size, so an idle store's log is folded in.
+	copyIdle = time.Second
+	// checkpointEvery is the least time between two checkpoints.
 	checkpointEvery = 100 * time.Millisecond
 	// walRestartFrames bounds the WAL: when readers keep a passive
 	// checkpoint from ever catching up and the log reaches this many
@@ -44,23 +55,44 @@ type checkpointer struct {
 	once   sync.Once
 	err    error
 
+	shm       *os.File     // the wal-index, read for the log's size
+	copyAt    atomic.Int64 // copyFrames; tests change it
+	idleAfter atomic.Int64 // copyIdle in ns; tests change it
 	restartAt atomic.Int64 // walRestartFrames; tests lower it
 	overdue   atomic.Bool  // the log passed restartAt: the writer restarts it
+	// armed: the checkpointer's idle timer runs for frames not yet copied;
+	// until it is, a commit wakes the checkpointer to set it
+	armed      atomic.Bool
+	lastCommit atomic.Int64 // unix ns
 
 	// for tests: frames in the log after the last checkpoint, frames
 	// appended in all and at most between two checkpoints, restarts
-	lastLog, grown, mostGrown, restarts atomic.Int64
+	lastLog, grown, mostGrown, restarts, runs atomic.Int64
 }
 
-func startCheckpointer(db *sql.DB, writer *sync.Mutex) *checkpointer {
+func startCheckpointer(db *sql.DB, writer *sync.Mutex, path string) *checkpointer {
 	c := &checkpointer{db: db, writer: writer, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.copyAt.Store(copyFrames)
+	c.idleAfter.Store(int64(copyIdle))
 	c.restartAt.Store(walRestartFrames)
+	// the writer's connection has created it; without it every commit
+	// counts as enough to copy
+	c.shm, _ = os.Open(path + "-shm")
 	go c.loop()
 	return c
 }
 
-// committed tells the checkpointer that the WAL grew; it never blocks.
+// committed runs on the writer after each commit, once the writes are
+// answered. It reads the log's size itself, a read of the wal-index file, so
+// that most commits wake no other goroutine; it never blocks.
 func (c *checkpointer) committed() {
+	c.lastCommit.Store(time.Now().UnixNano())
+	if n, ok := c.uncopied(); !ok || n >= c.copyAt.Load() || !c.armed.Swap(true) {
+		c.poke()
+	}
+}
+
+func (c *checkpointer) poke() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -71,12 +103,37 @@ func (c *checkpointer) loop() {
 	defer close(c.done)
 	t := time.NewTimer(0)
 	<-t.C
+	idle := time.NewTimer(0)
+	<-idle.C
+	// rearm waits for the next pause in writes when frames are left to copy;
+	// the flag goes down before the look, so a commit in between re-arms it
+	rearm := func() {
+		c.armed.Store(false)
+		if n, ok := c.uncopied(); !ok || n > 0 {
+			c.armed.Store(true)
+			idle.Reset(time.Duration(c.idleAfter.Load()))
+		}
+	}
 	for {
 		select {
 		case <-c.kick:
+		case <-idle.C:
 		case <-c.stop:
 			return
 		}
+		if n, ok := c.uncopied(); ok && n < c.copyAt.Load() {
+			if n == 0 {
+				rearm()
+				continue
+			}
+			// copy once writes have paused for idleAfter
+			since := time.Duration(time.Now().UnixNano() - c.lastCommit.Load())
+			if wait := time.Duration(c.idleAfter.Load()) - since; wait > 0 {
+				idle.Reset(wait)
+				continue
+			}
+		}
+		c.runs.Add(1)
 		log, err := c.checkpoint(c.db, "PASSIVE")
 		if err == nil {
 			c.writer.Lock()
@@ -93,7 +150,29 @@ func (c *checkpointer) loop() {
 			t.Stop()
 			return
 		}
+		rearm()
 	}
+}
+
+// uncopied reads the frames of the log not yet copied into the database
+// file from the wal-index header (https://www.sqlite.org/walformat.html):
+// mxFrame at byte 16, nBackfill at byte 96, in the machine's byte order.
+// It reads without SQLite's locks, so a value may be torn by a concurrent
+// write; it only decides when to copy, and the next commit looks again.
+func (c *checkpointer) uncopied() (int64, bool) {
+	if c.shm == nil {
+		return 0, false
+	}
+	var b [100]byte
+	if n, err := c.shm.ReadAt(b[:], 0); n < len(b) || (err != nil && err != io.EOF) {
+		return 0, false
+	}
+	mx := int64(binary.NativeEndian.Uint32(b[16:]))
+	done := int64(binary.NativeEndian.Uint32(b[96:]))
+	if done > mx {
+		return mx, true // the log started again
+	}
+	return mx - done, true
 }
 
 // restartIfOverdue runs on the writer's connection, outside a transaction.
@@ -131,6 +210,9 @@ func (c *checkpointer) close() error {
 		<-c.done
 		_, c.err = c.checkpoint(c.db, "TRUNCATE")
 		c.err = errors.Join(c.err, c.db.Close())
+		if c.shm != nil {
+			c.shm.Close()
+		}
 	})
 	return c.err
 }

@@ -94,3 +94,66 @@ func TestWALEmptyAfterClose(t *testing.T) {
 		t.Fatalf("CountCorps after reopening = %d, %v; want 2", n, err)
 	}
 }
+
+// A slow stream of writes is not copied after every few commits: a
+// checkpoint costs fsyncs the commits beside it wait for. The log is copied
+// once it holds enough frames, or once writes pause.
+func TestCheckpointWaitsForFrames(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "dingchat.db"))
+	dingtest.Seed(t, st)
+	st.SetCopyAt(1000, 20*time.Millisecond)
+	waitCopied(t, st)
+
+	st.SetCopyAt(1000, time.Hour)
+	before, _ := st.Checkpoints()
+	for i := 0; i < 20; i++ {
+		if err := st.PutSetting(ctx, fmt.Sprintf("slow-%d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	runs, left := st.Checkpoints()
+	if runs != before || left < 20 {
+		t.Fatalf("after 20 writes of a few frames: %d checkpoints, %d frames not copied; want none and ≥ 20", runs-before, left)
+	}
+
+	// the pause copies them
+	st.SetCopyAt(1000, 20*time.Millisecond)
+	if err := st.PutSetting(ctx, "last", "v"); err != nil {
+		t.Fatal(err)
+	}
+	waitCopied(t, st)
+}
+
+// Under steady writes the log is copied whenever it holds copyAt frames.
+func TestCheckpointCopiesAtFrames(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "dingchat.db"))
+	dingtest.Seed(t, st)
+	st.SetCopyAt(40, time.Hour) // only the log's size starts a checkpoint
+	before, _ := st.Checkpoints()
+	for i := 0; i < 300; i++ {
+		if err := st.PutSetting(ctx, fmt.Sprintf("steady-%d", i), fmt.Sprintf("%0500d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs, _ := st.Checkpoints(); runs-before < 2 {
+		t.Fatalf("%d checkpoints while 300 writes appended frames past 40 again and again", runs-before)
+	}
+}
+
+func waitCopied(t *testing.T, st interface{ Checkpoints() (int64, int64) }) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, left := st.Checkpoints()
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames still not copied 10 s after writes paused", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -163,8 +163,26 @@ func (s *Store) BumpVersionThenFail(corpID, chatID string, alongside ...func()) 
 }
 
 // LowerWALBound sets the frames past which the checkpointer restarts the
-// log; call it before writing.
-func (s *Store) LowerWALBound(frames int64) { s.ckpt.restartAt.Store(frames) }
+// log, and copies the log from a quarter of that; call it before writing.
+func (s *Store) LowerWALBound(frames int64) {
+	s.ckpt.restartAt.Store(frames)
+	s.ckpt.copyAt.Store(frames / 4)
+}
+
+// SetCopyAt sets the frames not yet copied at which the checkpointer copies
+// the log, and the pause in writes after which it copies whatever is left.
+func (s *Store) SetCopyAt(frames int64, idle time.Duration) {
+	s.ckpt.copyAt.Store(frames)
+	s.ckpt.idleAfter.Store(int64(idle))
+	s.ckpt.poke() // an idle timer already set takes the new pause
+}
+
+// Checkpoints is how many checkpoints the checkpointer has run, and the
+// frames of the log not yet copied into the database file.
+func (s *Store) Checkpoints() (runs, uncopied int64) {
+	n, _ := s.ckpt.uncopied()
+	return s.ckpt.runs.Load(), n
+}
 
 // WALFrames is the frames in the log after the last checkpoint, the frames
 // appended in all and at most between two checkpoints, and how many

@@ -139,7 +139,7 @@ func Open(path string) (*Store, error) {
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
 	s.read, s.write = r, w
-	s.ckpt = startCheckpointer(cp, &s.batchMu)
+	s.ckpt = startCheckpointer(cp, &s.batchMu, path)
 	go s.loop()
 	return s, nil
 }
@@ -392,7 +392,6 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	if err == nil {
 		s.versions.publish(s.pending)
-		s.ckpt.committed()
 	} else {
 		// the commit may or may not have happened: read versions and
 		// groups from the file again
@@ -410,6 +409,9 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	for i, r := range batch {
 		r.err <- errs[i]
+	}
+	if err == nil {
+		s.ckpt.committed()
 	}
 }
 

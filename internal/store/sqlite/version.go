@@ -122,3 +122,7 @@ func (s *Store) GroupVersion(ctx context.Context, corpID, chatID string) (int64,
 	}
 	return v, nil
 }
+
+// SoleWriter: one process owns the file (see versions), so live delivery
+// hears of each commit from this process.
+func (s *Store) SoleWriter() bool { return true }

@@ -1,0 +1,88 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/live"
+	"github.com/dingchat/dingchat/internal/server/servertest"
+	"github.com/dingchat/dingchat/internal/service"
+)
+
+// countingStore counts reads of watched groups' heads.
+type countingStore struct {
+	ding.Store
+	sole  bool
+	heads atomic.Int64
+}
+
+func (s *countingStore) LastSeqs(ctx context.Context, ids []string) (map[string]int64, error) {
+	s.heads.Add(1)
+	return s.Store.LastSeqs(ctx, ids)
+}
+
+func (s *countingStore) SoleWriter() bool { return s.sole }
+
+// On a store only this process writes, each commit reaches the hub through
+// Observe: the heads of watched groups are not polled, and messages still
+// arrive at once.
+func TestSoleWriterPollsNoHeads(t *testing.T) {
+	ctx := context.Background()
+	st := servertest.OpenStore(t)
+	if _, ok := st.(ding.HeadNotices); ok {
+		t.Skip("a store shared by nodes: heads come from its notices (TestHeadNotices)")
+	}
+	svc := service.New(st, nil, nil)
+	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.Authenticate(ctx, tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "不轮询群", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, sole := range []bool{false, true} {
+		cs := &countingStore{Store: st, sole: sole}
+		hub := live.New(cs, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
+		run, stop := context.WithCancel(ctx)
+		ran := make(chan struct{})
+		go func() { hub.Run(run); close(ran) }()
+		c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{g.ChatID}, live.Resume{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // 60 polls
+		n := cs.heads.Load()
+		if sole && n > 3 {
+			t.Errorf("sole writer: %d reads of the watched heads in 60 polls; want the watch's own and the first sweep's", n)
+		}
+		if !sole && n < 5 {
+			t.Errorf("shared store: %d reads of the watched heads in 60 polls; the poll is what finds other nodes' commits", n)
+		}
+		if sole {
+			sender := service.New(live.Observe(cs, hub), nil, nil)
+			if _, err := sender.SendMessage(ctx, app, service.SendInput{ChatID: g.ChatID, Body: []byte(`{"msgtype":"text","text":{"content":"到了"}}`)}); err != nil {
+				t.Fatal(err)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			frames, err := c.Next(wctx)
+			cancel()
+			if err != nil || len(frames) == 0 || !bytes.Contains(frames[0], []byte("到了")) {
+				t.Fatalf("sole writer: Next = %q, %v; want the message sent through Observe", frames, err)
+			}
+		}
+		c.Close()
+		stop()
+		<-ran
+	}
+}
