@@ -19,10 +19,27 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func (RandomIDs) ChatID() string { return "chat" + hex.EncodeToString(randomBytes(16)) }
+// ChatID and OpenConversationID begin with the time in milliseconds (6
+// bytes, then 10 random), as MessageID does: the groups made close in time
+// then sit side by side wherever an index orders rows by them (the groups'
+// keys, their members' rows, and within each member's range of the index
+// of a member's groups), so a commit of a batch of creates rewrites the
+// rightmost pages of those ranges instead of one page per group and per
+// member.
+func (RandomIDs) ChatID() string { return "chat" + hex.EncodeToString(timedBytes(16)) }
 
 func (RandomIDs) OpenConversationID() string {
-	return "cid" + base64.StdEncoding.EncodeToString(randomBytes(16))
+	return "cid" + base64.StdEncoding.EncodeToString(timedBytes(16))
+}
+
+// timedBytes is n random bytes whose first 6 are the time in milliseconds,
+// big-endian.
+func timedBytes(n int) []byte {
+	b := randomBytes(n)
+	var t [8]byte
+	binary.BigEndian.PutUint64(t[:], uint64(time.Now().UnixMilli()))
+	copy(b[:6], t[2:])
+	return b
 }
 
 func (RandomIDs) Token() string { return hex.EncodeToString(randomBytes(16)) }
@@ -32,11 +49,7 @@ func (RandomIDs) Token() string { return hex.EncodeToString(randomBytes(16)) }
 // index of ids, so a commit of a batch of sends rewrites a page or two of
 // that index instead of one page per message.
 func (RandomIDs) MessageID() string {
-	b := randomBytes(12)
-	var t [8]byte
-	binary.BigEndian.PutUint64(t[:], uint64(time.Now().UnixMilli()))
-	copy(b[:6], t[2:])
-	return "msg" + base64.StdEncoding.EncodeToString(b)
+	return "msg" + base64.StdEncoding.EncodeToString(timedBytes(12))
 }
 
 func (RandomIDs) MediaID() string { return "@" + base64.RawURLEncoding.EncodeToString(randomBytes(15)) }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"regexp"
 	"testing"
 	"time"
@@ -57,5 +58,43 @@ func TestRequestIDShape(t *testing.T) {
 	}
 	if len(digits) != 17 { // 16 hex digits and the dash
 		t.Fatalf("request ids use %d distinct characters, want all 16 hex digits and '-'", len(digits))
+	}
+}
+
+// A chatid and an openConversationId keep DingTalk's shapes and begin with
+// the time they were made (so that the groups made together, and their
+// members' rows, sit together in the stores' indexes); the other 10 bytes
+// are random: ids made in the same millisecond still differ.
+func TestGroupIDsStartWithTime(t *testing.T) {
+	chatRe := regexp.MustCompile(`^chat[0-9a-f]{32}$`)
+	before := time.Now().UnixMilli()
+	seen := map[string]bool{}
+	for i := 0; i < 2000; i++ {
+		chat, open := service.RandomIDs{}.ChatID(), service.RandomIDs{}.OpenConversationID()
+		if !chatRe.MatchString(chat) {
+			t.Fatalf("chatid %q: want chat and 32 lowercase hex digits", chat)
+		}
+		cb, err := hex.DecodeString(chat[4:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) != 3+24 || open[:3] != "cid" {
+			t.Fatalf("openConversationId %q: want cid and 24 base64 characters", open)
+		}
+		ob, err := base64.StdEncoding.DecodeString(open[3:])
+		if err != nil || len(ob) != 16 {
+			t.Fatalf("openConversationId %q: %d bytes, %v", open, len(ob), err)
+		}
+		for _, b := range [][]byte{cb, ob} {
+			var ms [8]byte
+			copy(ms[2:], b[:6])
+			if at := int64(binary.BigEndian.Uint64(ms[:])); at < before || at > time.Now().UnixMilli() {
+				t.Fatalf("id %x begins with %d, want a time from %d to now", b, at, before)
+			}
+		}
+		if seen[chat] || seen[open] {
+			t.Fatalf("%q or %q made twice", chat, open)
+		}
+		seen[chat], seen[open] = true, true
 	}
 }

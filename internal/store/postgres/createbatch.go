@@ -50,6 +50,7 @@ func (s *Store) writeCreates(batch []*createReq) {
 			events = append(events, r.events...)
 		}
 		err := s.batch(ctx, "group", func(b *pgx.Batch) {
+			queueGenericPlans(b)
 			for _, r := range batch {
 				queueCreate(b, r.g, r.members)
 			}
@@ -70,6 +71,20 @@ func (s *Store) writeCreates(batch []*createReq) {
 	}
 }
 
+// queueGenericPlans makes the rest of the batch's implicit transaction
+// reuse each statement's generic plan instead of planning it for every run
+// (the pool's force_custom_plan, postgres.go). It matters for the foreign
+// keys: each member row's check that its group exists (chat_members to
+// chats) is a statement of its own, run through SPI, and under
+// force_custom_plan PostgreSQL planned it anew for every row, which was
+// nearly half of the database's CPU per create. Every statement of a create
+// reaches its rows through a primary key (chats, chat_members, event_seqs;
+// the checks look up chats' and corps' keys), so one plan fits every run
+// whatever the tables' size.
+func queueGenericPlans(b *pgx.Batch) {
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+}
+
 // queueCreate queues the group's row and its members.
 func queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) {
 	row := *g
@@ -82,6 +97,7 @@ func queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) {
 // createOne stores one create in its own transaction.
 func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
 	err := s.batch(ctx, "group", func(b *pgx.Batch) {
+		queueGenericPlans(b)
 		queueCreate(b, g, members)
 		queueEvents(b, events)
 	})

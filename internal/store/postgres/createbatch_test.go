@@ -8,6 +8,8 @@ import (
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Creates from two nodes at once, some of them for a chatid another create
@@ -97,6 +99,83 @@ func TestCreatesFromTwoNodes(t *testing.T) {
 		}
 		if _, err := a.Group(context.Background(), dingtest.CorpID, e.ChatID); err != nil {
 			t.Fatalf("group %s of event %d: %v", e.ChatID, e.Seq, err)
+		}
+	}
+}
+
+// A create's statements, alone or in a batch, run with generic plans (the
+// foreign-key checks of its member rows are then not planned anew for each
+// row), and the setting ends with the create's transaction: a trigger on
+// chat_members notes the plan_cache_mode of every insert, and the pool's
+// connections still plan custom afterwards.
+func TestCreatesPlanGeneric(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dingtest.Seed(t, st)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE TABLE plan_modes (mode TEXT NOT NULL);
+		CREATE FUNCTION plan_mode_note() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO plan_modes VALUES (current_setting('plan_cache_mode'));
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER plan_mode_note AFTER INSERT ON chat_members FOR EACH STATEMENT EXECUTE FUNCTION plan_mode_note()`); err != nil {
+		t.Fatal(err)
+	}
+	create := func(i int) error {
+		chat := fmt.Sprintf("chatplan%03d", i)
+		g := &ding.Group{ChatID: chat, OpenConversationID: "cid" + chat, CorpID: dingtest.CorpID, Name: "计划",
+			Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
+			CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
+		ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0},
+			{ID: "zhangsan", Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0}}
+		evs := []ding.Event{{CorpID: g.CorpID, Type: ding.EventChatCreate, ChatID: chat, OpenConversationID: g.OpenConversationID, Data: []byte(`{}`), CreatedAt: at0}}
+		return st.CreateGroup(ctx, g, ms, evs)
+	}
+	if err := create(0); err != nil { // alone
+		t.Fatalf("create alone: %v", err)
+	}
+	errs := make(chan error, 40)
+	var wg sync.WaitGroup
+	for i := 1; i <= 40; i++ { // together: most travel in batches
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- create(i) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("create in a batch: %v", err)
+		}
+	}
+	rows, err := pool.Query(ctx, `SELECT mode, count(*) FROM plan_modes GROUP BY mode`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]int{}
+	for rows.Next() {
+		var mode string
+		var n int
+		if err := rows.Scan(&mode, &n); err != nil {
+			t.Fatal(err)
+		}
+		modes[mode] = n
+	}
+	if rows.Err() != nil || len(modes) != 1 || modes["force_generic_plan"] == 0 {
+		t.Fatalf("members inserted under plan_cache_mode %v (%v); want force_generic_plan only", modes, rows.Err())
+	}
+	for i := 0; i < 8; i++ { // every connection the pool holds
+		if got, err := postgres.ShowSetting(st, "plan_cache_mode"); err != nil || got != "force_custom_plan" {
+			t.Fatalf("plan_cache_mode after the creates = %q, %v; want force_custom_plan", got, err)
 		}
 	}
 }
