@@ -12,6 +12,7 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -269,30 +270,13 @@ func TestOneSendBatchInFlight(t *testing.T) {
 
 	// another connection holds the first group's row, so the batch that sends
 	// to it waits for that transaction's end
-	blocker, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer blocker.Close()
-	tx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	tx := holdRow(t, ctx, url, "chatheld")
 	held := make(chan error, 1)
 	go func() {
 		_, err := send(st, "chatheld", "msgheld", nil)
 		held <- err
 	}()
-	waitFor(t, "the first batch to wait for the row", func() bool {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
-			AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
-		return err == nil && n > 0
-	})
+	waitFor(t, "the first batch to wait for the row", func() bool { return waitedOn(ctx, tx) })
 
 	var done atomic.Int64
 	errs := make(chan error, others)
@@ -330,6 +314,34 @@ func TestOneSendBatchInFlight(t *testing.T) {
 			t.Errorf("chatnext%d: last seq %d, %v; want 1", i, n, err)
 		}
 	}
+}
+
+// holdRow locks a group's row from a connection outside the stores' pools
+// until the test ends or the returned transaction rolls back.
+func holdRow(t *testing.T, ctx context.Context, url, chatID string) pgx.Tx {
+	t.Helper()
+	blocker, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(blocker.Close)
+	tx, err := blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = $1 FOR UPDATE`, chatID); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// waitedOn is whether another transaction waits for tx's locks.
+func waitedOn(ctx context.Context, tx pgx.Tx) bool {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
+		AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
+	return err == nil && n > 0
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -377,27 +389,10 @@ func TestHeadsRideWithSends(t *testing.T) {
 			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64) { heard <- h })
 			<-ready
 
-			blocker, err := pgxpool.New(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer blocker.Close()
-			tx, err := blocker.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(ctx)
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM chats WHERE chat_id = 'chatheld' FOR UPDATE`); err != nil {
-				t.Fatal(err)
-			}
+			tx := holdRow(t, ctx, url, "chatheld")
 			sent := make(chan error, 2)
 			go func() { _, err := send(st, "chatheld", "msgheld", nil); sent <- err }()
-			waitFor(t, "the batch to wait for the row", func() bool {
-				var n int
-				err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'
-					AND transactionid::text = pg_current_xact_id()::text`).Scan(&n)
-				return err == nil && n > 0
-			})
+			waitFor(t, "the batch to wait for the row", func() bool { return waitedOn(ctx, tx) })
 			go func() { _, err := send(st, "chatnext", c.id, c.check); sent <- err }()
 			waitFor(t, "the next send to queue", func() bool { return postgres.QueuedSends(st) == 1 })
 
