@@ -26,13 +26,18 @@ const MaxBody = 1 << 20
 // gateway does: numbers and booleans may come as strings, lists as JSON text.
 type Params struct {
 	m map[string]any
+	q url.Values // the query string, parsed once
 }
+
+// Query is the query string's value of k, whatever the body said.
+func (p *Params) Query(k string) string { return p.q.Get(k) }
 
 // QueryParams are the query string's parameters alone; the body is left
 // for the handler (uploads, and calls that keep the body as sent).
 func QueryParams(r *http.Request) *Params {
-	p := &Params{m: map[string]any{}}
-	for k, vs := range r.URL.Query() {
+	q := r.URL.Query()
+	p := &Params{m: make(map[string]any, len(q)), q: q}
+	for k, vs := range q {
 		if len(vs) > 0 {
 			p.m[k] = vs[0]
 		}
@@ -171,6 +176,14 @@ func ReadBody(r *http.Request, max int64) ([]byte, error) {
 func ReadBodyOr(r *http.Request, max int64, tooBig ding.Reason) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
+	}
+	if wb, ok := r.Body.(*WholeBody); ok {
+		if b, ok := wb.take(); ok {
+			if int64(len(b)) > max {
+				return nil, ding.Errorf(ding.TooLarge, tooBig, "body exceeds %d bytes", max)
+			}
+			return b, nil
+		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
 	var mbe *http.MaxBytesError
@@ -392,4 +405,33 @@ func (p *Params) Object(key string) (*Params, error) {
 		}
 	}
 	return nil, invalid(key, "an object")
+}
+
+// WholeBody is a request body already read whole, to its declared length,
+// by a middleware that needed to look at it. Its bytes are shared with that
+// middleware (the request log keeps them): readers must not modify them.
+type WholeBody struct {
+	r    bytes.Reader
+	b    []byte
+	rest io.ReadCloser // the connection's body, read to its end; closed with this one
+}
+
+// NewWholeBody wraps b, the whole of rest's content.
+func NewWholeBody(b []byte, rest io.ReadCloser) *WholeBody {
+	w := &WholeBody{b: b, rest: rest}
+	w.r.Reset(b)
+	return w
+}
+
+func (w *WholeBody) Read(p []byte) (int, error) { return w.r.Read(p) }
+func (w *WholeBody) Close() error               { return w.rest.Close() }
+
+// take returns the bytes when nothing has been read yet, and leaves the
+// body read to its end, as reading it would.
+func (w *WholeBody) take() ([]byte, bool) {
+	if w.r.Len() != len(w.b) {
+		return nil, false
+	}
+	w.r.Reset(nil)
+	return w.b[:len(w.b):len(w.b)], true
 }

@@ -67,7 +67,7 @@ func (a *API) serve(rt route, h handler) http.Handler {
 		var c *service.Caller
 		if !rt.public {
 			// the query's token wins: a body field must not hide it
-			tok := r.URL.Query().Get("access_token")
+			tok := p.Query("access_token")
 			if tok == "" {
 				if tok, err = p.String("access_token"); err != nil {
 					fail(err)

@@ -73,6 +73,35 @@ type peekedBody struct {
 	io.Closer
 }
 
+type failedRead struct{ err error }
+
+func (f failedRead) Read([]byte) (int, error) { return 0, f.err }
+
+// peek reads the head of a request's body for the log and the fault rules,
+// and puts it back in front of the rest. A body whose declared length fits
+// the head is read in one allocation of that length, and handed to the
+// handler as it is (httpx.WholeBody) instead of being read a second time.
+func peek(r *http.Request) []byte {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if n := r.ContentLength; n > 0 && n <= peekBytes {
+		head := make([]byte, n)
+		got, err := io.ReadFull(r.Body, head)
+		head = head[:got]
+		if err == nil {
+			r.Body = httpx.NewWholeBody(head, r.Body)
+			return head
+		}
+		// the handler's read ends with the same error
+		r.Body = peekedBody{io.MultiReader(bytes.NewReader(head), failedRead{err}), r.Body}
+		return head
+	}
+	head, _ := io.ReadAll(io.LimitReader(r.Body, peekBytes))
+	r.Body = peekedBody{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	return head
+}
+
 // controls is the middleware of the test controls: it records every API
 // call in the request log, applies fault rules, and holds calls at the reset
 // gate. It sits inside httpx.Middleware, which gives the request its id.
@@ -98,11 +127,7 @@ func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) htt
 		start := time.Now()
 		ctx, ci := ding.WithCallInfo(r.Context())
 		r = r.WithContext(ctx)
-		var head []byte
-		if r.Body != nil && r.Body != http.NoBody {
-			head, _ = io.ReadAll(io.LimitReader(r.Body, peekBytes))
-			r.Body = peekedBody{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
-		}
+		head := peek(r)
 		surface := surfaceOf(r.URL.Path)
 		cw := &capture{ResponseWriter: w}
 		var rule *service.FaultRule
