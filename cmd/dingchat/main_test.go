@@ -115,3 +115,21 @@ func TestHealth(t *testing.T) {
 		t.Errorf("health of a stopped server = %d, want 1", code)
 	}
 }
+
+// The server sets its GC target unless the environment names one.
+func TestServerGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	serverGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Fatalf("GOGC unset: the GC percent is %d, want %d", got, serveGCPercent)
+	}
+	serverGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC set: the GC percent was changed to %d", got)
+	}
+}
