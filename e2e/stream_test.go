@@ -32,7 +32,7 @@ func waitTitles(t *testing.T, bot *dingtest.SDKBot, want []string, within time.D
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the SDK handled titles %v, want %v", got, want)
+			t.Fatalf("the SDK handled titles %v, want %v; its stderr:\n%s", got, want, bot.Stderr())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -109,6 +109,14 @@ func (b *SDKBot) Stop() {
 	}
 }
 
+// Stderr is what the bot wrote to its standard error so far: the SDK's
+// panics, and the Go runtime's word when it died of one.
+func (b *SDKBot) Stderr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.errb.String()
+}
+
 // Lines is everything the bot printed so far.
 func (b *SDKBot) Lines() []map[string]any {
 	b.mu.Lock()
