@@ -49,7 +49,7 @@ func (s *Store) writeCreates(batch []*createReq) {
 		for _, r := range batch {
 			events = append(events, r.events...)
 		}
-		err := s.batch(ctx, "group", func(b *pgx.Batch) {
+		err := s.batchOf(ctx, "group", len(batch), func(b *pgx.Batch) {
 			queueGenericPlans(b)
 			for _, r := range batch {
 				queueCreate(b, r.g, r.members)

@@ -95,8 +95,9 @@ func (s *Store) PoolStats() (open, idle, inUse int32) {
 	return st.TotalConns(), st.IdleConns(), st.AcquiredConns()
 }
 
-// ObserveCommits has f called after each write transaction with 1 (one
-// write per transaction), how long it took and its error.
+// ObserveCommits has f called after each write transaction with the
+// number of writes it carried (the sends or creates of a group commit, 1
+// for any other), how long it took and its error.
 func (s *Store) ObserveCommits(f func(batch int, took time.Duration, err error)) { s.observe.Store(&f) }
 
 // Open connects to the database at url (postgres://…), migrates it and
@@ -279,14 +280,20 @@ func (t *txn) commit(ctx context.Context, b *pgx.Batch) error {
 // a deadlock or serialization failure; fn may therefore run more than once.
 // fn ends with t.commit, or returns without writing (the transaction is then
 // rolled back). Errors are translated; what names the subject.
-func (s *Store) tx(ctx context.Context, what string, fn func(t *txn) error) (err error) {
+func (s *Store) tx(ctx context.Context, what string, fn func(t *txn) error) error {
+	return s.txOf(ctx, what, 1, fn)
+}
+
+// txOf is tx for a group commit: writes is how many callers' writes the
+// transaction carries, as the commit metrics count them.
+func (s *Store) txOf(ctx context.Context, what string, writes int, fn func(t *txn) error) (err error) {
 	start := time.Now()
 	defer func() {
 		if err != nil && ding.IsKind(err, ding.Unavailable) && !s.closed.Load() {
 			s.lastFail.Store(&failure{time.Now(), err})
 		}
 		if f := s.observe.Load(); f != nil {
-			(*f)(1, time.Since(start), err)
+			(*f)(writes, time.Since(start), err)
 		}
 	}()
 	for attempt := 1; ; attempt++ {
@@ -341,7 +348,12 @@ func (s *Store) try(ctx context.Context, fn func(t *txn) error) error {
 
 // batch runs the statements build queues as one implicit transaction.
 func (s *Store) batch(ctx context.Context, what string, build func(b *pgx.Batch)) error {
-	return s.tx(ctx, what, func(t *txn) error {
+	return s.batchOf(ctx, what, 1, build)
+}
+
+// batchOf is batch for a group commit carrying writes callers' writes.
+func (s *Store) batchOf(ctx context.Context, what string, writes int, build func(b *pgx.Batch)) error {
+	return s.txOf(ctx, what, writes, func(t *txn) error {
 		b := &pgx.Batch{}
 		build(b)
 		return t.commit(ctx, b)

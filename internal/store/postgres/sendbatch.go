@@ -218,7 +218,7 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 	}
 	base := make(map[string]int64, len(ids))
 	ns := s.sends.take()
-	err := s.tx(ctx, "message", func(t *txn) error {
+	err := s.txOf(ctx, "message", len(written), func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
 		// one plan for every batch (for this transaction only): its joins
@@ -268,7 +268,7 @@ func (s *Store) writeLocked(ctx context.Context, batch []*sendReq) {
 	n := len(batch)
 	errs := make([]error, n)
 	seqs := make([]int64, n)
-	err := s.tx(ctx, "message", func(t *txn) error {
+	err := s.txOf(ctx, "message", n, func(t *txn) error {
 		clear(errs)
 		ids := make([]string, 0, n)
 		for _, r := range batch {

@@ -265,8 +265,17 @@ func TestOneSendBatchInFlight(t *testing.T) {
 	for i := range others {
 		newGroup(t, st, fmt.Sprintf("chatnext%d", i), ding.TagInternal)
 	}
-	var commits atomic.Int64
-	st.ObserveCommits(func(int, time.Duration, error) { commits.Add(1) })
+	var (
+		commits atomic.Int64
+		mu      sync.Mutex
+		sizes   []int
+	)
+	st.ObserveCommits(func(n int, _ time.Duration, _ error) {
+		commits.Add(1)
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+	})
 
 	// another connection holds the first group's row, so the batch that sends
 	// to it waits for that transaction's end
@@ -294,6 +303,9 @@ func TestOneSendBatchInFlight(t *testing.T) {
 		t.Fatalf("%d sends were written while a batch was in flight", n)
 	}
 	before := commits.Load()
+	mu.Lock()
+	sizes = nil
+	mu.Unlock()
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +320,13 @@ func TestOneSendBatchInFlight(t *testing.T) {
 	// the held batch's commit, then one batch for all the queued sends
 	if n := commits.Load() - before; n != 2 {
 		t.Errorf("%d transactions after the row was released, want 2 (the held batch and one for the queued sends)", n)
+	}
+	// the commit metrics count the sends each batch carried
+	mu.Lock()
+	got := fmt.Sprint(sizes)
+	mu.Unlock()
+	if want := fmt.Sprint([]int{1, others}); got != want {
+		t.Errorf("commits observed with %s writes, want %s", got, want)
 	}
 	for i := range others {
 		if n, err := st.LastSeq(ctx, fmt.Sprintf("chatnext%d", i)); err != nil || n != 1 {
