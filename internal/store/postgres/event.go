@@ -53,8 +53,9 @@ func queueEvents(b *pgx.Batch, events []ding.Event) {
 			})
 		b.Queue(`INSERT INTO events (corp_id, seq, type, chat_id, open_conversation_id, operator, data, created_at)
 			SELECT $1, (SELECT seq FROM event_seqs WHERE corp_id = $1) - $2 + e.ord, e.type, e.chat_id, e.open_id, e.operator, e.data, e.created_at
-			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-				WITH ORDINALITY AS e(type, chat_id, open_id, operator, data, created_at, ord)`,
+			FROM (SELECT unnest($3::text[]) AS type, unnest($4::text[]) AS chat_id, unnest($5::text[]) AS open_id,
+				unnest($6::text[]) AS operator, unnest($7::text[]) AS data, unnest($8::bigint[]) AS created_at,
+				generate_subscripts($3::text[], 1) AS ord) AS e`,
 			corp, n, types, chats, opens, ops, data, at)
 	}
 }

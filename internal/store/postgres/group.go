@@ -42,7 +42,10 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 }
 
 // queueMembers inserts members in one statement, numbered in list order
-// after the group's last position.
+// after the group's last position. Arrays are unnested in select lists
+// throughout this package: a set function in FROM fills a tuplestore of its
+// own per array (16 KiB at least), which made each statement grow the
+// backend's heap and give it back (performance.md, change 37).
 func queueMembers(b *pgx.Batch, chatID string, members []ding.Member) {
 	if len(members) == 0 {
 		return
@@ -57,7 +60,8 @@ func queueMembers(b *pgx.Batch, chatID string, members []ding.Member) {
 	b.Queue(`INSERT INTO chat_members (chat_id, kind, member_id, role, pos, joined_at, nick)
 		SELECT $1, m.kind, m.id, m.role, base.pos + m.ord - 1, m.joined_at, m.nick
 		FROM (SELECT COALESCE(MAX(pos), -1) + 1 AS pos FROM chat_members WHERE chat_id = $1) AS base,
-			unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[]) WITH ORDINALITY AS m(kind, id, role, joined_at, nick, ord)`,
+			(SELECT unnest($2::text[]) AS kind, unnest($3::text[]) AS id, unnest($4::int[]) AS role,
+				unnest($5::bigint[]) AS joined_at, unnest($6::text[]) AS nick, generate_subscripts($2::text[], 1) AS ord) AS m`,
 		chatID, kinds, ids, roles, joined, nicks)
 }
 
@@ -159,7 +163,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 			for i, m := range ch.Remove {
 				kinds[i], ids[i] = m.Kind, m.ID
 			}
-			w.Queue(`DELETE FROM chat_members m USING unnest($2::text[], $3::text[]) AS r(kind, id)
+			w.Queue(`DELETE FROM chat_members m USING (SELECT unnest($2::text[]) AS kind, unnest($3::text[]) AS id) AS r
 				WHERE m.chat_id = $1 AND m.kind = r.kind AND m.member_id = r.id`, chatID, kinds, ids)
 		}
 		queueMembers(w, chatID, ch.Add)
@@ -170,7 +174,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 				kinds[i], ids[i], nicks[i], rs[i] = m.Kind, m.ID, m.Nick, int32(m.Role)
 			}
 			w.Queue(`UPDATE chat_members m SET role = r.role, nick = r.nick
-				FROM unnest($2::text[], $3::text[], $4::int[], $5::text[]) AS r(kind, id, role, nick)
+				FROM (SELECT unnest($2::text[]) AS kind, unnest($3::text[]) AS id, unnest($4::int[]) AS role, unnest($5::text[]) AS nick) AS r
 				WHERE m.chat_id = $1 AND m.kind = r.kind AND m.member_id = r.id`, chatID, kinds, ids, rs, nicks)
 		}
 		row := ch.Group

@@ -337,12 +337,13 @@ func (s *Store) writeLocked(ctx context.Context, batch []*sendReq) {
 			}
 		}
 		w := &pgx.Batch{}
-		w.Queue(`UPDATE chats SET last_seq = u.seq FROM unnest($1::text[], $2::int8[]) AS u(chat_id, seq)
+		w.Queue(`UPDATE chats SET last_seq = u.seq FROM (SELECT unnest($1::text[]) AS chat_id, unnest($2::int8[]) AS seq) AS u
 			WHERE chats.chat_id = u.chat_id`, tops, counters)
 		w.Queue(`INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
 			SELECT c, q, i, co, st, se, mt, bo, 0, ca
-			FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::int8[])
-				AS u(c, q, i, co, st, se, mt, bo, ca)`,
+			FROM (SELECT unnest($1::text[]) AS c, unnest($2::int8[]) AS q, unnest($3::text[]) AS i,
+				unnest($4::text[]) AS co, unnest($5::text[]) AS st, unnest($6::text[]) AS se,
+				unnest($7::text[]) AS mt, unnest($8::bytea[]) AS bo, unnest($9::int8[]) AS ca) AS u`,
 			chats, nums, msgIDs, corps, senderTypes, senders, types, bodies, created)
 		return t.commit(ctx, w)
 	})
