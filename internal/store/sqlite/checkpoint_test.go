@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
 // Readers that always overlap keep a passive checkpoint from ever letting
@@ -133,13 +134,17 @@ func TestCheckpointCopiesAtFrames(t *testing.T) {
 	dingtest.Seed(t, st)
 	st.SetCopyAt(40, time.Hour) // only the log's size starts a checkpoint
 	before, _ := st.Checkpoints()
-	for i := 0; i < 300; i++ {
-		if err := st.PutSetting(ctx, fmt.Sprintf("steady-%d", i), fmt.Sprintf("%0500d", i)); err != nil {
+	// writes for five times the least spacing of two checkpoints: a count
+	// of writes would be done within one spacing on a fast machine
+	start := time.Now()
+	n := 0
+	for ; time.Since(start) < 5*sqlite.CheckpointEvery; n++ {
+		if err := st.PutSetting(ctx, fmt.Sprintf("steady-%d", n), fmt.Sprintf("%0500d", n)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if runs, _ := st.Checkpoints(); runs-before < 2 {
-		t.Fatalf("%d checkpoints while 300 writes appended frames past 40 again and again", runs-before)
+		t.Fatalf("%d checkpoints while %d writes appended frames past 40 again and again", runs-before, n)
 	}
 }
 

@@ -235,3 +235,6 @@ func (s *Store) InOneBatch(writes ...func()) error {
 	wg.Wait()
 	return <-blocked
 }
+
+// CheckpointEvery is the least time between two checkpoints.
+const CheckpointEvery = checkpointEvery
