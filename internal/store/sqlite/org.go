@@ -259,6 +259,7 @@ func (s *Store) UsersByCorp(ctx context.Context, corpID string, limit int) ([]di
 
 func existing(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, table, col, corpID string, ids []string) (map[string]bool, error) {
 	found := make(map[string]bool, len(ids))
 	if len(ids) == 0 {
@@ -267,9 +268,24 @@ func existing(ctx context.Context, q interface {
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, corpID)
 	for _, id := range ids {
-		args = append(args, id)
+		if !found[id] {
+			found[id] = true
+			args = append(args, id)
+		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+col+` FROM `+table+` WHERE corp_id = ? AND `+col+` IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	in := col + ` IN (?` + strings.Repeat(",?", len(args)-2) + `)`
+	// usually every id exists (a create names known users): one count
+	// answers that, where reading a row per id cost a column read each (the
+	// driver locks the connection for every one)
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE corp_id = ? AND `+in, args...).Scan(&n); err != nil {
+		return nil, translate(err, table)
+	}
+	if n == len(args)-1 {
+		return found, nil
+	}
+	clear(found)
+	rows, err := q.QueryContext(ctx, `SELECT `+col+` FROM `+table+` WHERE corp_id = ? AND `+in, args...)
 	if err != nil {
 		return nil, translate(err, table)
 	}

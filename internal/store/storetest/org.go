@@ -206,6 +206,12 @@ func testExistingSubsets(t *testing.T, st ding.Store) {
 	if got, want := found, map[string]bool{"manager4220": true, "zhaoliu": true}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ExistingUsers(B) = %v, want %v", got, want)
 	}
+	// every id known, some twice: all of them, once each
+	found, err = st.ExistingUsers(ctx(), corpA, []string{"lisi", "manager4220", "lisi"})
+	noErr(t, err, "ExistingUsers(known)")
+	if got, want := found, map[string]bool{"manager4220": true, "lisi": true}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ExistingUsers(known) = %v, want %v", got, want)
+	}
 	found, err = st.ExistingUsers(ctx(), corpA, nil)
 	noErr(t, err, "ExistingUsers(none)")
 	if got, want := len(found), 0; got != want {
