@@ -192,7 +192,7 @@ func openStore(cfg config.Config) (ding.Store, error) {
 		defer cancel()
 		return postgres.Open(ctx, cfg.DB)
 	}
-	return sqlite.Open(cfg.DBPath())
+	return sqlite.OpenOptions(cfg.DBPath(), sqlite.Options{SyncNormal: cfg.SQLiteSync == "normal"})
 }
 
 // applyOrg applies the org file and the demo, and keeps both in memory for
@@ -273,6 +273,9 @@ func (m *Main) banner(ctx context.Context) {
 	w := m.stdout
 	fmt.Fprintf(w, "DingChat is listening on %s\n", base)
 	fmt.Fprintf(w, "  data:   %s\n", m.Config.DBName())
+	if !m.Config.Postgres() && m.Config.SQLiteSync == "normal" {
+		fmt.Fprintf(w, "          commits are not synced (--sqlite-sync normal): they survive the process being\n          killed, not a power loss or a crash of the machine\n")
+	}
 	fmt.Fprintf(w, "  health: %s/_dingchat/health\n", base)
 	switch {
 	case m.admin.Minted != "":

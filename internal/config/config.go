@@ -39,6 +39,11 @@ type Config struct {
 	// sessionWebhooks are built on it. "" = as each request addressed it.
 	PublicURL string
 	Pprof     string // loopback address serving net/http/pprof; "" = off
+	// SQLiteSync is how the SQLite store makes a commit durable: "full"
+	// syncs the log on every commit (survives power loss); "normal" leaves
+	// the log to the operating system, so a commit survives the process
+	// being killed but not the machine going down (SQLite's WAL trade-off).
+	SQLiteSync string
 }
 
 // MinSecretLen is the shortest admin token accepted: it is kept only as a
@@ -55,6 +60,7 @@ func Default() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 10 * time.Second,
 		RequestLog:      1000,
+		SQLiteSync:      "full",
 	}
 }
 
@@ -108,9 +114,10 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	fs.BoolVar(&c.CallbackDenyPrivate, "callback-deny-private", c.CallbackDenyPrivate, "refuse loopback and private event callback URLs, as DingTalk does (env DINGCHAT_CALLBACK_DENY_PRIVATE)")
 	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "loopback address for the Go profiler (net/http/pprof); empty = off (env DINGCHAT_PPROF)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (env DINGCHAT_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.SQLiteSync, "sqlite-sync", c.SQLiteSync, "full: every commit survives power loss; normal: commits survive the process being killed, not the machine going down, and cost no fsync (env DINGCHAT_SQLITE_SYNC)")
 
 	// environment first, so explicit flags override it
-	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url", "pprof"} {
+	for _, name := range []string{"addr", "data", "db", "org", "demo", "log-level", "log-format", "shutdown-timeout", "admin-token", "admin-token-file", "show-secrets", "test-controls", "request-log", "callback-deny-private", "public-url", "pprof", "sqlite-sync"} {
 		env := "DINGCHAT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
@@ -172,6 +179,12 @@ func (c Config) Validate() error {
 	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") && !c.Postgres() {
 		return fmt.Errorf("db %q: want sqlite:PATH or postgres://USER@HOST:PORT/DATABASE", typed(c.DB))
+	}
+	if c.SQLiteSync != "full" && c.SQLiteSync != "normal" {
+		return fmt.Errorf("sqlite-sync %q: want full or normal", c.SQLiteSync)
+	}
+	if c.Postgres() && c.SQLiteSync != "full" {
+		return errors.New("sqlite-sync applies to the SQLite store; PostgreSQL's durability is its server's synchronous_commit")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)

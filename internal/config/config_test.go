@@ -26,6 +26,9 @@ func TestDefaults(t *testing.T) {
 	if !c.Demo {
 		t.Fatal("Demo = false, want true")
 	}
+	if c.SQLiteSync != "full" {
+		t.Fatalf("SQLiteSync = %q, want full: every commit survives power loss unless the operator says otherwise", c.SQLiteSync)
+	}
 }
 
 func TestEveryFlagHasAnEnvTwin(t *testing.T) {
@@ -43,6 +46,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 		"DINGCHAT_TEST_CONTROLS":    "true",
 		"DINGCHAT_REQUEST_LOG":      "50",
 		"DINGCHAT_PPROF":            "127.0.0.1:6060",
+		"DINGCHAT_SQLITE_SYNC":      "normal",
 	}
 	c, err := Load(nil, env(e), io.Discard)
 	if err != nil {
@@ -50,7 +54,7 @@ func TestEveryFlagHasAnEnvTwin(t *testing.T) {
 	}
 	want := Config{Addr: "0.0.0.0:9000", DataDir: "/var/lib/dingchat", DB: "sqlite:/tmp/x.db", OrgFile: "org.yaml",
 		Demo: false, LogLevel: slog.LevelDebug, LogFormat: "json", ShutdownTimeout: 3 * time.Second, AdminToken: "adm-secret-0123456789", ShowSecrets: true,
-		TestControls: true, RequestLog: 50, Pprof: "127.0.0.1:6060"}
+		TestControls: true, RequestLog: 50, Pprof: "127.0.0.1:6060", SQLiteSync: "normal"}
 	if c != want {
 		t.Fatalf("config = %+v, want %+v", c, want)
 	}
@@ -129,6 +133,10 @@ func TestRejects(t *testing.T) {
 		{"pprof on a public address", []string{"--pprof", "0.0.0.0:6060"}, nil, `"0.0.0.0:6060"`},
 		{"pprof on a host name", []string{"--pprof", "example.com:6060"}, nil, `"example.com:6060"`},
 		{"pprof without port", []string{"--pprof", "127.0.0.1"}, nil, `"127.0.0.1"`},
+		{"unknown sqlite sync", []string{"--sqlite-sync", "off"}, nil, `"off"`},
+		{"empty sqlite sync", []string{"--sqlite-sync", ""}, nil, "sqlite-sync"},
+		{"sqlite sync in the wrong case", []string{"--sqlite-sync", "NORMAL"}, nil, `"NORMAL"`},
+		{"sqlite sync on PostgreSQL", []string{"--db", "postgres://dc@127.0.0.1/dingchat", "--sqlite-sync", "normal"}, nil, "synchronous_commit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, env(tc.env), io.Discard)

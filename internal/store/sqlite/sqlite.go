@@ -97,13 +97,30 @@ type writeReq struct {
 	single bool
 }
 
+// Options are the choices Open leaves to the operator.
+type Options struct {
+	// SyncNormal commits without syncing the log (SQLite's synchronous=NORMAL
+	// in WAL mode): a commit is in the operating system's cache when it is
+	// answered, so it survives the process being killed, not a power loss or
+	// a crash of the machine. Checkpoints still sync. The default syncs the
+	// log on every commit.
+	SyncNormal bool
+}
+
 // Open opens (creating if needed) the database file at path and migrates it.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenOptions(path, Options{}) }
+
+// OpenOptions is Open with the operator's choices.
+func OpenOptions(path string, opts Options) (*Store, error) {
 	q := url.Values{}
 	// WAL: readers never block the writer and a commit is one sequential append.
 	q.Add("_pragma", "journal_mode(WAL)")
 	// FULL: fsync the WAL on every commit, so an acknowledged write survives power loss.
-	q.Add("_pragma", "synchronous(FULL)")
+	if opts.SyncNormal {
+		q.Add("_pragma", "synchronous(NORMAL)")
+	} else {
+		q.Add("_pragma", "synchronous(FULL)")
+	}
 	// Foreign keys are off by default in SQLite; the schema relies on them.
 	q.Add("_pragma", "foreign_keys(1)")
 	// Wait instead of failing when a checkpoint or another process holds the lock.

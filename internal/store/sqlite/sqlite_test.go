@@ -198,3 +198,34 @@ func TestReopenMigratesOnce(t *testing.T) {
 		}
 	}
 }
+
+// The log is synced on every commit unless the operator chose NORMAL,
+// which every connection then uses (SQLite's values: FULL 2, NORMAL 1).
+func TestSyncMode(t *testing.T) {
+	for _, tc := range []struct {
+		opts sqlite.Options
+		want string
+	}{{sqlite.Options{}, "2"}, {sqlite.Options{SyncNormal: true}, "1"}} {
+		st, err := sqlite.OpenOptions(filepath.Join(t.TempDir(), "dingchat.db"), tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.WriterPragma("synchronous")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads, err := st.ReaderPragmas("synchronous", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if got != tc.want {
+			t.Errorf("%+v: synchronous = %s on the writer, want %s", tc.opts, got, tc.want)
+		}
+		for _, r := range reads {
+			if r != tc.want {
+				t.Errorf("%+v: synchronous = %s on a reader, want %s", tc.opts, r, tc.want)
+			}
+		}
+	}
+}
