@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +15,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
-	"github.com/dingchat/dingchat/internal/store/sqlite"
 )
 
 // tinyDisk mounts a tmpfs of size bytes for t, or skips t when it may not.
@@ -142,26 +139,9 @@ func TestDiskFull(t *testing.T) {
 	p.cmd.Process.Kill() // a crash, not a clean stop
 	<-p.done
 
-	st, err := sqlite.Open(filepath.Join(data, "dingchat.db"))
-	if err != nil {
-		t.Fatalf("reopen after the disk had room again: %v", err)
-	}
-	msgs, err := st.Messages(context.Background(), created.ChatID, ding.MessageQuery{Limit: 1 << 20})
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for _, m := range msgs {
-		have[m.ID] = true
-	}
-	for _, id := range acked {
-		if !have[id] {
-			t.Errorf("acknowledged message %s lost", id)
-		}
-	}
+	stored := requireAcked(t, filepath.Join(data, "dingchat.db"), created.ChatID, acked)
 	// one sender: a failed commit held at most this send and a health probe
-	if extra := len(msgs) - len(acked); extra > 1 {
+	if extra := stored - len(acked); extra > 1 {
 		t.Errorf("%d messages answered -1 are stored; at most the one of the failed commit may be", extra)
 	}
 	q := start(t, "--data", data, "--org", org, "--demo=false")

@@ -80,27 +80,36 @@ func TestAcknowledgedSendsSurviveKill(t *testing.T) {
 			}
 			<-p.done
 
-			st, err := sqlite.Open(filepath.Join(data, "dingchat.db"))
-			if err != nil {
-				t.Fatalf("reopen after kill -9: %v", err)
-			}
-			msgs, err := st.Messages(context.Background(), chat, ding.MessageQuery{Limit: 1 << 20})
-			st.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			have := map[string]bool{}
-			for _, m := range msgs {
-				have[m.ID] = true
-			}
-			for _, id := range acked {
-				if !have[id] {
-					t.Errorf("acknowledged message %s lost", id)
-				}
-			}
-			if len(acked) != 200 || len(msgs) != 200 {
-				t.Errorf("%d sends acknowledged and %d messages stored, want 200 of each", len(acked), len(msgs))
+			stored := requireAcked(t, filepath.Join(data, "dingchat.db"), chat, acked)
+			if len(acked) != 200 || stored != 200 {
+				t.Errorf("%d sends acknowledged and %d messages stored, want 200 of each", len(acked), stored)
 			}
 		})
 	}
+}
+
+// requireAcked opens the SQLite file at path after a crash and fails t for
+// every acknowledged message of chat it lacks; it returns how many
+// messages chat holds.
+func requireAcked(t *testing.T, path, chat string, acked []string) int {
+	t.Helper()
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatalf("reopen after the crash: %v", err)
+	}
+	msgs, err := st.Messages(context.Background(), chat, ding.MessageQuery{Limit: 1 << 20})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, m := range msgs {
+		have[m.ID] = true
+	}
+	for _, id := range acked {
+		if !have[id] {
+			t.Errorf("acknowledged message %s lost", id)
+		}
+	}
+	return len(msgs)
 }
