@@ -42,10 +42,11 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 }
 
 // queueMembers inserts members in one statement, numbered in list order
-// after the group's last position. Arrays are unnested in select lists
-// throughout this package: a set function in FROM fills a tuplestore of its
-// own per array (16 KiB at least), which made each statement grow the
-// backend's heap and give it back (performance.md, change 37).
+// after the group's last position. The per-request writes (sends, creates,
+// member changes, events) unnest their arrays in select lists: a set
+// function in FROM fills a tuplestore of its own per array (16 KiB at
+// least), which made each statement grow the backend's heap and give it
+// back (performance.md, change 37). The org file's load still uses FROM.
 func queueMembers(b *pgx.Batch, chatID string, members []ding.Member) {
 	if len(members) == 0 {
 		return
