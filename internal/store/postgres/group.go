@@ -46,7 +46,8 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 // member changes, events) unnest their arrays in select lists: a set
 // function in FROM fills a tuplestore of its own per array (16 KiB at
 // least), which made each statement grow the backend's heap and give it
-// back (performance.md, change 37). The org file's load still uses FROM.
+// back (performance.md, change 37). The org file's load and the binding of
+// apps to a group (rare, a few rows) still use FROM.
 func queueMembers(b *pgx.Batch, chatID string, members []ding.Member) {
 	if len(members) == 0 {
 		return
