@@ -126,12 +126,7 @@ func (s *Store) FileVersion(chatID string) (int64, error) {
 // share one batch.
 func (s *Store) BumpVersionThenFail(corpID, chatID string, alongside ...func()) error {
 	ctx := context.Background()
-	held, release := make(chan struct{}), make(chan struct{})
-	blocked := make(chan error, 1)
-	go func() {
-		blocked <- s.do(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
-	}()
-	<-held
+	release, blocked := s.holdWriter()
 	failed := make(chan error, 1)
 	go func() {
 		failed <- s.do(ctx, func(tx *sql.Tx) error {
@@ -213,16 +208,23 @@ func (s *Store) SetKeptFor(d time.Duration) error {
 	return s.do(context.Background(), func(*sql.Tx) error { s.kept.ttl = d; return nil })
 }
 
+// holdWriter has the writer goroutine run a write that waits until release
+// is closed; blocked answers it. The write is queued, never committed on
+// the caller's goroutine, so that while it waits the writer takes nothing
+// more from the queue.
+func (s *Store) holdWriter() (release chan struct{}, blocked chan error) {
+	held, release := make(chan struct{}), make(chan struct{})
+	hold := &writeReq{fn: func(*sql.Tx) error { close(held); <-release; return nil }, err: make(chan error, 1)}
+	s.reqs <- hold
+	<-held
+	return release, hold.err
+}
+
 // InOneBatch runs each of writes (each making one write) in a goroutine of
 // its own, queued in the order given while the writer is held, so that
 // they share one batch in that order.
 func (s *Store) InOneBatch(writes ...func()) error {
-	held, release := make(chan struct{}), make(chan struct{})
-	blocked := make(chan error, 1)
-	go func() {
-		blocked <- s.do(context.Background(), func(*sql.Tx) error { close(held); <-release; return nil })
-	}()
-	<-held
+	release, blocked := s.holdWriter()
 	var wg sync.WaitGroup
 	for i, f := range writes {
 		wg.Add(1)

@@ -70,11 +70,19 @@ type Store struct {
 	hooks  atomic.Pointer[commitHooks]
 
 	versions versions
-	pending  []versionPub // the writer's: version changes of the batch being written
-	batchMu  sync.Mutex   // held by the writer around each batch; see checkpointer
+	// batchMu is held around each batch, by the writer goroutine or by a
+	// caller committing its own write (queue); see also checkpointer. The
+	// fields marked "batch's" belong to whoever holds it.
+	batchMu sync.Mutex
+	pending []versionPub // batch's: version changes of the batch being written
+	// idle: the writer goroutine waits for work. A write that then finds
+	// nothing queued commits on its caller's goroutine instead of waking
+	// the writer and being woken by it: two hand-offs between threads,
+	// which on an idle machine cost more than the work.
+	idle atomic.Bool
 
-	kept    keptGroups // the writer's: groups' rows and next numbers, see kept.go
-	batchAt time.Time  // the writer's: when the batch being written began
+	kept    keptGroups // batch's: groups' rows and next numbers, see kept.go
+	batchAt time.Time  // batch's: when the batch being written began
 	// rolledBack is set by SQLite's rollback hook on the writer's
 	// connection: the transaction of the batch is gone, whatever the
 	// statement that failed said.
@@ -165,6 +173,10 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.closed.Do(func() { close(s.stop) })
 	<-s.done
+	// a caller's own commit that began before the stop ends before the
+	// file closes; one after it finds the store closing
+	s.batchMu.Lock()
+	s.batchMu.Unlock()
 	s.closeStatements()
 	cerr := s.ckpt.close()
 	return errors.Join(cerr, s.read.Close(), s.write.Close())
@@ -294,6 +306,16 @@ func (s *Store) queue(ctx context.Context, req *writeReq) error {
 		return err
 	}
 	req.err = make(chan error, 1)
+	if s.idle.Load() && len(s.reqs) == 0 && s.batchMu.TryLock() {
+		select {
+		case <-s.stop: // closing: the queue answers
+			s.batchMu.Unlock()
+		default:
+			s.commitLocked([]*writeReq{req})
+			s.batchMu.Unlock()
+			return <-req.err
+		}
+	}
 	select {
 	case s.reqs <- req:
 	case <-ctx.Done():
@@ -320,6 +342,7 @@ func (s *Store) loop() {
 	defer close(s.done)
 	for {
 		var first *writeReq
+		s.idle.Store(true)
 		select {
 		case first = <-s.reqs:
 		case <-s.stop:
@@ -333,6 +356,10 @@ func (s *Store) loop() {
 				}
 			}
 		}
+		s.idle.Store(false)
+		// the batch is drained under the lock: what queued while a caller
+		// committed its own write goes in this one
+		s.batchMu.Lock()
 		batch := []*writeReq{first}
 	drain:
 		for len(batch) < maxBatch {
@@ -343,7 +370,8 @@ func (s *Store) loop() {
 				break drain
 			}
 		}
-		s.commit(batch)
+		s.commitLocked(batch)
+		s.batchMu.Unlock()
 	}
 }
 
@@ -354,6 +382,11 @@ func (s *Store) loop() {
 func (s *Store) commit(batch []*writeReq) {
 	s.batchMu.Lock()
 	defer s.batchMu.Unlock()
+	s.commitLocked(batch)
+}
+
+// commitLocked is commit with batchMu held.
+func (s *Store) commitLocked(batch []*writeReq) {
 	if err := s.WriteFailure(); err != nil {
 		for _, r := range batch {
 			r.err <- err
