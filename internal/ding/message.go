@@ -145,3 +145,11 @@ type HeadNotices interface {
 type SoleWriter interface {
 	SoleWriter() bool
 }
+
+// EventNotifier is a store that says, after each commit, which corps'
+// event logs it appended to, so that those following the logs read them
+// when they move instead of polling them. Only a SoleWriter can: another
+// process's commits would go unheard. f must not block or keep corps.
+type EventNotifier interface {
+	OnEvents(f func(corps []string))
+}

@@ -37,7 +37,7 @@ const busyHold = 100 * time.Millisecond
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
 	Node        string        // lease owner name; random when empty
-	Poll        time.Duration // how often the newest event of each corp is read (25 ms)
+	Poll        time.Duration // how often the newest event of each corp is read (25 ms); see told
 	Refresh     time.Duration // how often subscriptions are re-read (1 s)
 	Lease       time.Duration // how long a node holds a cursor without renewing (15 s)
 	PushTimeout time.Duration // DingTalk's deadline for an event push (2.5 s)
@@ -93,8 +93,12 @@ type Dispatcher struct {
 	wake chan struct{}
 	poke chan struct{}
 	wg   sync.WaitGroup
+	// the store tells when corps' event logs move (ding.EventNotifier):
+	// heads are read then, and otherwise only every sweepEvery
+	told bool
 
 	busy     atomic.Bool   // the API is waiting for CPU: deliveries give way
+	samples  atomic.Int64  // watchLoad's samples taken
 	lane     chan struct{} // the one push allowed while busy
 	laneNext time.Time     // when the lane may be used again; guarded by lane
 }
@@ -148,13 +152,24 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{store: store, pusher: pusher, clock: clock, cfg: cfg, log: log,
+	d := &Dispatcher{store: store, pusher: pusher, clock: clock, cfg: cfg, log: log,
 		robotClient: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
 		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, payloads: map[string][]byte{}, wake: make(chan struct{}, 1),
 		poke: make(chan struct{}, 1), lane: make(chan struct{}, 1)}
+	if sw, ok := store.(ding.SoleWriter); ok && sw.SoleWriter() {
+		if n, ok := store.(ding.EventNotifier); ok {
+			d.told = true
+			n.OnEvents(func([]string) { d.pokeHeads() })
+		}
+	}
+	return d
 }
+
+// sweepEvery is how often a dispatcher that is told of moved event logs
+// reads every head anyway: what a hand edit of the file appended.
+const sweepEvery = 2 * time.Second
 
 // SetStreamHub gives the dispatcher this node's Stream connections: it
 // then delivers to every client connected here.
@@ -177,6 +192,7 @@ func (d *Dispatcher) Reset() {
 		cancel()
 	}
 	d.mu.Unlock()
+	d.pokeHeads()
 	d.Refresh()
 }
 
@@ -243,7 +259,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
 	refresh := time.NewTicker(d.cfg.Refresh)
 	defer refresh.Stop()
-	poll := time.NewTicker(d.cfg.Poll)
+	every := d.cfg.Poll
+	if d.told {
+		every = sweepEvery
+	}
+	poll := time.NewTicker(every)
 	defer poll.Stop()
 	prune := time.NewTicker(10 * time.Minute)
 	defer prune.Stop()
@@ -275,8 +295,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			d.pollHeads(ctx)
 			// pokes arriving meanwhile are served by one more read, so a
 			// node committing thousands of events a second reads its heads
-			// at most every pokeGap
-			t := time.NewTimer(pokeGap)
+			// at most every pokeGap; while deliveries give way, every Poll
+			// (a store that tells pokes even then: nothing else reads)
+			gap := pokeGap
+			if d.told && d.busy.Load() {
+				gap = d.cfg.Poll
+			}
+			t := time.NewTimer(gap)
 			select {
 			case <-t.C:
 			case <-ctx.Done():
@@ -418,8 +443,16 @@ func (d *Dispatcher) headOf(corp string) *head {
 	if h == nil {
 		h = &head{changed: make(chan struct{})}
 		d.heads[corp] = h
+		d.pokeHeads() // its first read, rather than at the next poll or sweep
 	}
 	return h
+}
+
+func (d *Dispatcher) pokeHeads() {
+	select {
+	case d.poke <- struct{}{}:
+	default:
+	}
 }
 
 // pollHeads reads the newest event of every corp a worker waits on and
@@ -546,10 +579,13 @@ func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 // Deliveries are background work; under saturation each push they make is
 // an API call's CPU, so they give way rather than lower the API's
 // throughput, and catch up once the node has CPU to spare.
+// With no call in flight and nothing waiting it samples every
+// quietSample instead: an idle node is not woken 200 times a second.
 func (d *Dispatcher) watchLoad(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
-	t := time.NewTicker(5 * time.Millisecond)
+	t := time.NewTicker(loadSample)
 	defer t.Stop()
+	quiet := false
 	var runnable float64
 	var busyTill time.Time
 	for {
@@ -559,6 +595,7 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		d.samples.Add(1)
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			runnable = 0.875*runnable + 0.125*float64(sample[0].Value.Uint64())
@@ -567,9 +604,25 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 		if d.cfg.Calls.InFlight() > 0 && runnable >= float64(runtime.GOMAXPROCS(0))/2 {
 			busyTill = now.Add(busyHold)
 		}
-		d.busy.Store(now.Before(busyTill))
+		busy := now.Before(busyTill)
+		d.busy.Store(busy)
+		if q := !busy && runnable < 0.05 && d.cfg.Calls.InFlight() == 0; q != quiet {
+			quiet = q
+			if quiet {
+				t.Reset(quietSample)
+			} else {
+				t.Reset(loadSample)
+			}
+		}
 	}
 }
+
+// How often watchLoad samples: while calls are in flight or goroutines
+// wait, and else. A saturating load is seen within a quietSample.
+const (
+	loadSample  = 5 * time.Millisecond
+	quietSample = 100 * time.Millisecond
+)
 
 // giveWay waits, while the node is busy, for the one lane deliveries have
 // then and for its pause to end; paced reports whether the caller holds

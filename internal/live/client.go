@@ -212,9 +212,10 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, hs []ding.Grou
 		c.feeds[g.ChatID] = f
 		c.mu.Unlock()
 	}
-	if h.notices != nil {
-		// a commit heard between reading the heads and watching them
-		h.recheck(ids)
+	// a commit between reading the heads and watching them: read them again
+	h.recheck(ids)
+	if h.told {
+		h.eventsMoved([]string{corpID})
 	}
 	c.poke()
 	b, _ := json.Marshal(hello)

@@ -10,7 +10,8 @@
 // commits (Observe) and when another node's commits are heard: from the
 // store's head notices when it has them (PostgreSQL), else from a poll of
 // every watched group's head. A store only this process writes (SQLite)
-// needs neither: its heads are read only at the sweep, for a hand edit.
+// needs neither: its heads are read only at the sweep, for a hand edit,
+// and corps' event heads when the store says they moved (EventNotifier).
 package live
 
 import (
@@ -48,11 +49,16 @@ type Hub struct {
 	cfg     Config
 
 	hearing atomic.Bool // the store's notices are heard
-	sweep   atomic.Bool // read every watched group's head at the next poll
+	// the store tells which corps' event logs each commit appended to
+	// (ding.EventNotifier): corps' heads are read when they move and at
+	// the sweep, not at every poll
+	told  bool
+	sweep atomic.Bool // read every watched group's head at the next poll
 	// groups whose heads to read at the next poll: just watched, so a
 	// commit between their first read and their feed is not missed
 	checkMu sync.Mutex
 	check   map[string]struct{}
+	moved   map[string]struct{} // corps whose heads to read at the next poll (told)
 	// heads this node committed, not yet announced to the others
 	annMu    sync.Mutex
 	announce map[string]int64
@@ -111,21 +117,40 @@ func New(store ding.Store, cfg Config) *Hub {
 		cfg.Sweep = 2 * time.Second
 	}
 	h := &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{}),
-		check: map[string]struct{}{}, announce: map[string]int64{}, annKick: make(chan struct{}, 1)}
+		check: map[string]struct{}{}, moved: map[string]struct{}{}, announce: map[string]int64{}, annKick: make(chan struct{}, 1)}
 	h.notices, _ = store.(ding.HeadNotices)
 	if s, ok := store.(ding.SoleWriter); ok && s.SoleWriter() {
 		// every commit comes through Observe: heads are read only at the
 		// sweep, as when a shared store's notices are heard
 		h.hearing.Store(true)
+		if n, ok := store.(ding.EventNotifier); ok {
+			h.told = true
+			n.OnEvents(h.eventsMoved)
+		}
 	}
 	return h
 }
 
+// eventsMoved has the next poll read these corps' event heads.
+func (h *Hub) eventsMoved(corps []string) {
+	h.checkMu.Lock()
+	for _, c := range corps {
+		h.moved[c] = struct{}{}
+	}
+	h.checkMu.Unlock()
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
+}
+
 // Run follows the heads of every watched group and corp until ctx ends.
-// Corps' event heads are polled (one read per corp). Groups' heads come
-// from the store's notices when it has them, read in full only every
-// Sweep and while the notices are not heard; else every poll reads them
-// all at once, whatever the number of clients.
+// Corps' event heads are polled (one read per corp), or, when the store
+// tells which moved, read as they move, at most once a Poll, and all at
+// the sweep. Groups' heads come from the store's notices when it has
+// them, read in full only every Sweep and while the notices are not
+// heard; else every poll reads them all at once, whatever the number of
+// clients. An idle hub on a store that tells wakes once a Sweep.
 func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer h.stopped()
@@ -134,21 +159,35 @@ func (h *Hub) Run(ctx context.Context) {
 		wg.Go(func() { h.listen(ctx) })
 		wg.Go(func() { h.announcing(ctx) })
 	}
-	t := time.NewTicker(h.cfg.Poll)
+	every := h.cfg.Poll
+	if h.told {
+		every = h.cfg.Sweep
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var swept time.Time
 	for {
+		tick := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tick = true
 		case <-h.kick:
 		}
-		all := !h.hearing.Load() || h.sweep.Swap(false) || time.Since(swept) >= h.cfg.Sweep
+		all := !h.hearing.Load() || h.sweep.Swap(false) || time.Since(swept) >= h.cfg.Sweep || (tick && h.told)
 		if all {
 			swept = time.Now()
 		}
 		h.poll(ctx, all)
+		if h.told {
+			// commits that keep coming are read together, as a poll would
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(h.cfg.Poll):
+			}
+		}
 	}
 }
 
@@ -249,9 +288,13 @@ func (h *Hub) recheck(ids []string) {
 
 func (h *Hub) poll(ctx context.Context, all bool) {
 	h.checkMu.Lock()
-	check := h.check
-	if len(check) > 0 {
-		h.check = map[string]struct{}{}
+	// taken whole, or not at all: the maps are written again once unlocked
+	var check, moved map[string]struct{}
+	if len(h.check) > 0 {
+		check, h.check = h.check, map[string]struct{}{}
+	}
+	if len(h.moved) > 0 {
+		moved, h.moved = h.moved, map[string]struct{}{}
 	}
 	h.checkMu.Unlock()
 	h.mu.Lock()
@@ -268,9 +311,11 @@ func (h *Hub) poll(ctx context.Context, all bool) {
 			}
 		}
 	}
-	corps := make([]string, 0, len(h.corps))
+	var corps []string
 	for id := range h.corps {
-		corps = append(corps, id)
+		if _, ok := moved[id]; ok || all || !h.told {
+			corps = append(corps, id)
+		}
 	}
 	h.mu.Unlock()
 	if len(chats) > 0 {

@@ -86,3 +86,88 @@ func TestSoleWriterPollsNoHeads(t *testing.T) {
 		<-ran
 	}
 }
+
+// eventCountingStore counts reads of corps' event heads.
+type eventCountingStore struct {
+	ding.Store
+	events atomic.Int64
+}
+
+func (s *eventCountingStore) LatestEventSeq(ctx context.Context, corpID string) (int64, error) {
+	s.events.Add(1)
+	return s.Store.LatestEventSeq(ctx, corpID)
+}
+
+func (s *eventCountingStore) SoleWriter() bool { return true }
+
+// toldCountingStore also passes on the store's word of which event logs moved.
+type toldCountingStore struct{ *eventCountingStore }
+
+func (s toldCountingStore) OnEvents(f func([]string)) { s.Store.(ding.EventNotifier).OnEvents(f) }
+
+// A store that tells which event logs each commit moved spares the hub
+// its poll of every watched corp's head; an event committed on a path that
+// does not go through Observe still arrives at once.
+func TestToldStorePollsNoCorpHeads(t *testing.T) {
+	ctx := context.Background()
+	st := servertest.OpenStore(t)
+	if _, ok := st.(ding.EventNotifier); !ok {
+		t.Skip("a store shared by nodes does not tell: corps' heads are polled")
+	}
+	svc := service.New(st, nil, nil) // not observed: only the store can tell
+	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.Authenticate(ctx, tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "不轮询事件", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, told := range []bool{false, true} {
+		cs := &eventCountingStore{Store: st}
+		var hs ding.Store = cs
+		if told {
+			hs = toldCountingStore{cs}
+		}
+		hub := live.New(hs, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
+		run, stop := context.WithCancel(ctx)
+		ran := make(chan struct{})
+		go func() { hub.Run(run); close(ran) }()
+		c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{g.ChatID}, live.Resume{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // 60 polls
+		n := cs.events.Load()
+		if told && n > 3 {
+			t.Errorf("told: %d reads of the corp's event head in 60 polls; want the watch's own, its recheck and the first sweep's", n)
+		}
+		if !told && n < 20 {
+			t.Errorf("not told: %d reads of the corp's event head in 60 polls; the poll is what finds its events", n)
+		}
+		name := []string{"改名一", "改名二"}[i]
+		if _, err := svc.UpdateGroup(ctx, app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		var got [][]byte
+		for !bytes.Contains(bytes.Join(got, nil), []byte(name)) && wctx.Err() == nil {
+			frames, err := c.Next(wctx)
+			if err != nil {
+				break
+			}
+			got = append(got, frames...)
+		}
+		cancel()
+		if !bytes.Contains(bytes.Join(got, nil), []byte(name)) {
+			t.Errorf("told=%v: the rename's event did not arrive within 2 s (Sweep is an hour): %q", told, got)
+		}
+		c.Close()
+		stop()
+		<-ran
+	}
+}

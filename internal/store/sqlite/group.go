@@ -43,7 +43,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 		if err := insertMembers(tx, g.ChatID, members, 0); err != nil {
 			return err
 		}
-		if err := appendEvents(tx, events); err != nil {
+		if err := s.appendEvents(tx, events); err != nil {
 			return err
 		}
 		g.MemberCount = row.MemberCount
@@ -88,7 +88,7 @@ var insertMembersSQL = func() []string {
 	return out
 }()
 
-func appendEvents(tx *sql.Tx, events []ding.Event) error {
+func (s *Store) appendEvents(tx *sql.Tx, events []ding.Event) error {
 	for i := range events {
 		e := &events[i]
 		var next int64
@@ -104,6 +104,7 @@ func appendEvents(tx *sql.Tx, events []ding.Event) error {
 			return translate(err, "event")
 		}
 		e.Seq = next
+		s.evCorps = append(s.evCorps, e.CorpID)
 	}
 	return nil
 }
@@ -205,7 +206,7 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 			return translate(err, "group")
 		}
 		s.moved(g.CorpID, chatID, version)
-		if err := appendEvents(tx, ch.Events); err != nil {
+		if err := s.appendEvents(tx, ch.Events); err != nil {
 			return err
 		}
 		out = &row

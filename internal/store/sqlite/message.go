@@ -38,7 +38,7 @@ func (s *Store) AppendMessage(ctx context.Context, m *ding.Message, events []din
 			s.kept.forget(m.ChatID)
 			return translate(err, "message")
 		}
-		if err := appendEvents(tx, events); err != nil {
+		if err := s.appendEvents(tx, events); err != nil {
 			return err
 		}
 		k.next = seq + 1 // last: a send that failed took no number
@@ -192,7 +192,7 @@ func (s *Store) RecallMessage(ctx context.Context, corpID, id string, at int64, 
 		if _, err := tx.Exec(`UPDATE messages SET recalled_at = ? WHERE id = ? AND corp_id = ?`, at, id, corpID); err != nil {
 			return translate(err, "message")
 		}
-		return appendEvents(tx, events)
+		return s.appendEvents(tx, events)
 	})
 }
 

@@ -61,7 +61,7 @@ func (s *Store) AddGroupRobot(ctx context.Context, chatID, code string, at int64
 		if _, err := tx.Exec(`INSERT INTO chat_robots (chat_id, robot_code, added_at) VALUES (?, ?, ?)`, chatID, code, at); err != nil {
 			return translate(err, "group robot")
 		}
-		return appendEvents(tx, events)
+		return s.appendEvents(tx, events)
 	})
 }
 
@@ -75,7 +75,7 @@ func (s *Store) RemoveGroupRobot(ctx context.Context, chatID, code string, event
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return translate(sql.ErrNoRows, "group robot")
 		}
-		return appendEvents(tx, events)
+		return s.appendEvents(tx, events)
 	})
 }
 

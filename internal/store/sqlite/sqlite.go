@@ -75,6 +75,9 @@ type Store struct {
 	// fields marked "batch's" belong to whoever holds it.
 	batchMu sync.Mutex
 	pending []versionPub // batch's: version changes of the batch being written
+	evCorps []string     // batch's: corps whose event logs its writes appended to
+	// told after each commit that appended events; see OnEvents
+	onEvents atomic.Pointer[[]func([]string)]
 	// idle: the writer goroutine waits for work. A write that then finds
 	// nothing queued commits on its caller's goroutine instead of waking
 	// the writer and being woken by it: two hand-offs between threads,
@@ -398,6 +401,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
 	s.pending = s.pending[:0]
+	s.evCorps = s.evCorps[:0]
 	s.ckpt.restartIfOverdue(s.write)
 	s.rolledBack.Store(false)
 	tx, err := s.write.Begin()
@@ -408,11 +412,12 @@ func (s *Store) commitLocked(batch []*writeReq) {
 		return
 	}
 	for i, r := range batch {
-		mark := len(s.pending)
+		mark, evMark := len(s.pending), len(s.evCorps)
 		if r.single {
 			if err := runSafely(r.fn, tx); err != nil {
 				errs[i] = err
 				s.pending = s.pending[:mark]
+				s.evCorps = s.evCorps[:evMark]
 			}
 		} else if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
 			errs[i] = translate(err, "savepoint")
@@ -420,6 +425,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 			if err := runSafely(r.fn, tx); err != nil {
 				errs[i] = err
 				s.pending = s.pending[:mark] // rolled back: nothing to publish
+				s.evCorps = s.evCorps[:evMark]
 				if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
 					s.abort(tx, batch, errs, translate(rerr, "rollback"))
 					return
@@ -442,6 +448,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 	}
 	if err == nil {
 		s.versions.publish(s.pending)
+		s.tellEvents()
 	} else {
 		// the commit may or may not have happened: read versions and
 		// groups from the file again

@@ -225,6 +225,6 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 			}
 			s.moved(g.CorpID, chatID, version)
 		}
-		return appendEvents(tx, ch.Events)
+		return s.appendEvents(tx, ch.Events)
 	})
 }
