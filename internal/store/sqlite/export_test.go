@@ -202,10 +202,12 @@ func (s *Store) HoldRead(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// SetKeptFor sets how long the writer keeps a group's row before reading it
-// again.
-func (s *Store) SetKeptFor(d time.Duration) error {
-	return s.do(context.Background(), func(*sql.Tx) error { s.kept.ttl = d; return nil })
+// KeptReads is how many groups' rows the writer has read from the file
+// to keep them.
+func (s *Store) KeptReads() (int64, error) {
+	var n int64
+	err := s.do(context.Background(), func(*sql.Tx) error { n = s.kept.reads; return nil })
+	return n, err
 }
 
 // holdWriter has the writer goroutine run a write that waits until release

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"database/sql"
-	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 )
@@ -22,31 +21,44 @@ import (
 //     took a number;
 //   - a batch that does not commit (rolled back, or a commit whose outcome
 //     is unknown) forgets everything;
-//   - a row is read again once it is keptFor old, so a change made behind
-//     the store (SQL by hand) is seen within keptFor, as the service's
-//     caches see it; a send whose INSERT fails forgets its group.
-const (
-	maxKeptGroups = 1 << 14
-	keptFor       = time.Second
-)
+//   - each batch first asks SQLite whether another connection committed to
+//     the file since the last (PRAGMA data_version: SQL by hand, another
+//     process) and forgets everything if so, so such a change is seen by
+//     the next write however long a row was kept; a send whose INSERT fails
+//     forgets its group.
+const maxKeptGroups = 1 << 14
 
 type keptGroups struct {
-	m   map[string]*keptGroup
-	ttl time.Duration // keptFor; tests lower it
+	m map[string]*keptGroup
+	// the writer connection's data_version, and which connection it was,
+	// when the rows were last checked
+	dataVersion, conn int64
+	reads             int64 // rows read from the file (tests)
 }
 
 type keptGroup struct {
 	g    ding.Group
-	next int64     // the seq of the group's next message
-	read time.Time // when g was read
+	next int64 // the seq of the group's next message
+}
+
+// check forgets every row when the file changed behind the writer since
+// the last batch. data_version moves only for other connections' commits,
+// so the writer's own keep what it kept; a new writer connection starts
+// afresh. Called at the start of each batch, inside its transaction.
+func (ks *keptGroups) check(tx *sql.Tx, conn int64) {
+	var v int64
+	if err := tx.QueryRow(`PRAGMA data_version`).Scan(&v); err != nil || v != ks.dataVersion || conn != ks.conn {
+		ks.m = nil
+	}
+	ks.dataVersion, ks.conn = v, conn
 }
 
 // group returns the kept row of chatID, reading it and its newest message's
-// number through tx when it is not kept or too old. NotFound when corpID has
-// no such group.
+// number through tx when it is not kept. NotFound when corpID has no such
+// group.
 func (s *Store) keptGroup(tx *sql.Tx, corpID, chatID string) (*keptGroup, error) {
 	k := s.kept.m[chatID]
-	if k == nil || s.batchAt.Sub(k.read) >= s.kept.maxAge() {
+	if k == nil {
 		g, err := scanGroup(tx.QueryRow(`SELECT `+chatCols+` FROM chats WHERE chat_id = ?`, chatID))
 		if err != nil {
 			return nil, translate(err, "group")
@@ -55,7 +67,8 @@ func (s *Store) keptGroup(tx *sql.Tx, corpID, chatID string) (*keptGroup, error)
 		if err := tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id = ?`, chatID).Scan(&last); err != nil {
 			return nil, translate(err, "message")
 		}
-		k = &keptGroup{g: *g, next: last + 1, read: s.batchAt}
+		s.kept.reads++
+		k = &keptGroup{g: *g, next: last + 1}
 		if s.kept.m == nil || len(s.kept.m) >= maxKeptGroups {
 			s.kept.m = make(map[string]*keptGroup)
 		}
@@ -65,13 +78,6 @@ func (s *Store) keptGroup(tx *sql.Tx, corpID, chatID string) (*keptGroup, error)
 		return nil, &ding.Error{Kind: ding.NotFound, Message: "group not found"}
 	}
 	return k, nil
-}
-
-func (ks *keptGroups) maxAge() time.Duration {
-	if ks.ttl > 0 {
-		return ks.ttl
-	}
-	return keptFor
 }
 
 func (ks *keptGroups) forget(chatID string) { delete(ks.m, chatID) }

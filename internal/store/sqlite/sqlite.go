@@ -84,8 +84,9 @@ type Store struct {
 	// which on an idle machine cost more than the work.
 	idle atomic.Bool
 
-	kept    keptGroups // batch's: groups' rows and next numbers, see kept.go
-	batchAt time.Time  // batch's: when the batch being written began
+	kept keptGroups // batch's: groups' rows and next numbers, see kept.go
+	// the writer's connector: how many connections it opened
+	writeConns *connector
 	// rolledBack is set by SQLite's rollback hook on the writer's
 	// connection: the transaction of the batch is gone, whatever the
 	// statement that failed said.
@@ -152,6 +153,7 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 	// the checkpointer copies the WAL into the file, not the writer's commits
 	wc := newConnector(dsn + "&_txlock=immediate&" + url.Values{"_pragma": {"wal_autocheckpoint(0)"}}.Encode())
 	wc.onRollback = func() { s.rolledBack.Store(true) }
+	s.writeConns = wc
 	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1) // the single writer
 	w.SetMaxIdleConns(1)
@@ -397,7 +399,6 @@ func (s *Store) commitLocked(batch []*writeReq) {
 		return
 	}
 	start := time.Now()
-	s.batchAt = start
 	hooks := s.hooks.Load()
 	errs := make([]error, len(batch))
 	s.pending = s.pending[:0]
@@ -411,6 +412,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 		}
 		return
 	}
+	s.kept.check(tx, s.writeConns.connects.Load())
 	for i, r := range batch {
 		mark, evMark := len(s.pending), len(s.evCorps)
 		if r.single {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 )
@@ -27,6 +28,7 @@ type connector struct {
 	// an error (I/O, disk full, RAISE(ROLLBACK)); never for a savepoint or
 	// a single failed statement.
 	onRollback func()
+	connects   atomic.Int64 // connections opened: a new one starts data_version afresh
 }
 
 // sqliteDriver is the driver registered as "sqlite", which carries the
@@ -57,6 +59,7 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 		}
 		h.RegisterRollbackHook(c.onRollback)
 	}
+	c.connects.Add(1)
 	return &cachingConn{Conn: inner, stmts: map[string]*cachedStmt{}}, nil
 }
 
