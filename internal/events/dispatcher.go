@@ -579,8 +579,8 @@ func (d *Dispatcher) biz(ctx context.Context, ev *ding.Event) map[string]any {
 // Deliveries are background work; under saturation each push they make is
 // an API call's CPU, so they give way rather than lower the API's
 // throughput, and catch up once the node has CPU to spare.
-// With no call in flight and nothing waiting it samples every
-// quietSample instead: an idle node is not woken 200 times a second.
+// With no call in flight and not busy it samples every quietSample
+// instead: an idle node is not woken 200 times a second.
 func (d *Dispatcher) watchLoad(ctx context.Context) {
 	sample := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
 	t := time.NewTicker(loadSample)
@@ -606,7 +606,8 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 		}
 		busy := now.Before(busyTill)
 		d.busy.Store(busy)
-		if q := !busy && runnable < 0.05 && d.cfg.Calls.InFlight() == 0; q != quiet {
+		// not the runnable count: other processes' load would keep it up
+		if q := !busy && d.cfg.Calls.InFlight() == 0; q != quiet {
 			quiet = q
 			if quiet {
 				t.Reset(quietSample)
