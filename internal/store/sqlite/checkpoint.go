@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,16 @@ const (
 	// the log again from its beginning. (Run on another connection, RESTART
 	// holds the write lock while it waits, and a write can time out.)
 	walRestartFrames = 16384
+	// restartWait is how long the writer's RESTART waits for readers, and
+	// restartRetry how soon it tries again when they did not let go.
+	// RESTART waits through the busy handler, and readers that keep
+	// coming kept it waiting the whole busy timeout (10 s), every write
+	// queued behind it; so the log may outgrow its bound by what is
+	// written between tries, and a write waits restartWait at most.
+	restartWait  = 20 * time.Millisecond
+	restartRetry = 50 * time.Millisecond
+	// busyTimeout is how long a connection waits for a lock another holds.
+	busyTimeout = 10 * time.Second
 	// walKeepBytes is what the WAL file is cut back to when the log starts
 	// again (journal_size_limit), so one burst does not keep it large.
 	walKeepBytes = 16 << 20
@@ -60,6 +71,7 @@ type checkpointer struct {
 	idleAfter atomic.Int64 // copyIdle in ns; tests change it
 	restartAt atomic.Int64 // walRestartFrames; tests lower it
 	overdue   atomic.Bool  // the log passed restartAt: the writer restarts it
+	retryAt   atomic.Int64 // unix ns before which the writer does not try again
 	// armed: the checkpointer's idle timer runs for frames not yet copied;
 	// until it is, a commit wakes the checkpointer to set it
 	armed      atomic.Bool
@@ -67,7 +79,7 @@ type checkpointer struct {
 
 	// for tests: frames in the log after the last checkpoint, frames
 	// appended in all and at most between two checkpoints, restarts
-	lastLog, grown, mostGrown, restarts, runs atomic.Int64
+	lastLog, grown, mostGrown, restarts, runs, restarted atomic.Int64
 }
 
 func startCheckpointer(db *sql.DB, writer *sync.Mutex, path string) *checkpointer {
@@ -134,10 +146,10 @@ func (c *checkpointer) loop() {
 			}
 		}
 		c.runs.Add(1)
-		log, err := c.checkpoint(c.db, "PASSIVE")
+		_, log, err := c.checkpoint(c.db, "PASSIVE")
 		if err == nil {
 			c.writer.Lock()
-			log, err = c.checkpoint(c.db, "PASSIVE")
+			_, log, err = c.checkpoint(c.db, "PASSIVE")
 			c.writer.Unlock()
 		}
 		if err == nil && log >= c.restartAt.Load() {
@@ -177,19 +189,34 @@ func (c *checkpointer) uncopied() (int64, bool) {
 
 // restartIfOverdue runs on the writer's connection, outside a transaction.
 func (c *checkpointer) restartIfOverdue(w *sql.DB) {
-	if c.overdue.CompareAndSwap(true, false) {
-		c.restarts.Add(1)
-		c.checkpoint(w, "RESTART") // when busy, the next passive checkpoint asks again
+	if !c.overdue.Load() || time.Now().UnixNano() < c.retryAt.Load() {
+		return
 	}
+	c.restarts.Add(1)
+	if _, err := w.Exec(`PRAGMA busy_timeout = ` + strconv.FormatInt(restartWait.Milliseconds(), 10)); err != nil {
+		return
+	}
+	busy, _, err := c.checkpoint(w, "TRUNCATE")
+	if _, rerr := w.Exec(`PRAGMA busy_timeout = ` + strconv.FormatInt(busyTimeout.Milliseconds(), 10)); rerr != nil {
+		err = rerr
+	}
+	if err == nil && !busy {
+		c.overdue.Store(false)
+		c.restarted.Add(1)
+		return
+	}
+	c.retryAt.Store(time.Now().Add(restartRetry).UnixNano())
 }
 
-func (c *checkpointer) checkpoint(db *sql.DB, mode string) (int64, error) {
+// checkpoint runs one checkpoint in mode; busy when it could not finish
+// (another checkpoint runs, or readers kept frames or the log in use).
+func (c *checkpointer) checkpoint(db *sql.DB, mode string) (bool, int64, error) {
 	var busy, log, done int64
 	if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil {
-		return 0, err
+		return false, 0, err
 	}
 	if log < 0 {
-		return log, nil // busy: another checkpoint runs
+		return true, log, nil // another checkpoint runs
 	}
 	g := log
 	if prev := c.lastLog.Swap(log); log >= prev {
@@ -199,7 +226,7 @@ func (c *checkpointer) checkpoint(db *sql.DB, mode string) (int64, error) {
 	if g > c.mostGrown.Load() {
 		c.mostGrown.Store(g)
 	}
-	return log, nil
+	return busy != 0, log, nil
 }
 
 // close stops the goroutine and copies the whole log into the database
@@ -208,7 +235,7 @@ func (c *checkpointer) close() error {
 	c.once.Do(func() {
 		close(c.stop)
 		<-c.done
-		_, c.err = c.checkpoint(c.db, "TRUNCATE")
+		_, _, c.err = c.checkpoint(c.db, "TRUNCATE")
 		c.err = errors.Join(c.err, c.db.Close())
 		if c.shm != nil {
 			c.shm.Close()

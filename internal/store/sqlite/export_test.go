@@ -181,11 +181,14 @@ func (s *Store) Checkpoints() (runs, uncopied int64) {
 
 // WALFrames is the frames in the log after the last checkpoint, the frames
 // appended in all and at most between two checkpoints, and how many
-// restarts ran.
-func (s *Store) WALFrames() (frames, grown, mostGrown, restarts int64) {
+// restarts the writer tried and how many of them finished.
+func (s *Store) WALFrames() (frames, grown, mostGrown, restarts, restarted int64) {
 	c := s.ckpt
-	return c.lastLog.Load(), c.grown.Load(), c.mostGrown.Load(), c.restarts.Load()
+	return c.lastLog.Load(), c.grown.Load(), c.mostGrown.Load(), c.restarts.Load(), c.restarted.Load()
 }
+
+// RestartWait is how long the writer's restart of the log waits for readers.
+const RestartWait = restartWait
 
 // HoldRead keeps a read transaction open on one reader connection for d.
 func (s *Store) HoldRead(ctx context.Context, d time.Duration) error {

@@ -136,7 +136,7 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 	// Foreign keys are off by default in SQLite; the schema relies on them.
 	q.Add("_pragma", "foreign_keys(1)")
 	// Wait instead of failing when a checkpoint or another process holds the lock.
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busyTimeout.Milliseconds(), 10)+")")
 	// Each write runs in a savepoint, whose undo pages SQLite otherwise
 	// writes to a temporary file (a sixth of chat/create's CPU went to those
 	// writes); they only serve a rollback inside the transaction, never
