@@ -205,9 +205,9 @@ func (h *Hub) connect(ctx context.Context, corpID, userID string, hs []ding.Grou
 		}
 		hello.Groups = append(hello.Groups, GroupHead{ChatID: id, LastSeq: last, ReadSeq: g.ReadSeq})
 	}
-	c.corp = h.watch(h.corps, corpID, true, evHead, c)
+	c.corp = h.watch(corpID, true, evHead, c)
 	for _, g := range hs {
-		f := h.watch(h.groups, g.ChatID, false, g.LastSeq, c)
+		f := h.watch(g.ChatID, false, g.LastSeq, c)
 		c.mu.Lock()
 		c.feeds[g.ChatID] = f
 		c.mu.Unlock()
@@ -228,9 +228,9 @@ func (c *Client) Close() {
 	ids := slices.Collect(maps.Keys(c.groups))
 	c.mu.Unlock()
 	for _, id := range ids {
-		c.hub.unwatch(c.hub.groups, id, c)
+		c.hub.unwatch(id, false, c)
 	}
-	c.hub.unwatch(c.hub.corps, c.corpID, c)
+	c.hub.unwatch(c.corpID, true, c)
 	if c.unbind != nil {
 		c.unbind()
 	}
@@ -424,7 +424,7 @@ func (c *Client) join(ctx context.Context, chatID string, created bool) error {
 		}
 		at = seqs[chatID]
 	}
-	f := c.hub.watch(c.hub.groups, chatID, false, at, c)
+	f := c.hub.watch(chatID, false, at, c)
 	c.mu.Lock()
 	c.groups[chatID] = at
 	c.feeds[chatID] = f
@@ -438,5 +438,5 @@ func (c *Client) leave(chatID string) {
 	delete(c.groups, chatID)
 	delete(c.feeds, chatID)
 	c.mu.Unlock()
-	c.hub.unwatch(c.hub.groups, chatID, c)
+	c.hub.unwatch(chatID, false, c)
 }

@@ -200,7 +200,7 @@ func (h *Hub) listen(ctx context.Context) {
 			h.resweep() // what was announced before anyone listened
 		}, func(heads map[string]int64) {
 			for id, seq := range heads {
-				h.advance(h.groups, id, seq)
+				h.advance(false, id, seq)
 			}
 		})
 		h.hearing.Store(false)
@@ -321,21 +321,30 @@ func (h *Hub) poll(ctx context.Context, all bool) {
 	if len(chats) > 0 {
 		if seqs, err := h.store.LastSeqs(ctx, chats); err == nil {
 			for id, seq := range seqs {
-				h.advance(h.groups, id, seq)
+				h.advance(false, id, seq)
 			}
 		}
 	}
 	for _, c := range corps {
 		if seq, err := h.store.LatestEventSeq(ctx, c); err == nil {
-			h.advance(h.corps, c, seq)
+			h.advance(true, c, seq)
 		}
 	}
 }
 
+// feeds is the corps' feeds or the groups'; mu is held (Reset replaces
+// both maps, so they are never read from their fields without it).
+func (h *Hub) feeds(corp bool) map[string]*feed {
+	if corp {
+		return h.corps
+	}
+	return h.groups
+}
+
 // advance moves a feed's head and wakes its clients.
-func (h *Hub) advance(m map[string]*feed, key string, seq int64) {
+func (h *Hub) advance(corp bool, key string, seq int64) {
 	h.mu.Lock()
-	f := m[key]
+	f := h.feeds(corp)[key]
 	h.mu.Unlock()
 	if f == nil {
 		return
@@ -400,7 +409,7 @@ func (h *Hub) committed(m *ding.Message) {
 		}
 		f.fetch.Unlock()
 	}
-	h.advance(h.groups, m.ChatID, m.Seq)
+	h.advance(false, m.ChatID, m.Seq)
 }
 
 // read is called after this node moved a read mark.
@@ -420,9 +429,10 @@ func (h *Hub) read(chatID, userID string, seq int64) {
 }
 
 // watch subscribes c to a feed, creating it with head when new.
-func (h *Hub) watch(m map[string]*feed, key string, corp bool, head int64, c *Client) *feed {
+func (h *Hub) watch(key string, corp bool, head int64, c *Client) *feed {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	m := h.feeds(corp)
 	f := m[key]
 	if f == nil {
 		f = &feed{key: key, corp: corp}
@@ -440,9 +450,10 @@ func (h *Hub) watch(m map[string]*feed, key string, corp bool, head int64, c *Cl
 	return f
 }
 
-func (h *Hub) unwatch(m map[string]*feed, key string, c *Client) {
+func (h *Hub) unwatch(key string, corp bool, c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	m := h.feeds(corp)
 	f := m[key]
 	if f == nil {
 		return
