@@ -3,6 +3,8 @@ package live_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -170,4 +172,56 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 		stop()
 		<-ran
 	}
+}
+
+// Resets, watches, commits and polls at once touch the hub's feeds only
+// under its lock (run with -race: Reset replaces the maps the others read).
+func TestResetBesideEverything(t *testing.T) {
+	ctx := context.Background()
+	st := servertest.OpenStore(t)
+	svc := service.New(st, nil, nil)
+	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := svc.Authenticate(ctx, tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "重置竞争", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := live.New(st, live.Config{Poll: time.Millisecond, Sweep: 5 * time.Millisecond})
+	sender := service.New(live.Observe(st, hub), nil, nil)
+	run, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { hub.Run(run); close(ran) }()
+	defer func() { stop(); <-ran }()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 100 {
+			hub.Reset()
+			time.Sleep(200 * time.Microsecond)
+		}
+	})
+	wg.Go(func() {
+		for range 50 {
+			c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{g.ChatID}, live.Resume{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c.Close()
+		}
+	})
+	wg.Go(func() {
+		for i := range 30 {
+			if _, err := sender.SendMessage(ctx, app, service.SendInput{ChatID: g.ChatID, Body: []byte(fmt.Sprintf(`{"msgtype":"text","text":{"content":"竞争 %d"}}`, i))}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Wait()
 }
