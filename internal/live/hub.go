@@ -132,10 +132,17 @@ func New(store ding.Store, cfg Config) *Hub {
 }
 
 // eventsMoved has the next poll read these corps' event heads.
-func (h *Hub) eventsMoved(corps []string) {
+func (h *Hub) eventsMoved(corps []string) { h.readSoon(&h.moved, corps) }
+
+// readSoon adds keys to one of the sets the next poll reads (check or
+// moved, which poll replaces under checkMu) and wakes the poll.
+func (h *Hub) readSoon(set *map[string]struct{}, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
 	h.checkMu.Lock()
-	for _, c := range corps {
-		h.moved[c] = struct{}{}
+	for _, k := range keys {
+		(*set)[k] = struct{}{}
 	}
 	h.checkMu.Unlock()
 	select {
@@ -271,20 +278,7 @@ func (h *Hub) resweep() {
 }
 
 // recheck has the next poll read these groups' heads.
-func (h *Hub) recheck(ids []string) {
-	if len(ids) == 0 {
-		return
-	}
-	h.checkMu.Lock()
-	for _, id := range ids {
-		h.check[id] = struct{}{}
-	}
-	h.checkMu.Unlock()
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
-}
+func (h *Hub) recheck(ids []string) { h.readSoon(&h.check, ids) }
 
 func (h *Hub) poll(ctx context.Context, all bool) {
 	h.checkMu.Lock()

@@ -30,15 +30,11 @@ func (s *countingStore) LastSeqs(ctx context.Context, ids []string) (map[string]
 
 func (s *countingStore) SoleWriter() bool { return s.sole }
 
-// On a store only this process writes, each commit reaches the hub through
-// Observe: the heads of watched groups are not polled, and messages still
-// arrive at once.
-func TestSoleWriterPollsNoHeads(t *testing.T) {
+// groupOn creates a group of manager4220 and zhangsan through a service
+// on st that no hub observes, and returns the service and its caller.
+func groupOn(t *testing.T, st ding.Store, name string) (*service.Service, *service.Caller, *ding.Group) {
+	t.Helper()
 	ctx := context.Background()
-	st := servertest.OpenStore(t)
-	if _, ok := st.(ding.HeadNotices); ok {
-		t.Skip("a store shared by nodes: heads come from its notices (TestHeadNotices)")
-	}
 	svc := service.New(st, nil, nil)
 	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
 	if err != nil {
@@ -48,21 +44,44 @@ func TestSoleWriterPollsNoHeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "不轮询群", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
+	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: name, Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, app, g
+}
+
+// watchedHub runs a hub on st that polls every 5 ms and sweeps every hour,
+// with an operator's client watching chatID and its corp; stop ends the hub.
+func watchedHub(t *testing.T, st ding.Store, chatID string) (*live.Hub, *live.Client, func()) {
+	t.Helper()
+	ctx := context.Background()
+	hub := live.New(st, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
+	run, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { hub.Run(run); close(ran) }()
+	c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{chatID}, live.Resume{})
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	return hub, c, func() { stop(); <-ran }
+}
+
+// On a store only this process writes, each commit reaches the hub through
+// Observe: the heads of watched groups are not polled, and messages still
+// arrive at once.
+func TestSoleWriterPollsNoHeads(t *testing.T) {
+	ctx := context.Background()
+	st := servertest.OpenStore(t)
+	if _, ok := st.(ding.HeadNotices); ok {
+		t.Skip("a store shared by nodes: heads come from its notices (TestHeadNotices)")
+	}
+	_, app, g := groupOn(t, st, "不轮询群")
 
 	for _, sole := range []bool{false, true} {
 		cs := &countingStore{Store: st, sole: sole}
-		hub := live.New(cs, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
-		run, stop := context.WithCancel(ctx)
-		ran := make(chan struct{})
-		go func() { hub.Run(run); close(ran) }()
-		c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{g.ChatID}, live.Resume{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		hub, c, stop := watchedHub(t, cs, g.ChatID)
 		time.Sleep(300 * time.Millisecond) // 60 polls
 		n := cs.heads.Load()
 		if sole && n > 3 {
@@ -85,7 +104,6 @@ func TestSoleWriterPollsNoHeads(t *testing.T) {
 		}
 		c.Close()
 		stop()
-		<-ran
 	}
 }
 
@@ -116,33 +134,14 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 	if _, ok := st.(ding.EventNotifier); !ok {
 		t.Skip("a store shared by nodes does not tell: corps' heads are polled")
 	}
-	svc := service.New(st, nil, nil) // not observed: only the store can tell
-	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := svc.Authenticate(ctx, tok.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "不轮询事件", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, app, g := groupOn(t, st, "不轮询事件") // not observed: only the store can tell
 	for i, told := range []bool{false, true} {
 		cs := &eventCountingStore{Store: st}
 		var hs ding.Store = cs
 		if told {
 			hs = toldCountingStore{cs}
 		}
-		hub := live.New(hs, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
-		run, stop := context.WithCancel(ctx)
-		ran := make(chan struct{})
-		go func() { hub.Run(run); close(ran) }()
-		c, _, err := hub.Watch(ctx, dingtest.CorpID, []string{g.ChatID}, live.Resume{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c, stop := watchedHub(t, hs, g.ChatID)
 		time.Sleep(300 * time.Millisecond) // 60 polls
 		n := cs.events.Load()
 		if told && n > 3 {
@@ -170,7 +169,6 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 		}
 		c.Close()
 		stop()
-		<-ran
 	}
 }
 
@@ -179,19 +177,7 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 func TestResetBesideEverything(t *testing.T) {
 	ctx := context.Background()
 	st := servertest.OpenStore(t)
-	svc := service.New(st, nil, nil)
-	tok, err := svc.IssueToken(ctx, dingtest.AppKey, dingtest.AppSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := svc.Authenticate(ctx, tok.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := svc.CreateGroup(ctx, app, service.CreateGroupInput{Name: "重置竞争", Owner: "manager4220", UserIDs: []string{"manager4220", "zhangsan"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, app, g := groupOn(t, st, "重置竞争")
 	hub := live.New(st, live.Config{Poll: time.Millisecond, Sweep: 5 * time.Millisecond})
 	sender := service.New(live.Observe(st, hub), nil, nil)
 	run, stop := context.WithCancel(ctx)
