@@ -281,6 +281,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		go func() { defer d.wg.Done(); d.watchLoad(ctx) }()
 	}
 	d.refresh(ctx)
+	polling := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -290,8 +291,19 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-refresh.C:
 			d.refresh(ctx)
 		case <-poll.C:
+			if !d.waitedOn() {
+				// no worker waits on a corp: nothing to read until one does
+				// (headOf pokes)
+				poll.Stop()
+				polling = false
+				continue
+			}
 			d.pollHeads(ctx)
 		case <-d.poke:
+			if !polling {
+				poll.Reset(every)
+				polling = true
+			}
 			d.pollHeads(ctx)
 			// pokes arriving meanwhile are served by one more read, so a
 			// node committing thousands of events a second reads its heads
@@ -446,6 +458,13 @@ func (d *Dispatcher) headOf(corp string) *head {
 		d.pokeHeads() // its first read, rather than at the next poll or sweep
 	}
 	return h
+}
+
+// waitedOn is whether any corp's head is followed.
+func (d *Dispatcher) waitedOn() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.heads) > 0
 }
 
 func (d *Dispatcher) pokeHeads() {

@@ -98,3 +98,47 @@ func TestLoadSamplerRestsWhileQuiet(t *testing.T) {
 		t.Errorf("after the call: %.0f samples a second, want about %.0f", r, 1/quietSample.Seconds())
 	}
 }
+
+// plainStore hides what a store tells: its dispatcher polls.
+type plainStore struct{ ding.Store }
+
+// A dispatcher that polls stops while no worker waits on a corp, and
+// polls again for the first one that does: an event committed behind its
+// back after a quiet start is pushed.
+func TestPollingResumesForFirstWorker(t *testing.T) {
+	ctx := context.Background()
+	st := dingtest.OpenStore(t)
+	dingtest.Seed(t, st)
+	r := &recorder{}
+	d := New(plainStore{st}, r, nil, Config{Poll: 5 * time.Millisecond, Refresh: 20 * time.Millisecond})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond) // no subscription: the poll stops
+	if d.waitedOn() {
+		t.Fatal("a corp's head is followed with no subscription")
+	}
+	if err := st.SaveSubscription(ctx, &ding.Subscription{ID: ding.SubscriptionID(ding.SubAppPush, "late-app"), Kind: ding.SubAppPush,
+		Key: "late-app", CorpID: dingtest.CorpID, OwnerKey: "late-app", Token: "tok", AESKey: "aes", URL: "http://127.0.0.1:9/"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Refresh()
+	for !d.waitedOn() {
+		time.Sleep(2 * time.Millisecond)
+	}
+	now := time.Now().UnixMilli()
+	g := &ding.Group{ChatID: "chat0000000000000000000000000000late", OpenConversationID: "cidlate", CorpID: dingtest.CorpID, Name: "g",
+		Owner: "manager4220", OwnerType: ding.OwnerEmp, Status: ding.StatusNormal, CreatedAt: now, UpdatedAt: now}
+	ev := ding.Event{CorpID: dingtest.CorpID, Type: ding.EventChatUpdateTitle, ChatID: g.ChatID, Operator: "manager4220", Data: []byte(`{"title":"g"}`), CreatedAt: now}
+	if err := st.CreateGroup(ctx, g, []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: now}}, []ding.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for r.count() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no push 2 s after the commit: the poll did not resume")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

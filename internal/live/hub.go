@@ -145,10 +145,7 @@ func (h *Hub) readSoon(set *map[string]struct{}, keys []string) {
 		(*set)[k] = struct{}{}
 	}
 	h.checkMu.Unlock()
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
+	h.wake()
 }
 
 // Run follows the heads of every watched group and corp until ctx ends.
@@ -172,6 +169,7 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	ticking := true
 	var swept time.Time
 	for {
 		tick := false
@@ -180,7 +178,18 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			tick = true
+			if !h.watched() {
+				// nobody watches anything: nothing to read until a client
+				// does (watch kicks)
+				t.Stop()
+				ticking = false
+				continue
+			}
 		case <-h.kick:
+			if !ticking {
+				t.Reset(every)
+				ticking = true
+			}
 		}
 		all := !h.hearing.Load() || h.sweep.Swap(false) || time.Since(swept) >= h.cfg.Sweep || (tick && h.told)
 		if all {
@@ -271,10 +280,7 @@ func (h *Hub) Hearing() bool { return h.hearing.Load() }
 // resweep has the next poll read every watched group's head.
 func (h *Hub) resweep() {
 	h.sweep.Store(true)
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
+	h.wake()
 }
 
 // recheck has the next poll read these groups' heads.
@@ -364,10 +370,7 @@ func (h *Hub) Poke() {
 	if h.cfg.OnEvents != nil {
 		h.cfg.OnEvents()
 	}
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
+	h.wake()
 }
 
 // committed is called after this node stored m. When m extends its
@@ -431,6 +434,7 @@ func (h *Hub) watch(key string, corp bool, head int64, c *Client) *feed {
 	if f == nil {
 		f = &feed{key: key, corp: corp}
 		m[key] = f
+		h.wake() // a poll that stopped for want of feeds goes on
 	}
 	if head > f.head.Load() {
 		f.head.Store(head)
@@ -459,6 +463,20 @@ func (h *Hub) unwatch(key string, corp bool, c *Client) {
 	f.subs.Store(&subs)
 	if len(subs) == 0 {
 		delete(m, key)
+	}
+}
+
+// watched is whether any client watches a group or a corp.
+func (h *Hub) watched() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.groups) > 0 || len(h.corps) > 0
+}
+
+func (h *Hub) wake() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
 	}
 }
 

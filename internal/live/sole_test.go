@@ -211,3 +211,38 @@ func TestResetBesideEverything(t *testing.T) {
 	})
 	wg.Wait()
 }
+
+// A hub that polls stops while nobody watches anything, and polls again
+// for the first client: an event committed behind its back reaches a
+// client that connected after a quiet start.
+func TestPollingResumesForFirstClient(t *testing.T) {
+	ctx := context.Background()
+	st := servertest.OpenStore(t)
+	svc, app, g := groupOn(t, st, "静后轮询")
+	hub := live.New(&eventCountingStore{Store: st}, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
+	run, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { hub.Run(run); close(ran) }()
+	defer func() { stop(); <-ran }()
+	time.Sleep(100 * time.Millisecond) // nobody watches: the poll stops
+	c, _, err := hub.Watch(ctx, dingtest.CorpID, nil, live.Resume{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // the watch's own reads are done
+	name := "静后改名"
+	if _, err := svc.UpdateGroup(ctx, app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var got [][]byte
+	for !bytes.Contains(bytes.Join(got, nil), []byte(name)) {
+		frames, err := c.Next(wctx)
+		if err != nil {
+			t.Fatalf("the rename's event did not arrive within 2 s: %v; got %q", err, got)
+		}
+		got = append(got, frames...)
+	}
+}
