@@ -637,8 +637,8 @@ func (d *Dispatcher) watchLoad(ctx context.Context) {
 	}
 }
 
-// How often watchLoad samples: while calls are in flight or goroutines
-// wait, and else. A saturating load is seen within a quietSample.
+// How often watchLoad samples: while a call is in flight or the node is
+// busy, and else. A saturating load is seen within a quietSample.
 const (
 	loadSample  = 5 * time.Millisecond
 	quietSample = 100 * time.Millisecond
