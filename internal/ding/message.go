@@ -125,18 +125,19 @@ type GroupHead struct {
 }
 
 // HeadNotices is what a store shared by several nodes offers live
-// delivery: each node announces the newest Seq of the groups it wrote,
-// and every node hears them, so none has to poll the heads of every group
-// its clients watch.
+// delivery: each node announces the newest Seq of the groups it wrote and
+// the corps whose event logs it appended to, and every node hears them, so
+// none has to poll the heads of every group and corp its clients watch.
 type HeadNotices interface {
 	// AnnounceHeads tells every node listening that these groups' newest
-	// messages are at least these Seqs.
-	AnnounceHeads(ctx context.Context, heads map[string]int64) error
+	// messages are at least these Seqs, and that these corps' event logs
+	// moved.
+	AnnounceHeads(ctx context.Context, heads map[string]int64, corps []string) error
 	// ListenHeads calls listening once it hears announcements, then heard
 	// with each one (this node's own included), until ctx ends or the
 	// connection is lost; it returns why it stopped. Announcements made
 	// while nobody listened are not heard later.
-	ListenHeads(ctx context.Context, listening func(), heard func(map[string]int64)) error
+	ListenHeads(ctx context.Context, listening func(), heard func(heads map[string]int64, corps []string)) error
 }
 
 // SoleWriter is a store written by this process alone (SQLite): every
@@ -146,10 +147,12 @@ type SoleWriter interface {
 	SoleWriter() bool
 }
 
-// EventNotifier is a store that says, after each commit, which corps'
-// event logs it appended to, so that those following the logs read them
-// when they move instead of polling them. Only a SoleWriter can: another
-// process's commits would go unheard. f must not block or keep corps.
+// EventNotifier is a store that says, after each of this process's
+// commits, which corps' event logs it appended to, so that those following
+// the logs read them when they move instead of polling them. On a store
+// shared by several nodes that is this node's commits alone: the others'
+// come through HeadNotices, which the live hub announces these to. f must
+// not block or keep corps.
 type EventNotifier interface {
 	OnEvents(f func(corps []string))
 }

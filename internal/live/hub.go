@@ -10,8 +10,10 @@
 // commits (Observe) and when another node's commits are heard: from the
 // store's head notices when it has them (PostgreSQL), else from a poll of
 // every watched group's head. A store only this process writes (SQLite)
-// needs neither: its heads are read only at the sweep, for a hand edit,
-// and corps' event heads when the store says they moved (EventNotifier).
+// needs neither: its heads are read only at the sweep, for a hand edit.
+// Corps' event heads are read when the store says this node's commits moved
+// them (EventNotifier) and, on a shared store, when another node's notice
+// says so; while notices are not heard, they are polled.
 package live
 
 import (
@@ -49,9 +51,10 @@ type Hub struct {
 	cfg     Config
 
 	hearing atomic.Bool // the store's notices are heard
-	// the store tells which corps' event logs each commit appended to
-	// (ding.EventNotifier): corps' heads are read when they move and at
-	// the sweep, not at every poll
+	// the store tells which corps' event logs this node's commits appended
+	// to (ding.EventNotifier), and other nodes' are announced: while
+	// hearing, corps' heads are read when they move and at the sweep, not
+	// at every poll
 	told  bool
 	sweep atomic.Bool // read every watched group's head at the next poll
 	// groups whose heads to read at the next poll: just watched, so a
@@ -59,9 +62,11 @@ type Hub struct {
 	checkMu sync.Mutex
 	check   map[string]struct{}
 	moved   map[string]struct{} // corps whose heads to read at the next poll (told)
-	// heads this node committed, not yet announced to the others
+	// heads this node committed, and corps whose event logs it appended
+	// to, not yet announced to the others
 	annMu    sync.Mutex
 	announce map[string]int64
+	annCorps map[string]struct{}
 	annKick  chan struct{}
 
 	mu     sync.Mutex
@@ -117,22 +122,43 @@ func New(store ding.Store, cfg Config) *Hub {
 		cfg.Sweep = 2 * time.Second
 	}
 	h := &Hub{store: store, cfg: cfg, groups: map[string]*feed{}, corps: map[string]*feed{}, kick: make(chan struct{}, 1), done: make(chan struct{}),
-		check: map[string]struct{}{}, moved: map[string]struct{}{}, announce: map[string]int64{}, annKick: make(chan struct{}, 1)}
+		check: map[string]struct{}{}, moved: map[string]struct{}{}, announce: map[string]int64{}, annCorps: map[string]struct{}{},
+		annKick: make(chan struct{}, 1)}
 	h.notices, _ = store.(ding.HeadNotices)
+	sole := false
 	if s, ok := store.(ding.SoleWriter); ok && s.SoleWriter() {
 		// every commit comes through Observe: heads are read only at the
 		// sweep, as when a shared store's notices are heard
 		h.hearing.Store(true)
-		if n, ok := store.(ding.EventNotifier); ok {
-			h.told = true
-			n.OnEvents(h.eventsMoved)
-		}
+		sole = true
+	}
+	if n, ok := store.(ding.EventNotifier); ok && (sole || h.notices != nil) {
+		h.told = true
+		n.OnEvents(h.eventsCommitted)
 	}
 	return h
 }
 
 // eventsMoved has the next poll read these corps' event heads.
 func (h *Hub) eventsMoved(corps []string) { h.readSoon(&h.moved, corps) }
+
+// eventsCommitted is the store's word that this node's commit appended to
+// these corps' event logs: read here, and announced to the other nodes.
+func (h *Hub) eventsCommitted(corps []string) {
+	h.eventsMoved(corps)
+	if h.notices == nil || len(corps) == 0 {
+		return
+	}
+	h.annMu.Lock()
+	for _, c := range corps {
+		h.annCorps[c] = struct{}{}
+	}
+	h.annMu.Unlock()
+	select {
+	case h.annKick <- struct{}{}:
+	default:
+	}
+}
 
 // readSoon adds keys to one of the sets the next poll reads (check or
 // moved, which poll replaces under checkMu) and wakes the poll.
@@ -150,11 +176,12 @@ func (h *Hub) readSoon(set *map[string]struct{}, keys []string) {
 
 // Run follows the heads of every watched group and corp until ctx ends.
 // Corps' event heads are polled (one read per corp), or, when the store
-// tells which moved, read as they move, at most once a Poll, and all at
-// the sweep. Groups' heads come from the store's notices when it has
-// them, read in full only every Sweep and while the notices are not
-// heard; else every poll reads them all at once, whatever the number of
-// clients. An idle hub on a store that tells wakes once a Sweep.
+// tells which moved and other nodes' moves are heard, read as they move,
+// at most once a Poll, and all at the sweep. Groups' heads come from the
+// store's notices when it has them, read in full only every Sweep and
+// while the notices are not heard; else every poll reads them all at once,
+// whatever the number of clients. An idle hub on a store that tells, while
+// it hears, wakes once a Sweep.
 func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer h.stopped()
@@ -163,10 +190,15 @@ func (h *Hub) Run(ctx context.Context) {
 		wg.Go(func() { h.listen(ctx) })
 		wg.Go(func() { h.announcing(ctx) })
 	}
-	every := h.cfg.Poll
-	if h.told {
-		every = h.cfg.Sweep
+	// ticks find what nobody told: every Poll, or only the sweep's while
+	// the store tells and the notices are heard
+	period := func() time.Duration {
+		if h.told && h.hearing.Load() {
+			return h.cfg.Sweep
+		}
+		return h.cfg.Poll
 	}
+	every := period()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	ticking := true
@@ -189,6 +221,12 @@ func (h *Hub) Run(ctx context.Context) {
 			if !ticking {
 				t.Reset(every)
 				ticking = true
+			}
+		}
+		if p := period(); p != every {
+			every = p
+			if ticking {
+				t.Reset(every)
 			}
 		}
 		all := !h.hearing.Load() || h.sweep.Swap(false) || time.Since(swept) >= h.cfg.Sweep || (tick && h.told)
@@ -214,12 +252,14 @@ func (h *Hub) listen(ctx context.Context) {
 		h.notices.ListenHeads(ctx, func() {
 			h.hearing.Store(true)
 			h.resweep() // what was announced before anyone listened
-		}, func(heads map[string]int64) {
+		}, func(heads map[string]int64, corps []string) {
 			for id, seq := range heads {
 				h.advance(false, id, seq)
 			}
+			h.eventsMoved(corps)
 		})
 		h.hearing.Store(false)
+		h.wake() // ticks at Poll again
 		select {
 		case <-ctx.Done():
 			return
@@ -240,9 +280,14 @@ func (h *Hub) announcing(ctx context.Context) {
 		h.annMu.Lock()
 		heads := h.announce
 		h.announce = make(map[string]int64, len(heads))
+		var corps []string
+		for c := range h.annCorps {
+			corps = append(corps, c)
+		}
+		clear(h.annCorps)
 		h.annMu.Unlock()
 		actx, cancel := context.WithTimeout(ctx, time.Second)
-		h.notices.AnnounceHeads(actx, heads) // when lost, the others' sweep finds it
+		h.notices.AnnounceHeads(actx, heads, corps) // when lost, the others' sweep finds it
 		cancel()
 		select {
 		case <-ctx.Done():

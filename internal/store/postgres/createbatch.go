@@ -57,6 +57,7 @@ func (s *Store) writeCreates(batch []*createReq) {
 			queueEvents(b, events)
 		})
 		if err == nil {
+			s.tellEvents(events)
 			for _, r := range batch {
 				copy(r.events, events[:len(r.events)])
 				events = events[len(r.events):]
@@ -104,6 +105,7 @@ func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Mem
 	if err != nil {
 		return err
 	}
+	s.tellEvents(events)
 	g.MemberCount = len(members)
 	return nil
 }

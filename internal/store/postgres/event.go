@@ -60,6 +60,44 @@ func queueEvents(b *pgx.Batch, events []ding.Event) {
 	}
 }
 
+var _ ding.EventNotifier = (*Store)(nil)
+
+// OnEvents has f told, after each of this node's commits that appended
+// events, which corps' logs moved (ding.EventNotifier); the live hub
+// announces them to the other nodes. f runs on the committing goroutine:
+// it must not block.
+func (s *Store) OnEvents(f func(corps []string)) {
+	for {
+		old := s.onEvents.Load()
+		var fs []func([]string)
+		if old != nil {
+			fs = slices.Clone(*old)
+		}
+		fs = append(fs, f)
+		if s.onEvents.CompareAndSwap(old, &fs) {
+			return
+		}
+	}
+}
+
+// tellEvents reports the corps of events a transaction committed. Every
+// write that queues events calls it once its transaction committed.
+func (s *Store) tellEvents(events []ding.Event) {
+	fs := s.onEvents.Load()
+	if fs == nil || len(events) == 0 {
+		return
+	}
+	corps := make([]string, 0, 1)
+	for i := range events {
+		if !slices.Contains(corps, events[i].CorpID) {
+			corps = append(corps, events[i].CorpID)
+		}
+	}
+	for _, f := range *fs {
+		f(corps)
+	}
+}
+
 // Events returns a corp's events with Seq > after, oldest first.
 func (s *Store) Events(ctx context.Context, corpID string, after int64, limit int) ([]ding.Event, error) {
 	rows, err := s.q().Query(ctx, `SELECT corp_id, seq, type, chat_id, open_conversation_id, operator, data, created_at

@@ -126,6 +126,7 @@ func (s *Store) Members(ctx context.Context, chatID string) ([]ding.Member, erro
 func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide func(*ding.GroupState) (*ding.GroupChange, error)) (*ding.Group, error) {
 	defer s.versions.drop(chatID) // this node's next read sees the change
 	var out *ding.Group
+	var events []ding.Event
 	err := s.tx(ctx, "group", func(t *txn) error {
 		var g *ding.Group
 		var ms []ding.Member
@@ -193,12 +194,13 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 		if err := t.commit(ctx, w); err != nil {
 			return err
 		}
-		out = &row
+		out, events = &row, ch.Events
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.tellEvents(events)
 	return out, nil
 }
 

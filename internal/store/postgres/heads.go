@@ -36,10 +36,13 @@ func (s *Store) headsChannel(ctx context.Context) (string, error) {
 	return c, nil
 }
 
-// AnnounceHeads notifies the schema's channel: "chatid seq" lines, split
-// to fit a payload, one round trip for all of them.
-func (s *Store) AnnounceHeads(ctx context.Context, heads map[string]int64) error {
-	if len(heads) == 0 {
+// AnnounceHeads notifies the schema's channel: "chatid seq" lines, and
+// the corps in payloads of their own that start with eventsLine, each
+// split to fit a payload, one round trip for all of them. A node of an
+// earlier version ignores the corps' payloads (they do not parse as heads)
+// and finds those corps' events by polling, as it always did.
+func (s *Store) AnnounceHeads(ctx context.Context, heads map[string]int64, corps []string) error {
+	if len(heads) == 0 && len(corps) == 0 {
 		return nil
 	}
 	ch, err := s.headsChannel(ctx)
@@ -48,15 +51,34 @@ func (s *Store) AnnounceHeads(ctx context.Context, heads map[string]int64) error
 	}
 	n := &notice{channel: ch, done: make(chan bool, 1)}
 	var sb strings.Builder
-	for id, seq := range heads {
-		line := id + " " + strconv.FormatInt(seq, 10) + "\n"
+	add := func(line, first string) {
 		if sb.Len()+len(line) > maxNotice {
 			n.payloads = append(n.payloads, sb.String())
 			sb.Reset()
 		}
+		if sb.Len() == 0 {
+			sb.WriteString(first)
+		}
 		sb.WriteString(line)
 	}
-	n.payloads = append(n.payloads, sb.String())
+	for id, seq := range heads {
+		add(id+" "+strconv.FormatInt(seq, 10)+"\n", "")
+	}
+	if sb.Len() > 0 {
+		n.payloads = append(n.payloads, sb.String())
+		sb.Reset()
+	}
+	for _, id := range corps {
+		if id != "" && !strings.ContainsAny(id, " \n") { // ids are never so; such a corp is found at the sweep
+			add(id+"\n", eventsLine)
+		}
+	}
+	if sb.Len() > 0 {
+		n.payloads = append(n.payloads, sb.String())
+	}
+	if len(n.payloads) == 0 {
+		return nil
+	}
 	if s.closed.Load() {
 		return errClosed
 	}
@@ -152,7 +174,7 @@ func answer(ns []*notice, ok bool) {
 
 // ListenHeads listens on a connection of its own, outside the pool, which
 // it would otherwise hold for good.
-func (s *Store) ListenHeads(ctx context.Context, listening func(), heard func(map[string]int64)) error {
+func (s *Store) ListenHeads(ctx context.Context, listening func(), heard func(heads map[string]int64, corps []string)) error {
 	ch, err := s.headsChannel(ctx)
 	if err != nil {
 		return err
@@ -174,11 +196,16 @@ func (s *Store) ListenHeads(ctx context.Context, listening func(), heard func(ma
 		if err != nil {
 			return translate(err, "listen")
 		}
-		if heads, err := parseHeads(n.Payload); err == nil {
-			heard(heads)
+		if corps, ok := strings.CutPrefix(n.Payload, eventsLine); ok {
+			heard(nil, strings.Fields(corps))
+		} else if heads, err := parseHeads(n.Payload); err == nil {
+			heard(heads, nil)
 		}
 	}
 }
+
+// eventsLine starts a payload that names corps whose event logs moved.
+const eventsLine = "events\n"
 
 func parseHeads(p string) (map[string]int64, error) {
 	out := map[string]int64{}

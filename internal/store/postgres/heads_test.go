@@ -10,8 +10,8 @@ import (
 	"github.com/dingchat/dingchat/internal/store/postgres"
 )
 
-// Head notices reach every node of the schema, however many groups one
-// names (several payloads), and never another schema.
+// Head notices reach every node of the schema, however many groups and
+// corps one names (several payloads), and never another schema.
 func TestHeadNotices(t *testing.T) {
 	url := dingtest.PostgresSchema(t, 4)
 	open := func(url string) *postgres.Store {
@@ -25,9 +25,15 @@ func TestHeadNotices(t *testing.T) {
 	a, b, other := open(url), open(url), open(dingtest.PostgresSchema(t, 2))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	listen := func(st *postgres.Store) (chan map[string]int64, chan error) {
-		heard, ready, done := make(chan map[string]int64, 100), make(chan struct{}), make(chan error, 1)
-		go func() { done <- st.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64) { heard <- h }) }()
+	type notice struct {
+		heads map[string]int64
+		corps []string
+	}
+	listen := func(st *postgres.Store) (chan notice, chan error) {
+		heard, ready, done := make(chan notice, 100), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- st.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, c []string) { heard <- notice{h, c} })
+		}()
 		select {
 		case <-ready:
 		case err := <-done:
@@ -44,18 +50,35 @@ func TestHeadNotices(t *testing.T) {
 	for i := range 500 { // about 20 KB of lines: three payloads
 		want[fmt.Sprintf("chat%032x", i)] = int64(i + 1)
 	}
-	if err := a.AnnounceHeads(ctx, want); err != nil {
+	var corps []string
+	for i := range 600 { // about 10 KB: two payloads of their own
+		corps = append(corps, fmt.Sprintf("dingcorp%08d", i))
+	}
+	// a corp named like the payloads' first line is a corp all the same
+	corps = append(corps, "events")
+	if err := a.AnnounceHeads(ctx, want, corps); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]int64{}
-	for len(got) < len(want) {
+	got, gotCorps := map[string]int64{}, map[string]bool{}
+	for len(got) < len(want) || len(gotCorps) < len(corps) {
 		select {
-		case h := <-heardB:
-			for id, seq := range h {
+		case n := <-heardB:
+			if len(n.heads) > 0 && len(n.corps) > 0 {
+				t.Fatalf("one payload carried %d heads and %d corps: a node of an earlier version would drop the heads", len(n.heads), len(n.corps))
+			}
+			for id, seq := range n.heads {
 				got[id] = seq
 			}
+			for _, c := range n.corps {
+				gotCorps[c] = true
+			}
 		case <-time.After(5 * time.Second):
-			t.Fatalf("heard %d of %d heads", len(got), len(want))
+			t.Fatalf("heard %d of %d heads and %d of %d corps", len(got), len(want), len(gotCorps), len(corps))
+		}
+	}
+	for _, c := range corps {
+		if !gotCorps[c] {
+			t.Fatalf("corp %s not heard", c)
 		}
 	}
 	for id, seq := range want {
@@ -64,8 +87,8 @@ func TestHeadNotices(t *testing.T) {
 		}
 	}
 	select {
-	case h := <-heardOther:
-		t.Fatalf("another schema heard %d heads", len(h))
+	case n := <-heardOther:
+		t.Fatalf("another schema heard %d heads and %d corps", len(n.heads), len(n.corps))
 	case <-time.After(100 * time.Millisecond):
 	}
 	cancel()

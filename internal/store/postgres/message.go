@@ -129,6 +129,7 @@ func (s *Store) appendLocked(ctx context.Context, m *ding.Message, events []ding
 	if err != nil {
 		return err
 	}
+	s.tellEvents(events)
 	m.Seq = seq
 	return nil
 }
@@ -252,7 +253,7 @@ func (s *Store) LastSeq(ctx context.Context, chatID string) (int64, error) {
 // RecallMessage marks a message recalled, locking its row so that two
 // recalls of one message cannot both succeed.
 func (s *Store) RecallMessage(ctx context.Context, corpID, id string, at int64, events []ding.Event) error {
-	return s.tx(ctx, "message", func(t *txn) error {
+	err := s.tx(ctx, "message", func(t *txn) error {
 		var recalled int64
 		b := &pgx.Batch{}
 		b.Queue(`SELECT recalled_at FROM messages WHERE id = $1 AND corp_id = $2 FOR UPDATE`, id, corpID).
@@ -268,6 +269,10 @@ func (s *Store) RecallMessage(ctx context.Context, corpID, id string, at int64, 
 		queueEvents(w, events)
 		return t.commit(ctx, w)
 	})
+	if err == nil {
+		s.tellEvents(events)
+	}
+	return err
 }
 
 // MarkRead moves a member's read mark up to seq, never down, and never past

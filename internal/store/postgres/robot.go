@@ -52,16 +52,20 @@ func (s *Store) RobotsByCorp(ctx context.Context, corpID string) ([]ding.Robot, 
 
 // AddGroupRobot puts a robot in a group with its events, in one round trip.
 func (s *Store) AddGroupRobot(ctx context.Context, chatID, code string, at int64, events []ding.Event) error {
-	return s.batch(ctx, "group robot", func(b *pgx.Batch) {
+	err := s.batch(ctx, "group robot", func(b *pgx.Batch) {
 		b.Queue(`INSERT INTO chat_robots (chat_id, robot_code, added_at) VALUES ($1, $2, $3)`, chatID, code, at)
 		queueEvents(b, events)
 	})
+	if err == nil {
+		s.tellEvents(events)
+	}
+	return err
 }
 
 // RemoveGroupRobot takes a robot out of a group with its events: the events
 // are written only after the delete found the robot.
 func (s *Store) RemoveGroupRobot(ctx context.Context, chatID, code string, events []ding.Event) error {
-	return s.tx(ctx, "group robot", func(t *txn) error {
+	err := s.tx(ctx, "group robot", func(t *txn) error {
 		b := &pgx.Batch{}
 		b.Queue(`DELETE FROM chat_robots WHERE chat_id = $1 AND robot_code = $2`, chatID, code).Exec(mustAffect("group robot"))
 		if len(events) == 0 {
@@ -74,6 +78,10 @@ func (s *Store) RemoveGroupRobot(ctx context.Context, chatID, code string, event
 		queueEvents(w, events)
 		return t.commit(ctx, w)
 	})
+	if err == nil {
+		s.tellEvents(events)
+	}
+	return err
 }
 
 // GroupRobots lists a group's robots in the order they were added.

@@ -405,7 +405,7 @@ func TestHeadsRideWithSends(t *testing.T) {
 			newGroup(t, st, "chatheld", ding.TagInternal)
 			newGroup(t, st, "chatnext", ding.TagInternal)
 			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
-			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64) { heard <- h })
+			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, _ []string) { heard <- h })
 			<-ready
 
 			tx := holdRow(t, ctx, url, "chatheld")
@@ -416,7 +416,7 @@ func TestHeadsRideWithSends(t *testing.T) {
 			waitFor(t, "the next send to queue", func() bool { return postgres.QueuedSends(st) == 1 })
 
 			announced := make(chan error, 1)
-			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}) }()
+			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}, nil) }()
 			select {
 			case h := <-heard:
 				t.Fatalf("heard %v while the send batch was held: the notice did not wait for it", h)

@@ -215,7 +215,8 @@ func (s *Store) ChatApps(ctx context.Context, chatID string) ([]ding.ChatApp, er
 // cap on bound apps across nodes.
 func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decide func(*ding.ChatAppState) (*ding.ChatAppChange, error)) error {
 	defer s.versions.drop(chatID) // this node's next read sees the change
-	return s.tx(ctx, "bound app", func(t *txn) error {
+	var events []ding.Event
+	err := s.tx(ctx, "bound app", func(t *txn) error {
 		var g *ding.Group
 		apps := []ding.ChatApp{}
 		b := &pgx.Batch{}
@@ -272,6 +273,14 @@ func (s *Store) UpdateChatApps(ctx context.Context, corpID, chatID string, decid
 			w.Queue(`UPDATE chats SET version = nextval('chat_versions') WHERE chat_id = $1`, chatID)
 		}
 		queueEvents(w, ch.Events)
-		return t.commit(ctx, w)
+		if err := t.commit(ctx, w); err != nil {
+			return err
+		}
+		events = ch.Events
+		return nil
 	})
+	if err == nil {
+		s.tellEvents(events)
+	}
+	return err
 }
