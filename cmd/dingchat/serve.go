@@ -97,6 +97,10 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		if m.Dispatcher != nil {
 			m.Dispatcher.Poke()
 		}
+	}, OnHeard: func() {
+		if m.Dispatcher != nil {
+			m.Dispatcher.Heard()
+		}
 	}})
 	var tc *orgfile.TestControls
 	if cfg.OrgFile != "" {
@@ -127,7 +131,8 @@ func Open(args []string, getenv func(string) string, stdout, stderr io.Writer) (
 		}
 	}})
 	// retry backoff follows the server's clock, moved or not
-	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, Calls: m.Service.Calls(), ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL, Faults: m.Service.Faults()})
+	m.Dispatcher = events.New(st, pusher, m.Service.Clock(), events.Config{Log: log, Calls: m.Service.Calls(), ClaimAll: !cfg.Postgres(), PublicURL: cfg.PublicURL, Faults: m.Service.Faults(),
+		Told: m.Live.TellsEvents})
 	m.Dispatcher.SetStreamHub(m.Gateway)
 	// a reset empties subscriptions and cursors: the dispatcher re-reads them
 	m.Service.OnReset(func(context.Context) { m.Dispatcher.Reset(); m.Live.Reset() })

@@ -549,3 +549,25 @@ func sweep(t testing.TB, base, keep string) {
 		conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, schemaLockClass, name)
 	}
 }
+
+// DropListeners ends the database sessions that listen for the head
+// notices of url's schema, as a lost connection would, and fails t when
+// there were none.
+func DropListeners(t testing.TB, url string) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1`,
+		"LISTEN "+pgx.Identifier{postgres.NoticeChannel(schema)}.Sanitize()).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("dropped %d listeners: %v", n, err)
+	}
+}

@@ -59,6 +59,11 @@ type Config struct {
 	// Faults is asked before each attempt (test controls: fail, delay,
 	// close the socket, duplicate); nil never interferes.
 	Faults ding.DeliveryFaults
+	// Told, on a store shared by several nodes, reports whether every
+	// node's event commits now reach Poke (this node's) and Heard (the
+	// others', from the live hub's notices): heads are then read when told
+	// and every sweepEvery instead of every Poll. Nil: polled.
+	Told func() bool
 	// PublicURL is the base of the sessionWebhook handed to robots in HTTP
 	// mode; Stream clients get the address they connected to.
 	PublicURL    string
@@ -90,9 +95,10 @@ type Dispatcher struct {
 	bizs     map[string]map[string]any     // corp + "\x00" + seq → business object, shared by every consumer
 	payloads map[string][]byte             // corp + seq + dialect → plaintext, shared by every subscription of that dialect
 
-	wake chan struct{}
-	poke chan struct{}
-	wg   sync.WaitGroup
+	wake  chan struct{}
+	poke  chan struct{}
+	heard chan struct{}
+	wg    sync.WaitGroup
 	// the store tells when corps' event logs move (ding.EventNotifier):
 	// heads are read then, and otherwise only every sweepEvery
 	told bool
@@ -157,7 +163,7 @@ func New(store ding.Store, pusher ding.Pusher, clock ding.Clock, cfg Config) *Di
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		subs:        map[string]*ding.Subscription{}, running: map[string]context.CancelFunc{},
 		heads: map[string]*head{}, unions: map[string]string{}, bizs: map[string]map[string]any{}, payloads: map[string][]byte{}, wake: make(chan struct{}, 1),
-		poke: make(chan struct{}, 1), lane: make(chan struct{}, 1)}
+		poke: make(chan struct{}, 1), heard: make(chan struct{}, 1), lane: make(chan struct{}, 1)}
 	if sw, ok := store.(ding.SoleWriter); ok && sw.SoleWriter() {
 		if n, ok := store.(ding.EventNotifier); ok {
 			d.told = true
@@ -241,7 +247,7 @@ func (d *Dispatcher) Refresh() {
 // Poke tells the dispatcher this node committed events: it reads the
 // corps' heads at once instead of at the next poll. It never blocks.
 func (d *Dispatcher) Poke() {
-	if d.busy.Load() {
+	if d.busy.Load() && !d.toldNow() {
 		return // deliveries give way now; the regular poll is soon enough
 	}
 	select {
@@ -249,6 +255,20 @@ func (d *Dispatcher) Poke() {
 	default:
 	}
 }
+
+// Heard tells the dispatcher another node committed events (see
+// Config.Told): it reads the corps' heads soon, at most once a Poll, as
+// its poll would. It never blocks.
+func (d *Dispatcher) Heard() {
+	select {
+	case d.heard <- struct{}{}:
+	default:
+	}
+}
+
+// toldNow is whether every commit that moves a head is told now, so that
+// polling every Poll finds nothing more.
+func (d *Dispatcher) toldNow() bool { return d.told || (d.cfg.Told != nil && d.cfg.Told()) }
 
 // EventID is ding.EventID, kept here for the package's readers.
 func EventID(corpID string, seq int64) string { return ding.EventID(corpID, seq) }
@@ -259,10 +279,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
 	refresh := time.NewTicker(d.cfg.Refresh)
 	defer refresh.Stop()
-	every := d.cfg.Poll
-	if d.told {
-		every = sweepEvery
+	period := func() time.Duration {
+		if d.toldNow() {
+			return sweepEvery
+		}
+		return d.cfg.Poll
 	}
+	every := period()
 	poll := time.NewTicker(every)
 	defer poll.Stop()
 	prune := time.NewTicker(10 * time.Minute)
@@ -310,20 +333,44 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			// at most every pokeGap; while deliveries give way, every Poll
 			// (a store that tells pokes even then: nothing else reads)
 			gap := pokeGap
-			if d.told && d.busy.Load() {
+			if d.toldNow() && d.busy.Load() {
 				gap = d.cfg.Poll
 			}
-			t := time.NewTimer(gap)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
+			d.rest(ctx, gap)
+		case <-d.heard:
+			if !polling {
+				poll.Reset(every)
+				polling = true
 			}
+			// other nodes' notices come every few milliseconds under load:
+			// read no more often than the poll did
+			d.pollHeads(ctx)
+			d.rest(ctx, d.cfg.Poll)
 		case <-prune.C:
 			if err := d.store.PruneDeliveries(ctx, d.clock.Now().Add(-d.cfg.Retention).UnixMilli()); err != nil && ctx.Err() == nil {
 				d.log.Warn("events: prune delivery attempts", "err", err)
 			}
 		}
+		if p := period(); p != every {
+			if p > every && polling {
+				// just told: read what moved before the telling began
+				d.pollHeads(ctx)
+			}
+			every = p
+			if polling {
+				poll.Reset(every)
+			}
+		}
+	}
+}
+
+// rest waits for gap or the end of ctx.
+func (d *Dispatcher) rest(ctx context.Context, gap time.Duration) {
+	t := time.NewTimer(gap)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
 	}
 }
 

@@ -33,7 +33,7 @@ func TestToldDispatcherReadsHeadsWhenTheyMove(t *testing.T) {
 	ctx := context.Background()
 	st := dingtest.OpenStore(t)
 	if _, ok := st.(ding.EventNotifier); !ok {
-		t.Skip("a store shared by nodes does not tell: heads are polled")
+		t.Skip("the store does not tell which event logs moved: heads are polled")
 	}
 	dingtest.Seed(t, st)
 	if err := st.SaveSubscription(ctx, &ding.Subscription{ID: ding.SubscriptionID(ding.SubAppPush, "told-app"), Kind: ding.SubAppPush,

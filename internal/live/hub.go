@@ -39,6 +39,10 @@ type Config struct {
 	// OnEvents is told, without blocking, of every event this node
 	// committed (the event dispatcher polls at once rather than at its next tick).
 	OnEvents func()
+	// OnHeard is told, without blocking, when another node's notice says
+	// corps' event logs moved, and when the notices stop being heard (see
+	// TellsEvents).
+	OnHeard func()
 }
 
 // ErrTooSlow closes a client that trails a head by more than Config.MaxLag.
@@ -149,6 +153,9 @@ func (h *Hub) eventsCommitted(corps []string) {
 	if h.notices == nil || len(corps) == 0 {
 		return
 	}
+	if h.cfg.OnEvents != nil {
+		h.cfg.OnEvents() // also the writes Observe does not see
+	}
 	h.annMu.Lock()
 	for _, c := range corps {
 		h.annCorps[c] = struct{}{}
@@ -256,10 +263,14 @@ func (h *Hub) listen(ctx context.Context) {
 			for id, seq := range heads {
 				h.advance(false, id, seq)
 			}
-			h.eventsMoved(corps)
+			if len(corps) > 0 {
+				h.eventsMoved(corps)
+				h.heard()
+			}
 		})
 		h.hearing.Store(false)
-		h.wake() // ticks at Poll again
+		h.wake()  // ticks at Poll again
+		h.heard() // and so does the dispatcher
 		select {
 		case <-ctx.Done():
 			return
@@ -321,6 +332,17 @@ func (h *Hub) stopped() {
 // Hearing is whether the hub hears the store's head notices now, rather
 // than polling every watched group's head.
 func (h *Hub) Hearing() bool { return h.hearing.Load() }
+
+// TellsEvents is whether every event commit, this node's or another's,
+// now reaches Config.OnEvents or Config.OnHeard: the store tells this
+// node's, and the notices carrying the others' are heard.
+func (h *Hub) TellsEvents() bool { return h.told && h.hearing.Load() }
+
+func (h *Hub) heard() {
+	if h.cfg.OnHeard != nil {
+		h.cfg.OnHeard()
+	}
+}
 
 // resweep has the next poll read every watched group's head.
 func (h *Hub) resweep() {

@@ -3,8 +3,6 @@ package live_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/dingchat/dingchat/internal/live"
 	"github.com/dingchat/dingchat/internal/service"
 	"github.com/dingchat/dingchat/internal/store/postgres"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // nodeStore is one node's store on a shared database, counting its reads
@@ -114,7 +111,7 @@ func TestOtherNodesEventsAreAnnounced(t *testing.T) {
 		if told {
 			// the notices lost: the corp's head is polled again until they
 			// are heard once more (a second later)
-			dropListeners(t, url)
+			dingtest.DropListeners(t, url)
 			for deadline := time.Now().Add(5 * time.Second); hubA.Hearing(); time.Sleep(time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatal("node A still hears after its listener was dropped")
@@ -128,27 +125,5 @@ func TestOtherNodesEventsAreAnnounced(t *testing.T) {
 		}
 		c.Close()
 		stop()
-	}
-}
-
-// dropListeners ends the database sessions that listen for url's schema's
-// notices, as a lost connection would.
-func dropListeners(t *testing.T, url string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var schema string
-	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(schema))
-	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE query LIKE 'LISTEN %' AND position($1 in query) > 0`, hex.EncodeToString(sum[:12])).Scan(&n); err != nil || n == 0 {
-		t.Fatalf("dropped %d listeners: %v", n, err)
 	}
 }

@@ -132,7 +132,7 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 	ctx := context.Background()
 	st := servertest.OpenStore(t)
 	if _, ok := st.(ding.EventNotifier); !ok {
-		t.Skip("a store shared by nodes does not tell: corps' heads are polled")
+		t.Skip("the store does not tell which event logs moved: corps' heads are polled")
 	}
 	svc, app, g := groupOn(t, st, "不轮询事件") // not observed: only the store can tell
 	for i, told := range []bool{false, true} {

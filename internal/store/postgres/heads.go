@@ -30,10 +30,15 @@ func (s *Store) headsChannel(ctx context.Context) (string, error) {
 	if err := s.q().QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return "", translate(err, "schema")
 	}
-	sum := sha256.Sum256([]byte(schema))
-	c := "dingchat_heads_" + hex.EncodeToString(sum[:12])
+	c := NoticeChannel(schema)
 	s.channel.Store(&c)
 	return c, nil
+}
+
+// NoticeChannel is the channel of the head notices of a schema's nodes.
+func NoticeChannel(schema string) string {
+	sum := sha256.Sum256([]byte(schema))
+	return "dingchat_heads_" + hex.EncodeToString(sum[:12])
 }
 
 // AnnounceHeads notifies the schema's channel: "chatid seq" lines, and
