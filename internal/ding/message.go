@@ -1,6 +1,9 @@
 package ding
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // Limits of chat/send (DingTalk's 34016 table and the msg size cap).
 const (
@@ -155,4 +158,37 @@ type SoleWriter interface {
 // not block or keep corps.
 type EventNotifier interface {
 	OnEvents(f func(corps []string))
+}
+
+// EventListeners are the functions an EventNotifier tells: added at any
+// time, read without a lock on every commit.
+type EventListeners struct {
+	fs atomic.Pointer[[]func(corps []string)]
+}
+
+// Add has f told from now on.
+func (l *EventListeners) Add(f func(corps []string)) {
+	for {
+		old := l.fs.Load()
+		var fs []func([]string)
+		if old != nil {
+			fs = append(fs, *old...)
+		}
+		fs = append(fs, f)
+		if l.fs.CompareAndSwap(old, &fs) {
+			return
+		}
+	}
+}
+
+// Any is whether any function listens.
+func (l *EventListeners) Any() bool { return l.fs.Load() != nil }
+
+// Tell calls every function with corps.
+func (l *EventListeners) Tell(corps []string) {
+	if fs := l.fs.Load(); fs != nil {
+		for _, f := range *fs {
+			f(corps)
+		}
+	}
 }

@@ -66,25 +66,12 @@ var _ ding.EventNotifier = (*Store)(nil)
 // events, which corps' logs moved (ding.EventNotifier); the live hub
 // announces them to the other nodes. f runs on the committing goroutine:
 // it must not block.
-func (s *Store) OnEvents(f func(corps []string)) {
-	for {
-		old := s.onEvents.Load()
-		var fs []func([]string)
-		if old != nil {
-			fs = slices.Clone(*old)
-		}
-		fs = append(fs, f)
-		if s.onEvents.CompareAndSwap(old, &fs) {
-			return
-		}
-	}
-}
+func (s *Store) OnEvents(f func(corps []string)) { s.onEvents.Add(f) }
 
 // tellEvents reports the corps of events a transaction committed. Every
 // write that queues events calls it once its transaction committed.
 func (s *Store) tellEvents(events []ding.Event) {
-	fs := s.onEvents.Load()
-	if fs == nil || len(events) == 0 {
+	if !s.onEvents.Any() || len(events) == 0 {
 		return
 	}
 	corps := make([]string, 0, 1)
@@ -93,9 +80,7 @@ func (s *Store) tellEvents(events []ding.Event) {
 			corps = append(corps, events[i].CorpID)
 		}
 	}
-	for _, f := range *fs {
-		f(corps)
-	}
+	s.onEvents.Tell(corps)
 }
 
 // Events returns a corp's events with Seq > after, oldest first.

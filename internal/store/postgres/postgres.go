@@ -67,7 +67,7 @@ type Store struct {
 	creates   commitQueue[*createReq]
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
-	onEvents  atomic.Pointer[[]func(corps []string)] // told of this node's commits that appended events
+	onEvents  ding.EventListeners // told of this node's commits that appended events
 }
 
 // failure is a write that could not reach the database.

@@ -77,7 +77,7 @@ type Store struct {
 	pending []versionPub // batch's: version changes of the batch being written
 	evCorps []string     // batch's: corps whose event logs its writes appended to
 	// told after each commit that appended events; see OnEvents
-	onEvents atomic.Pointer[[]func([]string)]
+	onEvents ding.EventListeners
 	// idle: the writer goroutine waits for work. A write that then finds
 	// nothing queued commits on its caller's goroutine instead of waking
 	// the writer and being woken by it: two hand-offs between threads,
