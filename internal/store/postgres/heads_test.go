@@ -81,6 +81,21 @@ func TestHeadNotices(t *testing.T) {
 			t.Fatalf("corp %s not heard", c)
 		}
 	}
+	// an id that would break the lines is left to the sweep, alone or not
+	if err := a.AnnounceHeads(ctx, nil, []string{"bad corp", "bad\ncorp", ""}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AnnounceHeads(ctx, nil, []string{"bad corp", "dingcorpafter"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-heardB:
+		if len(n.corps) != 1 || n.corps[0] != "dingcorpafter" || len(n.heads) != 0 {
+			t.Fatalf("heard %v and %v, want dingcorpafter alone", n.heads, n.corps)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the good corp beside a bad one was not heard")
+	}
 	for id, seq := range want {
 		if got[id] != seq {
 			t.Fatalf("head of %s = %d, want %d", id, got[id], seq)
