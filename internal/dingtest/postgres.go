@@ -571,3 +571,23 @@ func DropListeners(t testing.TB, url string) {
 		t.Fatalf("dropped %d listeners: %v", n, err)
 	}
 }
+
+// PostgresNodes opens two stores on one schema seeded with both fixture
+// corps, as two nodes of one deployment would, closed at cleanup, and
+// returns the schema's URL. It skips t unless tests run on PostgreSQL.
+func PostgresNodes(t testing.TB) (url string, a, b *postgres.Store) {
+	t.Helper()
+	if !Postgres(t) {
+		t.Skip("one process owns a SQLite file: nodes share PostgreSQL (" + StoreEnv + "=postgres)")
+	}
+	url = ClaimSeeded(t, 4, FixtureSeed)
+	open := func() *postgres.Store {
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	return url, open(), open()
+}

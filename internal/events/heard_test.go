@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,38 +11,14 @@ import (
 	"github.com/dingchat/dingchat/internal/store/postgres"
 )
 
-// readCountingStore counts reads of corps' event heads and hides what the
-// store tells: the dispatcher learns of commits from the hub alone.
-type readCountingStore struct {
-	ding.Store
-	reads atomic.Int64
-}
-
-func (s *readCountingStore) LatestEventSeq(ctx context.Context, corpID string) (int64, error) {
-	s.reads.Add(1)
-	return s.Store.LatestEventSeq(ctx, corpID)
-}
-
 // On a store shared by nodes, while the live hub hears the notices, the
 // dispatcher reads a corp's head when an event commits, on this node or
 // another, not every Poll; a push follows another node's event at once
 // (the sweep is sweepEvery away), even one no hub observed; and with the
 // notices lost it polls again.
 func TestHeardDispatcherReadsHeadsWhenTheyMove(t *testing.T) {
-	if !dingtest.Postgres(t) {
-		t.Skip("one process owns a SQLite file: nodes share PostgreSQL (DINGCHAT_TEST_STORE=postgres)")
-	}
+	url, a, b := dingtest.PostgresNodes(t)
 	ctx := context.Background()
-	url := dingtest.ClaimSeeded(t, 4, dingtest.FixtureSeed)
-	open := func() *postgres.Store {
-		st, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	a, b := open(), open()
 	if err := a.SaveSubscription(ctx, &ding.Subscription{ID: ding.SubscriptionID(ding.SubAppPush, "heard-app"), Kind: ding.SubAppPush,
 		Key: "heard-app", CorpID: dingtest.CorpID, OwnerKey: "heard-app", Token: "tok", AESKey: "aes", URL: "http://127.0.0.1:9/"}); err != nil {
 		t.Fatal(err)

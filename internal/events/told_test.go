@@ -10,17 +10,21 @@ import (
 	"github.com/dingchat/dingchat/internal/dingtest"
 )
 
-// headCountingStore counts reads of corps' event heads and passes on the
-// store's word of which event logs moved.
-type headCountingStore struct {
+// readCountingStore counts reads of corps' event heads and hides what the
+// store tells.
+type readCountingStore struct {
 	ding.Store
 	reads atomic.Int64
 }
 
-func (s *headCountingStore) LatestEventSeq(ctx context.Context, corpID string) (int64, error) {
+func (s *readCountingStore) LatestEventSeq(ctx context.Context, corpID string) (int64, error) {
 	s.reads.Add(1)
 	return s.Store.LatestEventSeq(ctx, corpID)
 }
+
+// headCountingStore also passes on the store's word of which event logs
+// moved, as a store only this process writes.
+type headCountingStore struct{ readCountingStore }
 
 func (s *headCountingStore) SoleWriter() bool { return true }
 
@@ -40,7 +44,7 @@ func TestToldDispatcherReadsHeadsWhenTheyMove(t *testing.T) {
 		Key: "told-app", CorpID: dingtest.CorpID, OwnerKey: "told-app", Token: "tok", AESKey: "aes", URL: "http://127.0.0.1:9/"}); err != nil {
 		t.Fatal(err)
 	}
-	cs := &headCountingStore{Store: st}
+	cs := &headCountingStore{readCountingStore{Store: st}}
 	r := &recorder{}
 	d := New(cs, r, nil, Config{Poll: time.Hour, Refresh: 20 * time.Millisecond})
 	if !d.told {

@@ -1,7 +1,6 @@
 package live_test
 
 import (
-	"bytes"
 	"context"
 	"sync/atomic"
 	"testing"
@@ -45,20 +44,8 @@ func (s toldNodeStore) OnEvents(f func([]string)) { s.pg.OnEvents(f) }
 // poll; an event another node commits still arrives at once (the sweep is
 // an hour away), and so does one committed on a path no hub observes.
 func TestOtherNodesEventsAreAnnounced(t *testing.T) {
-	if !dingtest.Postgres(t) {
-		t.Skip("one process owns a SQLite file: nodes share PostgreSQL (DINGCHAT_TEST_STORE=postgres)")
-	}
+	url, a, b := dingtest.PostgresNodes(t)
 	ctx := context.Background()
-	url := dingtest.ClaimSeeded(t, 4, dingtest.FixtureSeed)
-	open := func() *postgres.Store {
-		st, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	a, b := open(), open()
 	// node B: its own hub announces what its store commits
 	hubB := live.New(b, live.Config{Poll: 5 * time.Millisecond, Sweep: time.Hour})
 	runB, stopB := context.WithCancel(ctx)
@@ -94,17 +81,7 @@ func TestOtherNodesEventsAreAnnounced(t *testing.T) {
 			if _, err := svc.UpdateGroup(ctx, app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
 				t.Fatal(err)
 			}
-			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			var got [][]byte
-			for !bytes.Contains(bytes.Join(got, nil), []byte(name)) && wctx.Err() == nil {
-				frames, err := c.Next(wctx)
-				if err != nil {
-					break
-				}
-				got = append(got, frames...)
-			}
-			cancel()
-			if !bytes.Contains(bytes.Join(got, nil), []byte(name)) {
+			if got, ok := framesUntil(c, name, 2*time.Second); !ok {
 				t.Errorf("told=%v: the rename on node B (observed %v) did not reach node A within 2 s: %q", told, j == 0, got)
 			}
 		}

@@ -154,22 +154,28 @@ func TestToldStorePollsNoCorpHeads(t *testing.T) {
 		if _, err := svc.UpdateGroup(ctx, app, service.UpdateGroupInput{ChatID: g.ChatID, Name: &name}); err != nil {
 			t.Fatal(err)
 		}
-		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		var got [][]byte
-		for !bytes.Contains(bytes.Join(got, nil), []byte(name)) && wctx.Err() == nil {
-			frames, err := c.Next(wctx)
-			if err != nil {
-				break
-			}
-			got = append(got, frames...)
-		}
-		cancel()
-		if !bytes.Contains(bytes.Join(got, nil), []byte(name)) {
+		if got, ok := framesUntil(c, name, 2*time.Second); !ok {
 			t.Errorf("told=%v: the rename's event did not arrive within 2 s (Sweep is an hour): %q", told, got)
 		}
 		c.Close()
 		stop()
 	}
+}
+
+// framesUntil reads c's frames until one holds text or within has passed,
+// and reports whether one did.
+func framesUntil(c *live.Client, text string, within time.Duration) ([][]byte, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	var got [][]byte
+	for !bytes.Contains(bytes.Join(got, nil), []byte(text)) && ctx.Err() == nil {
+		frames, err := c.Next(ctx)
+		if err != nil {
+			break
+		}
+		got = append(got, frames...)
+	}
+	return got, bytes.Contains(bytes.Join(got, nil), []byte(text))
 }
 
 // Resets, watches, commits and polls at once touch the hub's feeds only
