@@ -1,8 +1,6 @@
 package live
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 
@@ -31,11 +29,10 @@ func AppendMessageJSON(dst []byte, m *ding.Message) ([]byte, error) {
 	if m.RecalledAt != 0 || len(m.Body) == 0 {
 		dst = append(dst, "null"...)
 	} else {
-		buf := bytes.NewBuffer(dst)
-		if err := json.Compact(buf, m.Body); err != nil {
+		var err error
+		if dst, err = appendCompactJSON(dst, m.Body); err != nil {
 			return dst, err
 		}
-		dst = buf.Bytes()
 	}
 	if m.RecalledAt != 0 {
 		dst = append(dst, `,"recalled":true,"recalledAt":`...)
