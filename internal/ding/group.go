@@ -100,7 +100,9 @@ type GroupChange struct {
 // GroupStore keeps groups and their members.
 type GroupStore interface {
 	// CreateGroup stores g, its members and its events in one transaction.
-	// Conflict when the chatid or openConversationId is taken.
+	// Conflict when the chatid or openConversationId is taken; UnknownUser
+	// for the first staff member, in list order, who is no user of g's corp
+	// (nothing is then written).
 	CreateGroup(ctx context.Context, g *Group, members []Member, events []Event) error
 	// Group returns NotFound when the corp has no group chatID.
 	Group(ctx context.Context, corpID, chatID string) (*Group, error)
@@ -120,4 +122,20 @@ type GroupStore interface {
 	// when its notice arrives, at most 1 s). NotFound when the corp has no
 	// group chatID.
 	GroupVersion(ctx context.Context, corpID, chatID string) (int64, error)
+}
+
+// UnknownUser is the refusal of a staff id that is no user of the corp.
+func UnknownUser(id string) error {
+	return Errorf(Invalid, ReasonUnknownUser, "userid %s is not in the corp", id)
+}
+
+// StaffIDs are the ids of members of kind MemberEmp, in list order.
+func StaffIDs(members []Member) []string {
+	ids := make([]string, 0, len(members))
+	for _, m := range members {
+		if m.Kind == MemberEmp {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }

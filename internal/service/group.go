@@ -114,7 +114,7 @@ func (s *Service) checkUsersKnown(ctx context.Context, corpID string, ids []stri
 	}
 	for _, id := range ids {
 		if !found[id] {
-			return ding.Errorf(ding.Invalid, ding.ReasonUnknownUser, "userid %s is not in the corp", id)
+			return ding.UnknownUser(id)
 		}
 	}
 	return nil
@@ -198,20 +198,13 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in CreateGroupInpu
 	if tag == ding.TagOrdinary && !c.App.OrdinaryGroups {
 		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOrdinaryNotAllowed, "app is not allow-listed for ordinary groups")
 	}
-	if err := s.checkUsersKnown(ctx, c.CorpID(), users); err != nil {
+	// the store checks the users in the create's own write (ding.GroupStore);
+	// a refusal found before it still names an unknown user first
+	if err := s.createChecks(ctx, c, in, ownerType, users, exts); err != nil {
+		if uerr := s.checkUsersKnown(ctx, c.CorpID(), users); uerr != nil {
+			return nil, uerr
+		}
 		return nil, err
-	}
-	if err := s.checkExternalsKnown(ctx, c.CorpID(), exts); err != nil {
-		return nil, err
-	}
-	if err := checkOwner(in.Owner, ownerType, users, exts); err != nil {
-		return nil, err
-	}
-	if ownerType == ding.OwnerEmp && !c.App.Visible(in.Owner) {
-		return nil, ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner %s is outside the app's visibility", in.Owner)
-	}
-	if len(users)+len(exts) > ding.MaxMembers {
-		return nil, ding.Errorf(ding.Invalid, ding.ReasonMemberLimit, "a group holds at most %d members, got %d", ding.MaxMembers, len(users)+len(exts))
 	}
 
 	now := s.nowMs()
@@ -241,6 +234,24 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in CreateGroupInpu
 		return nil, err
 	}
 	return g, nil
+}
+
+// createChecks are a create's checks that follow the users' in DingTalk's
+// order of refusals.
+func (s *Service) createChecks(ctx context.Context, c *Caller, in CreateGroupInput, ownerType string, users, exts []string) error {
+	if err := s.checkExternalsKnown(ctx, c.CorpID(), exts); err != nil {
+		return err
+	}
+	if err := checkOwner(in.Owner, ownerType, users, exts); err != nil {
+		return err
+	}
+	if ownerType == ding.OwnerEmp && !c.App.Visible(in.Owner) {
+		return ding.Errorf(ding.Forbidden, ding.ReasonOwnerNotVisible, "owner %s is outside the app's visibility", in.Owner)
+	}
+	if len(users)+len(exts) > ding.MaxMembers {
+		return ding.Errorf(ding.Invalid, ding.ReasonMemberLimit, "a group holds at most %d members, got %d", ding.MaxMembers, len(users)+len(exts))
+	}
+	return nil
 }
 
 func nonNil(s []string) []string {

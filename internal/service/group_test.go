@@ -90,6 +90,10 @@ func TestCreateGroupRefused(t *testing.T) {
 			in.UserIDs = append(in.UserIDs, "ghost")
 		}, ding.Invalid, ding.ReasonUnknownUser},
 		{"unknown userid", func(in *service.CreateGroupInput) { in.UserIDs = append(in.UserIDs, "ghost") }, ding.Invalid, ding.ReasonUnknownUser},
+		{"unknown userid and owner not in useridlist", func(in *service.CreateGroupInput) {
+			in.Owner = "wangwu"
+			in.UserIDs = append(in.UserIDs, "ghost")
+		}, ding.Invalid, ding.ReasonUnknownUser},
 		{"other corp's userid", func(in *service.CreateGroupInput) { in.UserIDs = append(in.UserIDs, "zhaoliu") }, ding.Invalid, ding.ReasonUnknownUser},
 		{"no members", func(in *service.CreateGroupInput) { in.UserIDs = nil }, ding.Invalid, ding.ReasonMembersEmpty},
 		{"41 userids", func(in *service.CreateGroupInput) { in.UserIDs = append([]string{"manager4220"}, userIDs(1, 40)...) }, ding.Invalid, ding.ReasonTooManyIDs},

@@ -104,9 +104,6 @@ func (s *Service) createOrgGroup(ctx context.Context, corpID, chatID string, d d
 	if len(members) > ding.MaxMembers {
 		return ding.Errorf(ding.Invalid, ding.ReasonMemberLimit, "a group holds at most %d members", ding.MaxMembers)
 	}
-	if err := s.checkUsersKnown(ctx, corpID, members); err != nil {
-		return err
-	}
 	sum := sha256.Sum256([]byte("cid/" + chatID))
 	now := s.nowMs()
 	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + base64.StdEncoding.EncodeToString(sum[:16]), CorpID: corpID,
@@ -124,5 +121,5 @@ func (s *Service) createOrgGroup(ctx context.Context, corpID, chatID string, d d
 		s.event(g, ding.EventChatCreate, now, map[string]any{"title": g.Name, "owner": g.Owner, "conversationTag": g.ConversationTag}),
 		s.event(g, ding.EventChatAddMember, now, map[string]any{"userId": members, "unionId": []string{}}),
 	}
-	return s.store.CreateGroup(ctx, g, ms, events)
+	return s.store.CreateGroup(ctx, g, ms, events) // which checks the users
 }

@@ -86,8 +86,13 @@ func queueGenericPlans(b *pgx.Batch) {
 	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 }
 
-// queueCreate queues the group's row and its members.
+// queueCreate queues the check of the staff members (the whole
+// transaction fails with codeUnknownUser when one is no user of the corp),
+// the group's row and its members.
 func queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) {
+	if staff := ding.StaffIDs(members); len(staff) > 0 {
+		b.Queue(`SELECT dingchat_check_users($1, $2::text[])`, g.CorpID, staff)
+	}
 	row := *g
 	row.MemberCount = len(members)
 	b.Queue(`INSERT INTO chats (`+chatCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,

@@ -13,7 +13,8 @@ import (
 )
 
 // Creates from two nodes at once, some of them for a chatid another create
-// takes too: each chatid is created once, the others are refused alone,
+// takes too, some naming a user the corp does not have: each chatid is
+// created once, the others are refused alone,
 // and the corp's events are numbered 1…n with exactly the created groups'
 // events, each create learning its events' numbers.
 func TestCreatesFromTwoNodes(t *testing.T) {
@@ -46,6 +47,9 @@ func TestCreatesFromTwoNodes(t *testing.T) {
 			if i%10 == 4 {
 				ms = append(ms, ms[1]) // a member listed twice: refused alone
 			}
+			if i%10 == 6 {
+				ms = append(ms, ding.Member{ID: "ghost", Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0}) // refused alone
+			}
 			evs := []ding.Event{
 				{CorpID: g.CorpID, Type: ding.EventChatCreate, ChatID: chat, OpenConversationID: g.OpenConversationID, Data: []byte(`{}`), CreatedAt: at0},
 				{CorpID: g.CorpID, Type: ding.EventChatAddMember, ChatID: chat, OpenConversationID: g.OpenConversationID, Data: []byte(`{}`), CreatedAt: at0},
@@ -63,8 +67,12 @@ func TestCreatesFromTwoNodes(t *testing.T) {
 	seqs := map[int64]string{}
 	for o := range out {
 		if o.err != nil {
-			if !ding.IsKind(o.err, ding.Conflict) {
-				t.Fatalf("%s: %v, want success or Conflict", o.chat, o.err)
+			unknown := o.chat[len(o.chat)-1] == '6'
+			if unknown && ding.ErrorReason(o.err) != ding.ReasonUnknownUser || !unknown && !ding.IsKind(o.err, ding.Conflict) {
+				t.Fatalf("%s: %v, want success, Conflict, or an unknown user for a chat ending in 6", o.chat, o.err)
+			}
+			if unknown && o.err.Error() != "invalid/unknown_user: userid ghost is not in the corp" {
+				t.Fatalf("%s: %q does not name the unknown user", o.chat, o.err)
 			}
 			continue
 		}
@@ -79,8 +87,8 @@ func TestCreatesFromTwoNodes(t *testing.T) {
 			seqs[e.Seq] = o.chat
 		}
 	}
-	// 60 creates: 6 lose the race for a chatid, 6 list a member twice
-	if want := creates - 6 - 6; len(created) != want {
+	// 60 creates: 6 lose the race for a chatid, 6 list a member twice, 6 an unknown user
+	if want := creates - 6 - 6 - 6; len(created) != want {
 		t.Fatalf("%d groups created, want %d", len(created), want)
 	}
 	evs, err := a.Events(context.Background(), dingtest.CorpID, 0, 1000)

@@ -20,6 +20,7 @@ const (
 	codeNotNullViolation     = "23502"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeUnknownUser          = "DCU01" // raised by dingchat_check_users (migration 0011)
 )
 
 // translate maps driver errors to domain kinds by SQLSTATE and error type,
@@ -42,6 +43,8 @@ func translate(err error, what string) error {
 			return &ding.Error{Kind: ding.Conflict, Message: what + " already exists", Err: err}
 		case codeForeignKeyViolation, codeCheckViolation, codeNotNullViolation:
 			return &ding.Error{Kind: ding.Invalid, Message: what + " violates a constraint", Err: err}
+		case codeUnknownUser:
+			return ding.UnknownUser(pe.Detail)
 		case codeSerializationFailure, codeDeadlockDetected:
 			// still failing after maxAttempts tries
 			return &ding.Error{Kind: ding.Unavailable, Message: "storage busy, try again", Err: err}

@@ -34,6 +34,18 @@ func groupArgs(g *ding.Group) []any {
 
 // CreateGroup stores g, its members and its events in one transaction.
 func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
+	// checked on a reader, not in the writer's transaction: the writer is
+	// what a create waits for, and users change only with the organisation
+	staff := ding.StaffIDs(members)
+	found, err := existing(ctx, s.read, "users", "userid", g.CorpID, staff)
+	if err != nil {
+		return err
+	}
+	for _, id := range staff {
+		if !found[id] {
+			return ding.UnknownUser(id)
+		}
+	}
 	return s.do(ctx, func(tx *sql.Tx) error {
 		row := *g
 		row.MemberCount = len(members)

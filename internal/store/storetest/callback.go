@@ -180,7 +180,7 @@ func testSuitePushCursors(t *testing.T, st ding.Store) {
 		t.Fatalf("suite push cursors = %+v, want corp A's at seq 1", cs)
 	}
 	gb := testGroup(corpB, "chatsuitecur2", "cidsuitecur2", "乙方群")
-	createGroup(t, st, gb, []ding.Member{emp("wangwu", ding.RoleOwner, t0)}, []ding.Event{groupEvent(gb, ding.EventChatCreate, `{}`, t0)})
+	createGroup(t, st, gb, []ding.Member{emp("zhaoliu", ding.RoleOwner, t0)}, []ding.Event{groupEvent(gb, ding.EventChatCreate, `{}`, t0)})
 	b := orgB()
 	b.SuiteAuths = []ding.SuiteAuth{{SuiteKey: suite, CorpID: corpB, PermanentCode: "pc-b", AgentID: 9002, CreatedAt: t0 + 1}}
 	noErr(t, st.ApplyOrg(ctx(), b), "ApplyOrg authorising")

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -145,7 +146,7 @@ func testCreateGroupConflict(t *testing.T, st ding.Store) {
 		{"same chatid in another corp", g.ChatID, "cidconflict03", corpB},
 	} {
 		dup := testGroup(tc.corpID, tc.chatID, tc.openID, "重复群")
-		err := st.CreateGroup(ctx(), dup, []ding.Member{emp("lisi", ding.RoleOwner, t0+1)},
+		err := st.CreateGroup(ctx(), dup, []ding.Member{emp("manager4220", ding.RoleOwner, t0+1)}, // a user of both corps
 			[]ding.Event{groupEvent(dup, ding.EventChatCreate, `{"n":2}`, t0+1)})
 		wantKind(t, err, ding.Conflict, "CreateGroup("+tc.name+")")
 	}
@@ -453,4 +454,42 @@ func testGroupVersion(t *testing.T, st ding.Store) {
 	wantKind(t, err, ding.NotFound, "GroupVersion(another corp)")
 	_, err = st.GroupVersion(ctx(), corpA, "chatnosuch")
 	wantKind(t, err, ding.NotFound, "GroupVersion(unknown)")
+}
+
+// testCreateGroupUnknownUser: a create whose staff names someone who is no
+// user of the group's corp is refused, naming the first such id in list
+// order, and writes nothing; externals are the caller's to check.
+func testCreateGroupUnknownUser(t *testing.T, st ding.Store) {
+	seed(t, st)
+	for _, tc := range []struct {
+		name, want string
+		ms         []ding.Member
+	}{
+		{"one unknown", "ghost", []ding.Member{emp("manager4220", ding.RoleOwner, t0), emp("ghost", ding.RoleMember, t0)}},
+		{"the first of two", "ghost2", []ding.Member{emp("manager4220", ding.RoleOwner, t0), emp("ghost2", ding.RoleMember, t0),
+			emp("zhangsan", ding.RoleMember, t0), emp("ghost1", ding.RoleMember, t0)}},
+		{"another corp's user", "zhaoliu", []ding.Member{emp("zhaoliu", ding.RoleOwner, t0), emp("manager4220", ding.RoleMember, t0)}},
+		{"an external's id as staff", "ext-a-002", []ding.Member{emp("manager4220", ding.RoleOwner, t0), emp("ext-a-002", ding.RoleMember, t0)}},
+	} {
+		g := testGroup(corpA, "chatunknown"+fmt.Sprint(len(tc.ms))+tc.want, "cidunknown"+tc.want, "未知成员")
+		err := st.CreateGroup(ctx(), g, tc.ms, []ding.Event{groupEvent(g, ding.EventChatCreate, `{"n":1}`, t0)})
+		wantKind(t, err, ding.Invalid, "CreateGroup("+tc.name+")")
+		if got := ding.ErrorReason(err); got != ding.ReasonUnknownUser {
+			t.Fatalf("CreateGroup(%s): reason %q, want %q (err: %v)", tc.name, got, ding.ReasonUnknownUser, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "userid "+tc.want+" ") {
+			t.Fatalf("CreateGroup(%s) = %q, want it to name %s", tc.name, msg, tc.want)
+		}
+		_, err = st.Group(ctx(), corpA, g.ChatID)
+		wantKind(t, err, ding.NotFound, "Group("+tc.name+")")
+		if ms, err := st.Members(ctx(), g.ChatID); err != nil || len(ms) != 0 {
+			t.Fatalf("Members(%s) = %d, %v; want none", tc.name, len(ms), err)
+		}
+	}
+	if got := len(events(t, st, corpA)); got != 0 {
+		t.Fatalf("refused creates left %d events", got)
+	}
+	// staff all known, externals unchecked here
+	g := testGroup(corpA, "chatknown", "cidknown", "已知成员")
+	createGroup(t, st, g, []ding.Member{emp("manager4220", ding.RoleOwner, t0), ext("ext-nobody", ding.RoleMember, t0)}, nil)
 }

@@ -338,7 +338,7 @@ func testMembersAndGroupsOf(t *testing.T, st ding.Store) {
 	g2.CreatedAt = g1.CreatedAt + 1000
 	createGroup(t, st, g2, []ding.Member{emp("zhangsan", ding.RoleOwner, t0), emp("wangwu", ding.RoleMember, t0)}, nil)
 	gb := testGroup(corpB, "chatgroupsofb", "cidgroupsofb", "他司群")
-	createGroup(t, st, gb, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil) // same userid, other corp
+	createGroup(t, st, gb, []ding.Member{emp("manager4220", ding.RoleOwner, t0)}, nil) // a userid of both corps
 
 	m, err := st.Member(ctx(), g1.ChatID, ding.MemberEmp, "zhangsan")
 	noErr(t, err, "Member")
@@ -358,6 +358,13 @@ func testMembersAndGroupsOf(t *testing.T, st ding.Store) {
 	if gs[1].MemberCount != 4 || gs[1].Name != g1.Name {
 		t.Fatalf("GroupsOf[1] = %+v, want the whole group row", gs[1])
 	}
+	gs, err = st.GroupsOf(ctx(), corpA, "manager4220")
+	noErr(t, err, "GroupsOf(manager4220)")
+	for _, g := range gs {
+		if g.ChatID == gb.ChatID {
+			t.Fatalf("GroupsOf(corp A, manager4220) holds corp B's group")
+		}
+	}
 	gs, err = st.GroupsOf(ctx(), corpA, "nobody")
 	noErr(t, err, "GroupsOf(nobody)")
 	if len(gs) != 0 {
@@ -375,7 +382,7 @@ func testLastSeqsAndCorpGroups(t *testing.T, st ding.Store) {
 	g2.CreatedAt = g1.CreatedAt + 1000
 	createGroup(t, st, g2, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
 	gb := testGroup(corpB, "chatlastseqsb", "cidlastseqsb", "他司群")
-	createGroup(t, st, gb, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
+	createGroup(t, st, gb, []ding.Member{emp("manager4220", ding.RoleOwner, t0)}, nil)
 	for i := range 3 {
 		appendMsg(t, st, message(g1, fmt.Sprintf("msglastseqs%d", i), t0+int64(i), `{"content":"x"}`))
 	}
@@ -435,7 +442,7 @@ func testGroupPages(t *testing.T, st ding.Store) {
 		createGroup(t, st, g, []ding.Member{emp("zhangsan", ding.RoleOwner, t0), emp("lisi", ding.RoleMember, t0)}, nil)
 	}
 	gb := testGroup(corpB, "chatpageb", "cidpageb", "Team 他司")
-	createGroup(t, st, gb, []ding.Member{emp("zhangsan", ding.RoleOwner, t0)}, nil)
+	createGroup(t, st, gb, []ding.Member{emp("manager4220", ding.RoleOwner, t0)}, nil)
 	all, err := st.GroupsOf(ctx(), corpA, "zhangsan")
 	noErr(t, err, "GroupsOf")
 	for _, g := range all {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t testing.TB) ding.Store) {
 		{"JoinCodeReused", testJoinCodeReused},
 		{"JoinCodeConcurrent", testJoinCodeConcurrent},
 		{"GroupRoundTrip", testGroupRoundTrip},
+		{"CreateGroupUnknownUser", testCreateGroupUnknownUser},
 		{"GroupOtherCorp", testGroupOtherCorp},
 		{"CreateGroupConflict", testCreateGroupConflict},
 		{"UpdateGroupApplies", testUpdateGroupApplies},
