@@ -55,26 +55,29 @@ func (c *compactor) next() byte {
 
 func (c *compactor) value(depth int) bool {
 	switch b := c.next(); {
-	case b == '{':
+	case b == '{' || b == '[':
 		if depth > maxDepth {
 			return false
 		}
+		end := b + 2 // '}' and ']'
 		c.i++
 		c.space()
-		if c.next() == '}' {
+		if c.next() == end {
 			c.i++
 			return true
 		}
 		for {
-			if c.next() != '"' || !c.str() {
-				return false
+			if b == '{' {
+				if c.next() != '"' || !c.str() {
+					return false
+				}
+				c.space()
+				if c.next() != ':' {
+					return false
+				}
+				c.i++
+				c.space()
 			}
-			c.space()
-			if c.next() != ':' {
-				return false
-			}
-			c.i++
-			c.space()
 			if !c.value(depth + 1) {
 				return false
 			}
@@ -83,33 +86,7 @@ func (c *compactor) value(depth int) bool {
 			case ',':
 				c.i++
 				c.space()
-			case '}':
-				c.i++
-				return true
-			default:
-				return false
-			}
-		}
-	case b == '[':
-		if depth > maxDepth {
-			return false
-		}
-		c.i++
-		c.space()
-		if c.next() == ']' {
-			c.i++
-			return true
-		}
-		for {
-			if !c.value(depth + 1) {
-				return false
-			}
-			c.space()
-			switch c.next() {
-			case ',':
-				c.i++
-				c.space()
-			case ']':
+			case end:
 				c.i++
 				return true
 			default:
