@@ -128,7 +128,8 @@ func FuzzChatSend(f *testing.F) {
 		if m.ChatID != chatid || m.Seq != after || after != before+1 {
 			t.Fatalf("stored in %s at seq %d; timeline went %d→%d", m.ChatID, m.Seq, before, after)
 		}
-		want, exact := sentMsg(t, isForm, body)
+		// a form-typed body that opens with "{" is read as JSON
+		want, exact := sentMsg(t, isForm && !strings.HasPrefix(strings.TrimLeft(body, " \t\r\n"), "{"), body)
 		if exact && !bytes.Equal(m.Body, want) {
 			t.Fatalf("stored msg differs from what was sent\ngot:  %q\nwant: %q", m.Body, want)
 		}
