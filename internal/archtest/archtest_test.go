@@ -71,6 +71,7 @@ var layers = map[string]layer{
 	"internal/backup":  support, // archives of a data directory
 	"internal/logx":    support, // rate-limited error logging
 	"internal/metrics": support, // Prometheus collectors and the request counter
+	"internal/jsonx":   support, // message bodies read and compacted in one pass
 
 	"internal/store/schema": support, // the table list stores share (reset, migration)
 	"internal/migrate":      wiring,  // moves a whole store between the two backends

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/jsonx"
 )
 
 // AppendMessageJSON appends m as the member API shows it: the bytes
@@ -30,7 +31,7 @@ func AppendMessageJSON(dst []byte, m *ding.Message) ([]byte, error) {
 		dst = append(dst, "null"...)
 	} else {
 		var err error
-		if dst, err = appendCompactJSON(dst, m.Body); err != nil {
+		if dst, err = jsonx.AppendCompact(dst, m.Body); err != nil {
 			return dst, err
 		}
 	}

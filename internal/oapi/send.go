@@ -10,6 +10,7 @@ import (
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/jsonx"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
@@ -28,65 +29,91 @@ func sendBody(r *http.Request) (chatID, sender string, msg []byte, err error) {
 	if err != nil {
 		return "", "", nil, err
 	}
-	top := map[string]json.RawMessage{}
+	// a later duplicate key wins, as with encoding/json
+	var chatV, senderV, msgV []byte
 	if httpx.IsForm(r.Header.Get("Content-Type"), raw) {
-		vs, perr := url.ParseQuery(string(raw))
-		if perr != nil {
-			return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse")
+		var top map[string]json.RawMessage
+		if top, err = formFields(raw); err != nil {
+			return "", "", nil, err
 		}
-		for k, v := range vs {
-			if len(v) == 0 {
-				continue
-			}
-			if !utf8.ValidString(v[0]) {
-				return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "%s is not UTF-8 text", k)
-			}
-			t := strings.TrimSpace(v[0])
-			if json.Valid([]byte(t)) && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
-				top[k] = json.RawMessage(t)
-			} else {
-				b, _ := json.Marshal(v[0])
-				top[k] = b
-			}
-		}
+		chatV, senderV, msgV = top["chatid"], top["sender"], top["msg"]
 		raw, _ = json.Marshal(top)
 	} else if !utf8.Valid(raw) {
 		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not UTF-8 text")
-	} else if err := json.Unmarshal(raw, &top); err != nil || top == nil {
+	} else if !jsonx.EachField(raw, func(k, v []byte) {
+		switch string(k) {
+		case "chatid":
+			chatV = v
+		case "sender":
+			senderV = v
+		case "msg":
+			msgV = v
+		}
+	}) {
 		return "", "", nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object")
 	}
-	text := func(k string) (string, error) {
-		v, ok := top[k]
-		if !ok || string(v) == "null" {
-			return "", nil
-		}
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return s, nil
-		}
-		var n json.Number
-		if json.Unmarshal(v, &n) == nil {
-			return n.String(), nil
-		}
-		return "", ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "%s must be a string", k)
-	}
-	if chatID, err = text("chatid"); err != nil {
+	if chatID, err = text("chatid", chatV); err != nil {
 		return "", "", nil, err
 	}
-	if m, ok := top["msg"]; ok && string(m) != "null" {
-		m = bytes.TrimSpace(m)
-		if len(m) > 0 && m[0] == '"' { // msg sent as JSON text
-			var s string
-			json.Unmarshal(m, &s)
-			m = []byte(s)
+	if msgV != nil && string(msgV) != "null" {
+		if msgV[0] == '"' { // msg sent as JSON text
+			v, _ := jsonx.DecodeValue(msgV)
+			s, _ := v.(string)
+			msgV = []byte(s)
 		}
-		return chatID, "", m, nil
+		return chatID, "", msgV, nil
 	}
 	// the 2016 shape: msgtype and its object sit beside chatid, with a sender
-	if sender, err = text("sender"); err != nil {
+	if sender, err = text("sender", senderV); err != nil {
 		return "", "", nil, err
 	}
 	return chatID, sender, raw, nil
+}
+
+// text reads a top-level field k that must be text; clients send numbers
+// for it too. An absent or null field is "".
+func text(k string, v []byte) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), nil
+	}
+	switch x, _ := jsonx.DecodeValue(v); x := x.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case json.Number:
+		return x.String(), nil
+	}
+	return "", ding.Errorf(ding.Invalid, ding.ReasonInvalidParam, "%s must be a string", k)
+}
+
+// formFields reads a form body as the JSON object's fields it stands for: a
+// value that is a JSON object or list is taken as one, any other as text.
+func formFields(raw []byte) (map[string]json.RawMessage, error) {
+	vs, err := url.ParseQuery(string(raw))
+	if err != nil {
+		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "form body does not parse")
+	}
+	top := map[string]json.RawMessage{}
+	for k, v := range vs {
+		if len(v) == 0 {
+			continue
+		}
+		if !utf8.ValidString(v[0]) {
+			return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "%s is not UTF-8 text", k)
+		}
+		t := strings.TrimSpace(v[0])
+		if json.Valid([]byte(t)) && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
+			top[k] = json.RawMessage(t)
+		} else {
+			b, _ := json.Marshal(v[0])
+			top[k] = b
+		}
+	}
+	return top, nil
 }
 
 func (a *API) chatSend(r *http.Request, _ *httpx.Params, c *service.Caller) (any, error) {

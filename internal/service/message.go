@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/jsonx"
 )
 
 // msgObject is a decoded message object; numbers stay json.Number.
@@ -19,22 +20,7 @@ type msgObject map[string]any
 // exactly one JSON object, in UTF-8 (encoding/json would quietly replace
 // invalid bytes when reading back).
 func decodeObject(b []byte) (msgObject, bool) {
-	if !utf8.Valid(b) {
-		return nil, false
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m map[string]any
-	if d.Decode(&m) != nil || m == nil {
-		return nil, false
-	}
-	// the decoder stops after one value: only blanks may follow it
-	for _, c := range b[d.InputOffset():] {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return nil, false
-		}
-	}
-	return m, true
+	return jsonx.DecodeObject(b)
 }
 
 // obj returns the nested object under key, nil when absent or not an object.

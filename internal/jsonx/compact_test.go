@@ -1,4 +1,4 @@
-package live
+package jsonx
 
 import (
 	"bytes"
@@ -15,28 +15,28 @@ var compactCases = []string{
 	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a"}`, `{"a":}`, `{1:2}`, `{} {}`, `01`, `[01]`, `-`, `1.`, `.5`, `1e`, `1e+`,
 	`+1`, `tru`, `nul`, `truex`, `"open`, `"\x"`, `"\u12"`, `"\u12g4"`, "\"\x01\"", "\"a\x1fb\"", `[1 2]`, `{"a":1 "b":2}`,
 	"\x00", `nan`, `[`, `"\`, `{"a":[}`,
-	strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
-	strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
-	strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth),
-	strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1),
+	strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth),
+	strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
+	strings.Repeat(`{"a":`, MaxDepth) + "1" + strings.Repeat("}", MaxDepth),
+	strings.Repeat(`{"a":`, MaxDepth+1) + "1" + strings.Repeat("}", MaxDepth+1),
 }
 
 func sameAsCompact(t *testing.T, src string) {
 	t.Helper()
 	var want bytes.Buffer
 	werr := json.Compact(&want, []byte(src))
-	got, gerr := appendCompactJSON([]byte("prefix"), []byte(src))
+	got, gerr := AppendCompact([]byte("prefix"), []byte(src))
 	if (werr != nil) != (gerr != nil) {
-		t.Fatalf("appendCompactJSON(%.80q) error %v, json.Compact %v", src, gerr, werr)
+		t.Fatalf("AppendCompact(%.80q) error %v, json.Compact %v", src, gerr, werr)
 	}
 	if werr != nil {
 		if string(got) != "prefix" {
-			t.Fatalf("appendCompactJSON(%.80q) failed but left %q", src, got)
+			t.Fatalf("AppendCompact(%.80q) failed but left %q", src, got)
 		}
 		return
 	}
 	if string(got) != "prefix"+want.String() {
-		t.Fatalf("appendCompactJSON(%.80q) = %.80q, json.Compact %.80q", src, got, want.String())
+		t.Fatalf("AppendCompact(%.80q) = %.80q, json.Compact %.80q", src, got, want.String())
 	}
 }
 
@@ -58,9 +58,9 @@ func FuzzAppendCompactJSON(f *testing.F) {
 func BenchmarkCompactBody(b *testing.B) {
 	body := []byte(`{"msgtype":"text","text":{"content":"hello 1000012345"}}`)
 	dst := make([]byte, 0, 256)
-	b.Run("appendCompactJSON", func(b *testing.B) {
+	b.Run("AppendCompact", func(b *testing.B) {
 		for b.Loop() {
-			dst, _ = appendCompactJSON(dst[:0], body)
+			dst, _ = AppendCompact(dst[:0], body)
 		}
 	})
 	b.Run("json.Compact", func(b *testing.B) {
