@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -96,3 +97,7 @@ func PlanCounts(s *Store, prefix string) (generic, custom int64, err error) {
 		FROM pg_prepared_statements WHERE starts_with(statement, $1)`, prefix).Scan(&generic, &custom)
 	return generic, custom, err
 }
+
+func RegisterArrays(m *pgtype.Map) { registerArrays(m) }
+
+var ArrayValues = arrayValues
