@@ -72,13 +72,7 @@ func (d *decoder) object(depth int) (any, bool) {
 		return nil, false
 	}
 	m := map[string]any{}
-	d.i++
-	d.skipSpace()
-	if d.next() == '}' {
-		d.i++
-		return m, true
-	}
-	for {
+	for more := !d.open('}'); more; {
 		if d.next() != '"' {
 			return nil, false
 		}
@@ -97,18 +91,11 @@ func (d *decoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k] = v
-		d.skipSpace()
-		switch d.next() {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case '}':
-			d.i++
-			return m, true
-		default:
+		if more, ok = d.after('}'); !ok {
 			return nil, false
 		}
 	}
+	return m, true
 }
 
 func (d *decoder) array(depth int) (any, bool) {
@@ -116,30 +103,17 @@ func (d *decoder) array(depth int) (any, bool) {
 		return nil, false
 	}
 	a := []any{}
-	d.i++
-	d.skipSpace()
-	if d.next() == ']' {
-		d.i++
-		return a, true
-	}
-	for {
+	for more := !d.open(']'); more; {
 		v, ok := d.value(depth + 1)
 		if !ok {
 			return nil, false
 		}
 		a = append(a, v)
-		d.skipSpace()
-		switch d.next() {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case ']':
-			d.i++
-			return a, true
-		default:
+		if more, ok = d.after(']'); !ok {
 			return nil, false
 		}
 	}
+	return a, true
 }
 
 func (d *decoder) string() (string, bool) {

@@ -58,11 +58,7 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, s := range decodeCases {
-		if len(s) < 200 {
-			f.Add(s)
-		}
-	}
+	seed(f, decodeCases)
 	f.Fuzz(sameAsDecoder)
 }
 
@@ -106,11 +102,7 @@ func TestEachFieldMatchesUnmarshal(t *testing.T) {
 }
 
 func FuzzEachField(f *testing.F) {
-	for _, s := range decodeCases {
-		if len(s) < 200 {
-			f.Add(s)
-		}
-	}
+	seed(f, decodeCases)
 	f.Fuzz(sameAsUnmarshal)
 }
 

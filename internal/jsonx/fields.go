@@ -16,47 +16,34 @@ func EachField(src []byte, fn func(key, value []byte)) bool {
 	if w.next() != '{' {
 		return false
 	}
-	w.i++
-	w.skipSpace()
-	if w.next() == '}' {
+	var buf []byte
+	for more := !w.open('}'); more; {
+		if w.next() != '"' {
+			return false
+		}
+		start := w.i
+		escaped, ok := w.str()
+		if !ok {
+			return false
+		}
+		key := src[start+1 : w.i-1]
+		if escaped {
+			buf = unquote(buf[:0], key)
+			key = buf
+		}
+		w.skipSpace()
+		if w.next() != ':' {
+			return false
+		}
 		w.i++
-	} else {
-		var buf []byte
-		for {
-			if w.next() != '"' {
-				return false
-			}
-			start := w.i
-			escaped, ok := w.str()
-			if !ok {
-				return false
-			}
-			key := src[start+1 : w.i-1]
-			if escaped {
-				buf = unquote(buf[:0], key)
-				key = buf
-			}
-			w.skipSpace()
-			if w.next() != ':' {
-				return false
-			}
-			w.i++
-			w.skipSpace()
-			vstart := w.i
-			if !w.value(2) {
-				return false
-			}
-			fn(key, src[vstart:w.i])
-			w.skipSpace()
-			if c := w.next(); c == ',' {
-				w.i++
-				w.skipSpace()
-				continue
-			} else if c != '}' {
-				return false
-			}
-			w.i++
-			break
+		w.skipSpace()
+		vstart := w.i
+		if !w.value(2) {
+			return false
+		}
+		fn(key, src[vstart:w.i])
+		if more, ok = w.after('}'); !ok {
+			return false
 		}
 	}
 	w.skipSpace()

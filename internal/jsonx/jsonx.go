@@ -22,6 +22,34 @@ func (r *reader) skipSpace() {
 	}
 }
 
+// open reads a list's or object's opening byte and reports whether end
+// closes it at once.
+func (r *reader) open(end byte) (empty bool) {
+	r.i++
+	r.skipSpace()
+	if r.next() == end {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// after reads what follows a member of a list or object: a comma, with
+// more to come, or end.
+func (r *reader) after(end byte) (more, ok bool) {
+	r.skipSpace()
+	switch r.next() {
+	case ',':
+		r.i++
+		r.skipSpace()
+		return true, true
+	case end:
+		r.i++
+		return false, true
+	}
+	return false, false
+}
+
 // next is the byte at i, or 0 at the end (never valid there).
 func (r *reader) next() byte {
 	if r.i < len(r.src) {

@@ -32,97 +32,69 @@ func (c arrayCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16, value an
 		switch value.(type) {
 		case []string:
 			if c.oid == pgtype.TextArrayOID {
-				return textArray{}
+				return arrayPlan[string]{pgtype.TextOID, putText}
 			}
 		case []int64:
 			if c.oid == pgtype.Int8ArrayOID {
-				return int8Array{}
+				return arrayPlan[int64]{pgtype.Int8OID, putInt8}
 			}
 		case []int32:
 			if c.oid == pgtype.Int4ArrayOID {
-				return int4Array{}
+				return arrayPlan[int32]{pgtype.Int4OID, putInt4}
 			}
 		case [][]byte:
 			if c.oid == pgtype.ByteaArrayOID {
-				return byteaArray{}
+				return arrayPlan[[]byte]{pgtype.ByteaOID, putBytea}
 			}
 		}
 	}
 	return c.Codec.PlanEncode(m, oid, format, value)
 }
 
-// arrayHead appends a one-dimensional array's header; a nil slice is NULL,
-// as pgx has it.
-func arrayHead(buf []byte, n int, elemOID uint32) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, 1) // dimensions
-	buf = binary.BigEndian.AppendUint32(buf, 0) // no NULL element
-	buf = binary.BigEndian.AppendUint32(buf, elemOID)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(n))
-	return binary.BigEndian.AppendUint32(buf, 1) // lower bound
+// arrayPlan writes a []T as a one-dimensional binary array; a nil slice is
+// NULL, as pgx has it. put appends an element's length and bytes, or
+// reports a NULL element.
+type arrayPlan[T any] struct {
+	elemOID uint32
+	put     func(buf []byte, v T) ([]byte, bool)
 }
 
-type textArray struct{}
-
-func (textArray) Encode(value any, buf []byte) ([]byte, error) {
-	a := value.([]string)
-	if a == nil {
-		return nil, nil
-	}
-	buf = arrayHead(buf, len(a), pgtype.TextOID)
-	for _, s := range a {
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
-		buf = append(buf, s...)
-	}
-	return buf, nil
-}
-
-type int8Array struct{}
-
-func (int8Array) Encode(value any, buf []byte) ([]byte, error) {
-	a := value.([]int64)
-	if a == nil {
-		return nil, nil
-	}
-	buf = arrayHead(buf, len(a), pgtype.Int8OID)
-	for _, v := range a {
-		buf = binary.BigEndian.AppendUint32(buf, 8)
-		buf = binary.BigEndian.AppendUint64(buf, uint64(v))
-	}
-	return buf, nil
-}
-
-type int4Array struct{}
-
-func (int4Array) Encode(value any, buf []byte) ([]byte, error) {
-	a := value.([]int32)
-	if a == nil {
-		return nil, nil
-	}
-	buf = arrayHead(buf, len(a), pgtype.Int4OID)
-	for _, v := range a {
-		buf = binary.BigEndian.AppendUint32(buf, 4)
-		buf = binary.BigEndian.AppendUint32(buf, uint32(v))
-	}
-	return buf, nil
-}
-
-type byteaArray struct{}
-
-func (byteaArray) Encode(value any, buf []byte) ([]byte, error) {
-	a := value.([][]byte)
+func (p arrayPlan[T]) Encode(value any, buf []byte) ([]byte, error) {
+	a := value.([]T)
 	if a == nil {
 		return nil, nil
 	}
 	start := len(buf)
-	buf = arrayHead(buf, len(a), pgtype.ByteaOID)
-	for _, b := range a {
-		if b == nil {
-			binary.BigEndian.PutUint32(buf[start+4:], 1) // holds a NULL
+	buf = binary.BigEndian.AppendUint32(buf, 1) // dimensions
+	buf = binary.BigEndian.AppendUint32(buf, 0) // no NULL element, so far
+	buf = binary.BigEndian.AppendUint32(buf, p.elemOID)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(a)))
+	buf = binary.BigEndian.AppendUint32(buf, 1) // lower bound
+	for _, v := range a {
+		var ok bool
+		if buf, ok = p.put(buf, v); !ok {
+			binary.BigEndian.PutUint32(buf[start+4:], 1)
 			buf = binary.BigEndian.AppendUint32(buf, 0xFFFFFFFF)
-			continue
 		}
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(b)))
-		buf = append(buf, b...)
 	}
 	return buf, nil
+}
+
+func putText(buf []byte, s string) ([]byte, bool) {
+	return append(binary.BigEndian.AppendUint32(buf, uint32(len(s))), s...), true
+}
+
+func putInt8(buf []byte, v int64) ([]byte, bool) {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(buf, 8), uint64(v)), true
+}
+
+func putInt4(buf []byte, v int32) ([]byte, bool) {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(buf, 4), uint32(v)), true
+}
+
+func putBytea(buf []byte, b []byte) ([]byte, bool) {
+	if b == nil {
+		return buf, false
+	}
+	return append(binary.BigEndian.AppendUint32(buf, uint32(len(b))), b...), true
 }
