@@ -49,3 +49,24 @@ func TestArrayPlansMatchPgx(t *testing.T) {
 		t.Fatal("the text format took the binary plan")
 	}
 }
+
+// A create's 40 member ids as a text[] parameter.
+func BenchmarkTextArray40(b *testing.B) {
+	ids := make([]string, 40)
+	for i := range ids {
+		ids[i] = "user" + string(rune('a'+i%26)) + "12345"
+	}
+	ours, theirs := pgtype.NewMap(), pgtype.NewMap()
+	registerArrays(ours)
+	buf := make([]byte, 0, 2048)
+	for _, m := range []struct {
+		name string
+		m    *pgtype.Map
+	}{{"ours", ours}, {"pgx", theirs}} {
+		b.Run(m.name, func(b *testing.B) {
+			for b.Loop() {
+				buf, _ = m.m.Encode(pgtype.TextArrayOID, pgtype.BinaryFormatCode, ids, buf[:0])
+			}
+		})
+	}
+}
