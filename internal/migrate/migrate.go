@@ -35,6 +35,10 @@ import (
 // store has its own) and the health check's scratch row.
 var skipped = map[string]bool{"schema_migrations": true, "health_probe": true}
 
+// sqliteOnly tables serve SQLite's own indexing: a staff member's groups
+// (migration 0014). PostgreSQL indexes chat_members itself.
+var sqliteOnly = map[string]bool{"member_chats": true, "member_chats_pending": true}
+
 // derivedTables exist on PostgreSQL alone and are computed from what was
 // carried, after the copy.
 var derivedTables = map[string]string{
@@ -250,7 +254,7 @@ func makePlan(ctx context.Context, stx *sql.Tx, dst *pgx.Conn, rep *Report) ([]t
 	var problems []string
 	byName := map[string]table{}
 	for _, name := range sortedKeys(srcTables) {
-		if skipped[name] {
+		if skipped[name] || sqliteOnly[name] {
 			rep.Tables = append(rep.Tables, TableReport{Name: name, How: "skipped"})
 			continue
 		}

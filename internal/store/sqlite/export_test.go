@@ -245,3 +245,15 @@ func (s *Store) InOneBatch(writes ...func()) error {
 
 // CheckpointEvery is the least time between two checkpoints.
 const CheckpointEvery = checkpointEvery
+
+// ReadRowForTest runs a one-row query on a reader.
+func (s *Store) ReadRowForTest(query string, dest ...any) error {
+	return s.read.QueryRowContext(context.Background(), query).Scan(dest...)
+}
+
+// SetMergeAt sets how many pending groups queue a merge, until the test ends.
+func SetMergeAt(n int) (restore func()) {
+	old := mergeAt
+	mergeAt = n
+	return func() { mergeAt = old }
+}

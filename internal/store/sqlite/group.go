@@ -55,6 +55,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 		if err := insertMembers(tx, g.ChatID, members, 0); err != nil {
 			return err
 		}
+		if err := s.markPending(tx, g.ChatID); err != nil {
+			return err
+		}
 		if err := s.appendEvents(tx, events); err != nil {
 			return err
 		}
@@ -196,6 +199,9 @@ func (s *Store) UpdateGroup(ctx context.Context, corpID, chatID string, decide f
 			return translate(err, "member")
 		}
 		if err := insertMembers(tx, chatID, ch.Add, pos); err != nil {
+			return err
+		}
+		if err := indexMembers(tx, chatID, ch.Add, ch.Remove); err != nil {
 			return err
 		}
 		for _, m := range ch.Roles {

@@ -267,8 +267,8 @@ func (s *Store) Member(ctx context.Context, chatID, kind, id string) (*ding.Memb
 
 // GroupsOf lists the groups a staff member belongs to, newest first.
 func (s *Store) GroupsOf(ctx context.Context, corpID, userID string) ([]ding.Group, error) {
-	rows, err := s.readRows(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
-		WHERE m.kind = 'emp' AND m.member_id = ? AND c.corp_id = ? ORDER BY c.created_at DESC, c.chat_id`, userID, corpID)
+	rows, err := s.readRows(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM (`+memberChatIDs+`) AS mc
+		CROSS JOIN chats c ON c.chat_id = mc.chat_id WHERE c.corp_id = ? ORDER BY c.created_at DESC, c.chat_id`, userID, userID, corpID)
 	if err != nil {
 		return nil, translate(err, "groups")
 	}
@@ -343,9 +343,9 @@ func (s *Store) CorpGroups(ctx context.Context, corpID string, p ding.GroupPage)
 // GroupsOfPage is one page of GroupsOf.
 func (s *Store) GroupsOfPage(ctx context.Context, corpID, userID string, p ding.GroupPage) ([]ding.Group, error) {
 	where, args := groupPageWhere("c.", p)
-	return s.groups(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM chat_members m JOIN chats c ON c.chat_id = m.chat_id
-		WHERE m.kind = 'emp' AND m.member_id = ? AND c.corp_id = ?`+where+` ORDER BY c.created_at DESC, c.chat_id LIMIT ?`,
-		append(append([]any{userID, corpID}, args...), p.Limit)...)
+	return s.groups(ctx, `SELECT `+prefixed("c.", chatCols)+` FROM (`+memberChatIDs+`) AS mc
+		CROSS JOIN chats c ON c.chat_id = mc.chat_id WHERE c.corp_id = ?`+where+` ORDER BY c.created_at DESC, c.chat_id LIMIT ?`,
+		append(append([]any{userID, userID, corpID}, args...), p.Limit)...)
 }
 
 // groupPageWhere is the cursor and search of p as SQL conditions on the

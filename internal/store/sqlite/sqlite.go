@@ -85,6 +85,10 @@ type Store struct {
 	idle atomic.Bool
 
 	kept keptGroups // batch's: groups' rows and next numbers, see kept.go
+	// batch's: groups in member_chats_pending, about, and whether their
+	// merge is queued (memberchats.go)
+	pendingChats int
+	mergeQueued  bool
 	// the writer's connector: how many connections it opened
 	writeConns *connector
 	// rolledBack is set by SQLite's rollback hook on the writer's
@@ -161,6 +165,10 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 	if err := migrate(w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if err := w.QueryRow(`SELECT COUNT(*) FROM member_chats_pending`).Scan(&s.pendingChats); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r := sql.OpenDB(newConnector(dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()))
 	r.SetMaxOpenConns(8)
