@@ -28,11 +28,15 @@ func moduleRoot() string {
 // SDKBot is a running internal/dingtest/streamsdk: the official Go Stream
 // SDK in a process of its own.
 type SDKBot struct {
-	t     testing.TB
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	lines []map[string]any
-	errb  strings.Builder
+	t        testing.TB
+	args     []string
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when cmd has been waited for
+	stopped  bool
+	restarts int
+	lines    []map[string]any
+	errb     strings.Builder
 }
 
 // StartSDKBot builds (once per test binary, without the race detector:
@@ -57,27 +61,10 @@ func StartSDKBot(t testing.TB, host, key, secret, later string) *SDKBot {
 	if sdkErr != nil {
 		t.Fatalf("build the Stream SDK bot: %v", sdkErr)
 	}
-	b := &SDKBot{t: t, cmd: exec.Command(sdkBin, "-host", host, "-key", key, "-secret", secret, "-later", later)}
-	stdout, err := b.cmd.StdoutPipe()
-	if err != nil {
+	b := &SDKBot{t: t, args: []string{"-host", host, "-key", key, "-secret", secret, "-later", later}}
+	if err := b.start(); err != nil {
 		t.Fatal(err)
 	}
-	b.cmd.Stderr = &lockedWriter{mu: &b.mu, w: &b.errb}
-	if err := b.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				b.mu.Lock()
-				b.lines = append(b.lines, m)
-				b.mu.Unlock()
-			}
-		}
-	}()
 	t.Cleanup(b.Stop)
 	b.Wait(func(m map[string]any) bool { return m["started"] == "yes" }, 30*time.Second)
 	return b
@@ -101,11 +88,88 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// start runs the bot's process and, when the SDK's own race ends it,
+// runs it again (see sdkRace).
+func (b *SDKBot) start() error {
+	cmd := exec.Command(sdkBin, b.args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = &lockedWriter{mu: &b.mu, w: &b.errb}
+	exited := make(chan struct{})
+	b.mu.Lock()
+	if b.stopped {
+		b.mu.Unlock()
+		return nil
+	}
+	from := b.errb.Len()
+	err = cmd.Start()
+	if err == nil {
+		b.cmd, b.exited = cmd, exited
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				b.mu.Lock()
+				b.lines = append(b.lines, m)
+				b.mu.Unlock()
+			}
+		}
+		cmd.Wait()
+		close(exited)
+		b.mu.Lock()
+		again := !b.stopped && sdkRace(b.errb.String()[from:])
+		if again {
+			b.restarts++
+			b.errb.WriteString("\n[the SDK's own race ended the bot; started again]\n")
+		}
+		b.mu.Unlock()
+		if again {
+			if err := b.start(); err != nil {
+				b.mu.Lock()
+				b.errb.WriteString("[could not start the bot again: " + err.Error() + "]\n")
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return nil
+}
+
+// sdkRace tells the SDK's own race (v0.9.1) from its stderr: told to
+// disconnect, it sets its connection to nil while its reader goroutine
+// goes on reading it, and the process dies of the nil dereference.
+// DingTalk sends the same SYSTEM disconnect, so the SDK's users meet this
+// too; a new process picks up from the app's cursor, which is what the
+// tests check of DingChat.
+func sdkRace(stderr string) bool {
+	return strings.Contains(stderr, "nil pointer dereference") &&
+		strings.Contains(stderr, "dingtalk-stream-sdk-go/client.(*StreamClient).processLoop")
+}
+
+// Restarts is how many times the SDK's own race ended the bot.
+func (b *SDKBot) Restarts() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.restarts
+}
+
 // Stop kills the bot.
 func (b *SDKBot) Stop() {
-	if b.cmd.Process != nil {
-		b.cmd.Process.Kill()
-		b.cmd.Wait()
+	b.mu.Lock()
+	b.stopped = true
+	cmd, exited := b.cmd, b.exited
+	b.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Kill()
+		<-exited
 	}
 }
 
