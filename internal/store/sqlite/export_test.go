@@ -257,3 +257,12 @@ func SetMergeAt(n int) (restore func()) {
 	mergeAt = n
 	return func() { mergeAt = old }
 }
+
+// LoseMergeRequest marks a merge as queued when none is, as a batch rolled
+// back by SQLite leaves it.
+func (s *Store) LoseMergeRequest() error {
+	return s.do(context.Background(), func(*sql.Tx) error {
+		s.mergeQueued = true
+		return nil
+	})
+}

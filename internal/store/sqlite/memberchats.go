@@ -30,8 +30,10 @@ func (s *Store) markPending(tx *sql.Tx, chatID string) error {
 		return translate(err, "group")
 	}
 	// counted, not read: a count off by a rolled-back create only moves
-	// the next merge a little
-	if s.pendingChats++; s.pendingChats >= mergeAt && !s.mergeQueued {
+	// the next merge a little. Every mergeAt more it is queued again even
+	// if one is queued: a merge whose batch SQLite rolled back (a full
+	// disk) leaves the flag set.
+	if s.pendingChats++; s.pendingChats >= mergeAt && (!s.mergeQueued || s.pendingChats%mergeAt == 0) {
 		select {
 		case s.reqs <- &writeReq{fn: s.mergePending, err: make(chan error, 1)}:
 			s.mergeQueued = true

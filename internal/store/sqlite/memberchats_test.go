@@ -237,3 +237,30 @@ func TestMemberChatsPendingAndMerged(t *testing.T) {
 		t.Fatalf("after a reset: %d pending, %d member_chats rows left", p, m)
 	}
 }
+
+// A merge request lost with a rolled-back batch is asked for again once
+// a multiple of mergeAt groups are pending.
+func TestMemberChatsMergeAskedAgain(t *testing.T) {
+	t.Cleanup(sqlite.SetMergeAt(2))
+	path := filepath.Join(t.TempDir(), "dingchat.db")
+	st := open(t, path)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedMC(t, db)
+	db.Close()
+	if err := st.LoseMergeRequest(); err != nil {
+		t.Fatal(err)
+	}
+	createMC(t, st, "chat01", mcNow+1, "u1")
+	createMC(t, st, "chat02", mcNow+2, "u1", "u2")
+	if err := st.Ping(context.Background()); err != nil { // a write queued behind the merge
+		t.Fatal(err)
+	}
+	if p, m := count(t, st, "member_chats_pending"), count(t, st, "member_chats"); p != 0 || m != 3 {
+		t.Fatalf("with the merge thought queued, after two creates: %d pending, %d merged; want 0 and 3", p, m)
+	}
+	wantGroups(t, st, "u1", "chat01", "chat02")
+	wantGroups(t, st, "u2", "chat02")
+}
