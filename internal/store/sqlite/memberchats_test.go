@@ -79,6 +79,18 @@ func count(t *testing.T, st *sqlite.Store, table string) int {
 	return n
 }
 
+// wantMerged waits for the writes queued so far, a merge among them, and
+// checks that nothing is pending and member_chats holds n rows.
+func wantMerged(t *testing.T, st *sqlite.Store, n int) {
+	t.Helper()
+	if err := st.Ping(context.Background()); err != nil { // a write queued behind the merge
+		t.Fatal(err)
+	}
+	if p, m := count(t, st, "member_chats_pending"), count(t, st, "member_chats"); p != 0 || m != n {
+		t.Fatalf("after the merge: %d pending, %d in member_chats; want 0 and %d", p, m, n)
+	}
+}
+
 func emp(ids ...string) []ding.Member {
 	var out []ding.Member
 	for _, id := range ids {
@@ -118,6 +130,22 @@ func seedMC(t *testing.T, db *sql.DB) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// openSeededMC opens a new store that merges at mergeAt pending groups,
+// with the corp and its users, and returns it and its file.
+func openSeededMC(t *testing.T, mergeAt int) (*sqlite.Store, string) {
+	t.Helper()
+	t.Cleanup(sqlite.SetMergeAt(mergeAt))
+	path := filepath.Join(t.TempDir(), "dingchat.db")
+	st := open(t, path)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	seedMC(t, db)
+	return st, path
 }
 
 // A store written before migration 0014 answers a staff member's groups
@@ -168,15 +196,7 @@ func TestMemberChatsFilledByMigration(t *testing.T) {
 // changes on either side of it; a corp's deletion and a reset leave nothing
 // of them behind.
 func TestMemberChatsPendingAndMerged(t *testing.T) {
-	t.Cleanup(sqlite.SetMergeAt(4))
-	path := filepath.Join(t.TempDir(), "dingchat.db")
-	st := open(t, path)
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seedMC(t, db)
-	db.Close()
+	st, path := openSeededMC(t, 4)
 
 	createMC(t, st, "chat01", mcNow+1, "u1", "u2")
 	createMC(t, st, "chat02", mcNow+2, "u1", "u3")
@@ -192,12 +212,7 @@ func TestMemberChatsPendingAndMerged(t *testing.T) {
 
 	// the fourth queues the merge, which commits after it
 	createMC(t, st, "chat04", mcNow+4, "u1", "u4")
-	if err := st.Ping(context.Background()); err != nil { // a write queued behind the merge
-		t.Fatal(err)
-	}
-	if p, m := count(t, st, "member_chats_pending"), count(t, st, "member_chats"); p != 0 || m != 7 {
-		t.Fatalf("after the merge: %d pending, %d in member_chats; want 0 and 7", p, m)
-	}
+	wantMerged(t, st, 7)
 	wantGroups(t, st, "u1", "chat01", "chat04")
 	wantGroups(t, st, "u2", "chat01", "chat03")
 	wantGroups(t, st, "u3", "chat02")
@@ -223,7 +238,7 @@ func TestMemberChatsPendingAndMerged(t *testing.T) {
 	}
 
 	// a reset empties both as well
-	db, err = sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,26 +256,13 @@ func TestMemberChatsPendingAndMerged(t *testing.T) {
 // A merge request lost with a rolled-back batch is asked for again once
 // a multiple of mergeAt groups are pending.
 func TestMemberChatsMergeAskedAgain(t *testing.T) {
-	t.Cleanup(sqlite.SetMergeAt(2))
-	path := filepath.Join(t.TempDir(), "dingchat.db")
-	st := open(t, path)
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seedMC(t, db)
-	db.Close()
+	st, _ := openSeededMC(t, 2)
 	if err := st.LoseMergeRequest(); err != nil {
 		t.Fatal(err)
 	}
 	createMC(t, st, "chat01", mcNow+1, "u1")
 	createMC(t, st, "chat02", mcNow+2, "u1", "u2")
-	if err := st.Ping(context.Background()); err != nil { // a write queued behind the merge
-		t.Fatal(err)
-	}
-	if p, m := count(t, st, "member_chats_pending"), count(t, st, "member_chats"); p != 0 || m != 3 {
-		t.Fatalf("with the merge thought queued, after two creates: %d pending, %d merged; want 0 and 3", p, m)
-	}
+	wantMerged(t, st, 3) // though the merge was thought queued
 	wantGroups(t, st, "u1", "chat01", "chat02")
 	wantGroups(t, st, "u2", "chat02")
 }
