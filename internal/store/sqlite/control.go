@@ -74,16 +74,17 @@ func catalog(tx *sql.Tx) (schema.Graph, error) {
 			g.FKs = append(g.FKs, *byID[id])
 		}
 	}
-	g.FKs = append(g.FKs, unenforced...)
+	g.FKs = append(g.FKs, looseFKs...)
 	return g, nil
 }
 
-// unenforced are references SQLite is not asked to check: only the
-// writer's own statements fill these tables, from a group's row, and a
-// check per member row would cost what member_chats saves (migration 0014).
+// looseFKs, as PostgreSQL's store names its own, are references SQLite is
+// not asked to check: only the writer's own statements fill these tables,
+// from a group's row, and a check per member row would cost what
+// member_chats saves (migration 0014).
 // The plans over the catalog (a corp's deletion, a reset) follow them as if
 // they were declared.
-var unenforced = []schema.FK{
+var looseFKs = []schema.FK{
 	{Child: "member_chats", ChildCols: []string{"chat_id"}, Parent: "chats", ParentCols: []string{"chat_id"}},
 	{Child: "member_chats_pending", ChildCols: []string{"chat_id"}, Parent: "chats", ParentCols: []string{"chat_id"}},
 }
