@@ -70,21 +70,22 @@ func judge(check func(*ding.Group) error, g *ding.Group) (err error) {
 // has; $4… are the messages, $5 a message's place among its group's sends
 // (1…n). It answers each group whose version held with the counter before
 // its sends; a group left out was changed and nothing of it was written.
-// The groups are joined from unnest($1), not matched by = ANY($1), and the
-// update is driven by the locked rows: every join is on chats' primary key,
-// so one generic plan serves every batch whatever its size. The arrays are
-// unnested in select lists, not in FROM: a function in FROM fills a
-// tuplestore of its own (16 KiB at least), and twelve of them made every
-// batch grow the backend's heap by ~300 KiB and give it back, an munmap
-// and its TLB shootdown per batch (performance.md, change 37).
-const sendBatchSQL = `WITH l AS MATERIALIZED (
-		SELECT c.chat_id, g.v, g.n
+// The update takes each group's row lock as it reaches the row, so the
+// rows must be reached in chat_id order, or two nodes' batches could lock
+// two groups in opposite orders and deadlock: sendPlan allows the planner
+// nothing but a nested loop from the sorted arrays into chats' primary key
+// (TestSendBatchLocksInOrder holds it to that). Locking the rows first in
+// a sorted CTE of their own, as this did before, cost a lock record per
+// group and a second join, about a tenth of each batch's round trip. The
+// arrays are unnested in select lists, not in FROM: a function in FROM
+// fills a tuplestore of its own (16 KiB at least), and twelve of them made
+// every batch grow the backend's heap by ~300 KiB and give it back, an
+// munmap and its TLB shootdown per batch (performance.md, change 37).
+const sendBatchSQL = `WITH u AS (
+		UPDATE chats SET last_seq = chats.last_seq + g.n
 		FROM (SELECT unnest($1::text[]) AS id, unnest($2::int8[]) AS v, unnest($3::int8[]) AS n) AS g
-		JOIN chats c ON c.chat_id = g.id ORDER BY c.chat_id FOR NO KEY UPDATE OF c),
-	u AS (
-		UPDATE chats SET last_seq = chats.last_seq + l.n FROM l
-		WHERE chats.chat_id = l.chat_id AND chats.version = l.v
-		RETURNING chats.chat_id, chats.last_seq - l.n AS base),
+		WHERE chats.chat_id = g.id AND chats.version = g.v
+		RETURNING chats.chat_id, chats.last_seq - g.n AS base),
 	i AS (
 		INSERT INTO messages (chat_id, seq, id, corp_id, sender_type, sender, msgtype, body, recalled_at, created_at)
 		SELECT m.c, u.base + m.p, m.i, m.co, m.st, m.se, m.mt, m.bo, 0, m.ca
@@ -93,6 +94,15 @@ const sendBatchSQL = `WITH l AS MATERIALIZED (
 			unnest($10::text[]) AS mt, unnest($11::bytea[]) AS bo, unnest($12::int8[]) AS ca) AS m
 		JOIN u ON u.chat_id = m.c)
 	SELECT chat_id, base FROM u`
+
+// sendPlan sets, for the batch's transaction alone, one generic plan for
+// every batch (planning it anew cost as much as running it) and the join
+// the update's lock order rests on: with hash, merge, bitmap and
+// sequential scans off, chats is reached only through its primary key,
+// row by row in the order of the sorted groups, or in that key's own order.
+const sendPlan = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+	set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`
 
 // writeSends commits one batch and answers every request in it.
 func (s *Store) writeSends(batch []*sendReq) {
@@ -227,10 +237,7 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 	err := s.txOf(ctx, "message", len(written), func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
-		// one plan for every batch (for this transaction only): its joins
-		// are all on primary keys, and planning it anew cost as much as
-		// running it
-		b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+		b.Queue(sendPlan)
 		b.Queue(sendBatchSQL, ids, versions, counts, chats, pos, msgIDs, corps, senderTypes, senders, types, bodies, created).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {

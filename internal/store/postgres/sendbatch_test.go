@@ -335,6 +335,91 @@ func TestOneSendBatchInFlight(t *testing.T) {
 	}
 }
 
+// A batch locks its groups' rows in chat_id order whatever order the rows
+// lie in, so that two nodes' batches never wait for each other in a
+// cycle. The groups are made in reverse order, so a scan of the table
+// meets the last of them first; that one is held, and the batch must then
+// wait for it holding every other group's row.
+func TestSendBatchLocksInOrder(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dingtest.Seed(t, st)
+	const n = 20
+	newGroup(t, st, "chatblock", ding.TagInternal)
+	ids := make([]string, n)
+	for i := n - 1; i >= 0; i-- {
+		ids[i] = fmt.Sprintf("chatorder%02d", i)
+		newGroup(t, st, ids[i], ding.TagInternal)
+	}
+	if err := postgres.Exec(st, `ANALYZE chats`); err != nil {
+		t.Fatal(err)
+	}
+
+	// the first batch waits on chatblock, so the sends to the n groups
+	// queue behind it and travel in one batch
+	first := holdRow(t, ctx, url, "chatblock")
+	errs := make(chan error, n+1)
+	go func() {
+		_, err := send(st, "chatblock", "msgblock", nil)
+		errs <- err
+	}()
+	waitFor(t, "the first batch to wait for its row", func() bool { return waitedOn(ctx, first) })
+	for i, id := range ids {
+		go func() {
+			_, err := send(st, id, fmt.Sprintf("msgorder%02d", i), nil)
+			errs <- err
+		}()
+	}
+	waitFor(t, "the sends to queue", func() bool { return postgres.QueuedSends(st) == n })
+	last := holdRow(t, ctx, url, ids[n-1])
+	if err := first.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the batch to wait for the last group's row", func() bool { return waitedOn(ctx, last) })
+
+	// every row before the held one is locked by the waiting batch
+	probe, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	tx, err := probe.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `SELECT chat_id FROM chats WHERE chat_id = ANY($1) ORDER BY chat_id FOR NO KEY UPDATE SKIP LOCKED`, ids[:n-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback(ctx)
+	if len(free) > 0 {
+		t.Errorf("the batch waits for %s without holding %v: it locks rows out of chat_id order", ids[n-1], free)
+	}
+
+	if err := last.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range n + 1 {
+		if err := <-errs; err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	for _, id := range ids {
+		if seq, err := st.LastSeq(ctx, id); err != nil || seq != 1 {
+			t.Errorf("%s: last seq %d, %v; want 1", id, seq, err)
+		}
+	}
+}
+
 // holdRow locks a group's row from a connection outside the stores' pools
 // until the test ends or the returned transaction rolls back.
 func holdRow(t *testing.T, ctx context.Context, url, chatID string) pgx.Tx {
