@@ -266,3 +266,6 @@ func (s *Store) LoseMergeRequest() error {
 		return nil
 	})
 }
+
+// UserReads counts the creates' checks of their users that read the file.
+func (s *Store) UserReads() int64 { return s.users.reads.Load() }

@@ -35,18 +35,25 @@ func groupArgs(g *ding.Group) []any {
 // CreateGroup stores g, its members and its events in one transaction.
 func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
 	// checked on a reader, not in the writer's transaction: the writer is
-	// what a create waits for, and users change only with the organisation
+	// what a create waits for, and users change only with the organisation;
+	// ids found before are not read again (knownusers.go)
 	staff := ding.StaffIDs(members)
-	found, err := existing(ctx, s.read, "users", "userid", g.CorpID, staff)
-	if err != nil {
-		return err
-	}
-	for _, id := range staff {
-		if !found[id] {
-			return ding.UnknownUser(id)
+	known, gen := s.users.all(g.CorpID, staff)
+	if !known {
+		s.users.reads.Add(1)
+		if err := checkUsers(ctx, s.read, g.CorpID, staff); err != nil {
+			return err
 		}
+		s.users.add(gen, g.CorpID, staff)
 	}
 	return s.do(ctx, func(tx *sql.Tx) error {
+		if known && s.users.generation() != gen {
+			// users may have left since they were known: ask the file
+			s.users.reads.Add(1)
+			if err := checkUsers(ctx, tx, g.CorpID, staff); err != nil {
+				return err
+			}
+		}
 		row := *g
 		row.MemberCount = len(members)
 		if _, err := tx.Exec(`INSERT INTO chats (`+chatCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, groupArgs(&row)...); err != nil {
@@ -65,6 +72,24 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 		s.moved(g.CorpID, g.ChatID, 0) // the column's default
 		return nil
 	})
+}
+
+// checkUsers fails with the first of ids, in list order, that is no user
+// of the corp.
+func checkUsers(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, corpID string, ids []string) error {
+	found, err := existing(ctx, q, "users", "userid", corpID, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !found[id] {
+			return ding.UnknownUser(id)
+		}
+	}
+	return nil
 }
 
 // memberChunk is the most rows one INSERT of members carries (7 variables

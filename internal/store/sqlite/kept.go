@@ -42,15 +42,19 @@ type keptGroup struct {
 }
 
 // check forgets every row when the file changed behind the writer since
-// the last batch. data_version moves only for other connections' commits,
-// so the writer's own keep what it kept; a new writer connection starts
-// afresh. Called at the start of each batch, inside its transaction.
-func (ks *keptGroups) check(tx *sql.Tx, conn int64) {
+// the last batch, and reports whether it did. data_version moves only for
+// other connections' commits, so the writer's own keep what it kept; a new
+// writer connection starts afresh. Called at the start of each batch,
+// inside its transaction.
+func (ks *keptGroups) check(tx *sql.Tx, conn int64) bool {
 	var v int64
+	changed := false
 	if err := tx.QueryRow(`PRAGMA data_version`).Scan(&v); err != nil || v != ks.dataVersion || conn != ks.conn {
 		ks.m = nil
+		changed = true
 	}
 	ks.dataVersion, ks.conn = v, conn
+	return changed
 }
 
 // group returns the kept row of chatID, reading it and its newest message's

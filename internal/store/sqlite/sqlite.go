@@ -84,7 +84,10 @@ type Store struct {
 	// which on an idle machine cost more than the work.
 	idle atomic.Bool
 
-	kept keptGroups // batch's: groups' rows and next numbers, see kept.go
+	kept  keptGroups // batch's: groups' rows and next numbers, see kept.go
+	users knownUsers // user ids creates found, see knownusers.go
+	// batch's: a write of the batch removed users (movedAll)
+	usersGone bool
 	// batch's: groups in member_chats_pending, about, and whether their
 	// merge is queued (memberchats.go)
 	pendingChats int
@@ -420,7 +423,10 @@ func (s *Store) commitLocked(batch []*writeReq) {
 		}
 		return
 	}
-	s.kept.check(tx, s.writeConns.connects.Load())
+	s.usersGone = false
+	if s.kept.check(tx, s.writeConns.connects.Load()) {
+		s.users.forget()
+	}
 	for i, r := range batch {
 		mark, evMark := len(s.pending), len(s.evCorps)
 		if r.single {
@@ -457,6 +463,9 @@ func (s *Store) commitLocked(batch []*writeReq) {
 		err = hooks.fault()
 	}
 	if err == nil {
+		if s.usersGone {
+			s.users.forget() // again: no check that read the file before the commit may add what it removed
+		}
 		s.versions.publish(s.pending)
 		s.tellEvents()
 	} else {

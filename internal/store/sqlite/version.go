@@ -100,6 +100,8 @@ func (s *Store) moved(corpID, chatID string, version int64) {
 func (s *Store) movedAll() {
 	s.pending = append(s.pending, versionPub{clear: true})
 	s.kept.clear()
+	s.users.forget()
+	s.usersGone = true
 }
 
 // GroupVersion changes with every UpdateGroup and UpdateChatApps of the group.
