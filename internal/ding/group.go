@@ -129,6 +129,17 @@ func UnknownUser(id string) error {
 	return Errorf(Invalid, ReasonUnknownUser, "userid %s is not in the corp", id)
 }
 
+// FirstUnknownUser is UnknownUser for the first of ids, in list order,
+// that found lacks; nil when found holds them all.
+func FirstUnknownUser(found map[string]bool, ids []string) error {
+	for _, id := range ids {
+		if !found[id] {
+			return UnknownUser(id)
+		}
+	}
+	return nil
+}
+
 // StaffIDs are the ids of members of kind MemberEmp, in list order.
 func StaffIDs(members []Member) []string {
 	ids := make([]string, 0, len(members))

@@ -112,12 +112,7 @@ func (s *Service) checkUsersKnown(ctx context.Context, corpID string, ids []stri
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if !found[id] {
-			return ding.UnknownUser(id)
-		}
-	}
-	return nil
+	return ding.FirstUnknownUser(found, ids)
 }
 
 func (s *Service) checkExternalsKnown(ctx context.Context, corpID string, ids []string) error {

@@ -35,6 +35,19 @@ func twoNodes(t *testing.T) (a, b *postgres.Store) {
 	return nodes[0], nodes[1]
 }
 
+// oneNode opens a seeded store on a schema of its own, and gives its URL.
+func oneNode(t *testing.T) (*postgres.Store, string) {
+	t.Helper()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dingtest.Seed(t, st)
+	return st, url
+}
+
 func newGroup(t *testing.T, st ding.Store, chatID string, tag int) *ding.Group {
 	t.Helper()
 	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "发送群",
@@ -253,13 +266,7 @@ func TestSendsFromTwoNodesGapFree(t *testing.T) {
 // of a batch is paid per batch.)
 func TestOneSendBatchInFlight(t *testing.T) {
 	ctx := context.Background()
-	url := dingtest.PostgresSchema(t, 4)
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	dingtest.Seed(t, st)
+	st, url := oneNode(t)
 	newGroup(t, st, "chatheld", ding.TagInternal)
 	const others = 10
 	for i := range others {
@@ -342,13 +349,7 @@ func TestOneSendBatchInFlight(t *testing.T) {
 // wait for it holding every other group's row.
 func TestSendBatchLocksInOrder(t *testing.T) {
 	ctx := context.Background()
-	url := dingtest.PostgresSchema(t, 4)
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	dingtest.Seed(t, st)
+	st, url := oneNode(t)
 	const n = 20
 	newGroup(t, st, "chatblock", ding.TagInternal)
 	ids := make([]string, n)

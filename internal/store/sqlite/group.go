@@ -84,12 +84,7 @@ func checkUsers(ctx context.Context, q interface {
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if !found[id] {
-			return ding.UnknownUser(id)
-		}
-	}
-	return nil
+	return ding.FirstUnknownUser(found, ids)
 }
 
 // memberChunk is the most rows one INSERT of members carries (7 variables
