@@ -73,8 +73,9 @@ var layers = map[string]layer{
 	"internal/metrics": support, // Prometheus collectors and the request counter
 	"internal/jsonx":   support, // message bodies read and compacted in one pass
 
-	"internal/store/schema": support, // the table list stores share (reset, migration)
-	"internal/migrate":      wiring,  // moves a whole store between the two backends
+	"internal/store/schema":     support, // the table list stores share (reset, migration)
+	"internal/store/knownusers": support, // the users a node's creates found (both stores)
+	"internal/migrate":          wiring,  // moves a whole store between the two backends
 
 	"cmd/dingchat": wiring,
 

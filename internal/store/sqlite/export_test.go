@@ -268,4 +268,4 @@ func (s *Store) LoseMergeRequest() error {
 }
 
 // UserReads counts the creates' checks of their users that read the file.
-func (s *Store) UserReads() int64 { return s.users.reads.Load() }
+func (s *Store) UserReads() int64 { return s.userReads.Load() }

@@ -38,18 +38,18 @@ func (s *Store) CreateGroup(ctx context.Context, g *ding.Group, members []ding.M
 	// what a create waits for, and users change only with the organisation;
 	// ids found before are not read again (knownusers.go)
 	staff := ding.StaffIDs(members)
-	known, gen := s.users.all(g.CorpID, staff)
+	known, gen := s.users.All(g.CorpID, staff)
 	if !known {
-		s.users.reads.Add(1)
+		s.userReads.Add(1)
 		if err := checkUsers(ctx, s.read, g.CorpID, staff); err != nil {
 			return err
 		}
-		s.users.add(gen, g.CorpID, staff)
+		s.users.Add(gen, g.CorpID, staff)
 	}
 	return s.do(ctx, func(tx *sql.Tx) error {
-		if known && s.users.generation() != gen {
+		if known && s.users.Generation() != gen {
 			// users may have left since they were known: ask the file
-			s.users.reads.Add(1)
+			s.userReads.Add(1)
 			if err := checkUsers(ctx, tx, g.CorpID, staff); err != nil {
 				return err
 			}

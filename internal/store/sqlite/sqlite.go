@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/store/knownusers"
 	"modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -84,8 +85,16 @@ type Store struct {
 	// which on an idle machine cost more than the work.
 	idle atomic.Bool
 
-	kept  keptGroups // batch's: groups' rows and next numbers, see kept.go
-	users knownUsers // user ids creates found, see knownusers.go
+	kept keptGroups // batch's: groups' rows and next numbers, see kept.go
+	// users are the user ids creates found. They are forgotten, moving the
+	// generation, by DeleteCorp and Reset inside their transaction
+	// (movedAll) and again once it committed, so that a check that read the
+	// file before the commit cannot put back what was deleted; and by a
+	// batch that finds the file changed behind the writer (kept.check). A
+	// create that skipped the read checks again inside its own transaction
+	// when the generation moved after it looked (CreateGroup).
+	users     knownusers.Set
+	userReads atomic.Int64 // creates' checks that read the file (tests)
 	// batch's: a write of the batch removed users (movedAll)
 	usersGone bool
 	// batch's: groups in member_chats_pending, about, and whether their
@@ -425,7 +434,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 	}
 	s.usersGone = false
 	if s.kept.check(tx, s.writeConns.connects.Load()) {
-		s.users.forget()
+		s.users.Forget()
 	}
 	for i, r := range batch {
 		mark, evMark := len(s.pending), len(s.evCorps)
@@ -464,7 +473,7 @@ func (s *Store) commitLocked(batch []*writeReq) {
 	}
 	if err == nil {
 		if s.usersGone {
-			s.users.forget() // again: no check that read the file before the commit may add what it removed
+			s.users.Forget() // again: no check that read the file before the commit may add what it removed
 		}
 		s.versions.publish(s.pending)
 		s.tellEvents()

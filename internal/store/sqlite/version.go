@@ -100,7 +100,7 @@ func (s *Store) moved(corpID, chatID string, version int64) {
 func (s *Store) movedAll() {
 	s.pending = append(s.pending, versionPub{clear: true})
 	s.kept.clear()
-	s.users.forget()
+	s.users.Forget()
 	s.usersGone = true
 }
 
