@@ -32,8 +32,9 @@ import (
 )
 
 // skipped tables hold nothing worth moving: the migration record (each
-// store has its own) and the health check's scratch row.
-var skipped = map[string]bool{"schema_migrations": true, "health_probe": true}
+// store has its own), the health check's scratch row, and PostgreSQL's
+// stamp of the last removal of users (a copy removes none).
+var skipped = map[string]bool{"schema_migrations": true, "health_probe": true, "users_removed": true}
 
 // sqliteOnly tables serve SQLite's own indexing: a staff member's groups
 // (migration 0014). PostgreSQL indexes chat_members itself.

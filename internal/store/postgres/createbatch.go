@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/store/knownusers"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -49,16 +50,18 @@ func (s *Store) writeCreates(batch []*createReq) {
 		for _, r := range batch {
 			events = append(events, r.events...)
 		}
+		checks := make([]*usersCheck, len(batch))
 		err := s.batchOf(ctx, "group", len(batch), func(b *pgx.Batch) {
 			queueGenericPlans(b)
-			for _, r := range batch {
-				queueCreate(b, r.g, r.members)
+			for i, r := range batch {
+				checks[i] = s.queueCreate(b, r.g, r.members)
 			}
 			queueEvents(b, events)
 		})
 		if err == nil {
 			s.tellEvents(events)
-			for _, r := range batch {
+			for i, r := range batch {
+				checks[i].learn(&s.users)
 				copy(r.events, events[:len(r.events)])
 				events = events[len(r.events):]
 				r.g.MemberCount = len(r.members)
@@ -88,28 +91,64 @@ func queueGenericPlans(b *pgx.Batch) {
 
 // queueCreate queues the check of the staff members (the whole
 // transaction fails with codeUnknownUser when one is no user of the corp),
-// the group's row and its members.
-func queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) {
-	if staff := ding.StaffIDs(members); len(staff) > 0 {
-		b.Queue(`SELECT dingchat_check_users($1, $2::text[])`, g.CorpID, staff)
+// the group's row and its members. Staff members this node found before
+// are checked only when users were removed since (migration 0012).
+func (s *Store) queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) *usersCheck {
+	c := &usersCheck{corp: g.CorpID, staff: ding.StaffIDs(members), removed: -1}
+	if len(c.staff) > 0 {
+		known := int64(-1) // NULL: check them all
+		if ok, gen := s.users.All(c.corp, c.staff); ok {
+			known = int64(gen)
+		}
+		b.Queue(`SELECT dingchat_check_users($1, $2::text[], NULLIF($3::bigint, -1))`, c.corp, c.staff, known).
+			QueryRow(func(r pgx.Row) error {
+				if err := r.Scan(&c.removed); err != nil {
+					return err
+				}
+				if c.removed != known {
+					s.userReads.Add(1) // the check read every one
+				}
+				return nil
+			})
 	}
 	row := *g
 	row.MemberCount = len(members)
 	b.Queue(`INSERT INTO chats (`+chatCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		groupArgs(&row)...)
 	queueMembers(b, g.ChatID, members)
+	return c
+}
+
+// usersCheck is a create's check of its staff members and, once run, the
+// count of user removals its answer belongs to (-1 until then).
+type usersCheck struct {
+	corp    string
+	staff   []string
+	removed int64
+}
+
+// learn remembers, after the create committed, that its staff members are
+// users of the corp as of the count the check read.
+func (c *usersCheck) learn(k *knownusers.Set) {
+	if len(c.staff) == 0 || c.removed < 0 {
+		return
+	}
+	k.Advance(uint64(c.removed))
+	k.Add(uint64(c.removed), c.corp, c.staff)
 }
 
 // createOne stores one create in its own transaction.
 func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
+	var check *usersCheck
 	err := s.batch(ctx, "group", func(b *pgx.Batch) {
 		queueGenericPlans(b)
-		queueCreate(b, g, members)
+		check = s.queueCreate(b, g, members)
 		queueEvents(b, events)
 	})
 	if err != nil {
 		return err
 	}
+	check.learn(&s.users)
 	s.tellEvents(events)
 	g.MemberCount = len(members)
 	return nil

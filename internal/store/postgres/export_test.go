@@ -101,3 +101,6 @@ func PlanCounts(s *Store, prefix string) (generic, custom int64, err error) {
 func RegisterArrays(m *pgtype.Map) { registerArrays(m) }
 
 var ArrayValues = arrayValues
+
+// UserReads counts the committed creates whose check read every staff member.
+func UserReads(s *Store) int64 { return s.userReads.Load() }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/store/knownusers"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,6 +69,8 @@ type Store struct {
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
 	onEvents  ding.EventListeners // told of this node's commits that appended events
+	users     knownusers.Set      // staff members creates found, counted by removals (createbatch.go)
+	userReads atomic.Int64        // creates whose check read every staff member (tests)
 }
 
 // failure is a write that could not reach the database.
