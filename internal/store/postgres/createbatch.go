@@ -120,7 +120,7 @@ func (s *Store) queueCreate(b *pgx.Batch, g *ding.Group, members []ding.Member) 
 }
 
 // usersCheck is a create's check of its staff members and, once run, the
-// count of user removals its answer belongs to (-1 until then).
+// stamp of the last removal of users its answer belongs to (-1 until then).
 type usersCheck struct {
 	corp    string
 	staff   []string
@@ -128,7 +128,7 @@ type usersCheck struct {
 }
 
 // learn remembers, after the create committed, that its staff members are
-// users of the corp as of the count the check read.
+// users of the corp as of the stamp the check read.
 func (c *usersCheck) learn(k *knownusers.Set) {
 	if len(c.staff) == 0 || c.removed < 0 {
 		return

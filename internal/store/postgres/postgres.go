@@ -69,7 +69,7 @@ type Store struct {
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
 	onEvents  ding.EventListeners // told of this node's commits that appended events
-	users     knownusers.Set      // staff members creates found, counted by removals (createbatch.go)
+	users     knownusers.Set      // staff members creates found, by removal stamp (createbatch.go)
 	userReads atomic.Int64        // creates whose check read every staff member (tests)
 }
 
