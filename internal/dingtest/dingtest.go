@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -270,6 +271,20 @@ func Org() *ding.Org {
 	for i := 1; i <= Externals; i++ {
 		org.Externals = append(org.Externals, ding.ExtContact{CorpID: CorpID, UnionID: ExtID(i), Name: fmt.Sprintf("外部联系人%03d", i)})
 	}
+	return org
+}
+
+// OrgWithout returns the fixture corp less the named users, as an org file
+// that dropped them would declare it.
+func OrgWithout(userIDs ...string) *ding.Org {
+	org := Org()
+	kept := org.Users[:0]
+	for _, u := range org.Users {
+		if !slices.Contains(userIDs, u.UserID) {
+			kept = append(kept, u)
+		}
+	}
+	org.Users = kept
 	return org
 }
 

@@ -49,13 +49,7 @@ func TestKnownUsersFollowRemovals(t *testing.T) {
 			t.Fatalf("%s: three creates checked all their users %d times, want once", step, got)
 		}
 	}
-	without := dingtest.Org()
-	without.Users = nil
-	for _, u := range dingtest.Org().Users {
-		if u.UserID != "zhangsan" {
-			without.Users = append(without.Users, u)
-		}
-	}
+	without := dingtest.OrgWithout("zhangsan")
 	wantGone := func(step string, reapply bool) {
 		t.Helper()
 		if reapply {

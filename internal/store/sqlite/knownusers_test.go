@@ -45,14 +45,7 @@ func TestKnownUsersFollowRemovals(t *testing.T) {
 			t.Fatalf("%s: two creates read their users %d times, want once", step, got)
 		}
 	}
-	// without zhangsan: the corp as the seed declares it, less one user
-	without := dingtest.Org()
-	without.Users = nil
-	for _, u := range dingtest.Org().Users {
-		if u.UserID != "zhangsan" {
-			without.Users = append(without.Users, u)
-		}
-	}
+	without := dingtest.OrgWithout("zhangsan")
 	wantGone := func(step string) {
 		t.Helper()
 		if err := st.ApplyOrg(ctx, without); err != nil {
