@@ -82,6 +82,7 @@ var layers = map[string]layer{
 	"internal/store/storetest":    testing_,
 	"internal/dingtest":           testing_,
 	"internal/dingtest/streamsdk": testing_, // the official Go Stream SDK as a bot, in a process of its own
+	"internal/dingtest/told":      testing_, // what stores' event listeners were told (notify tests)
 	"internal/server/servertest":  testing_,
 	"internal/archtest":           testing_,
 	"e2e":                         testing_,

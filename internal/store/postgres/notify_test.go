@@ -4,33 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/dingtest/told"
 )
-
-// told records what OnEvents reports, one entry per commit.
-type told struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (t *told) add(corps []string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.seen = append(t.seen, strings.Join(corps, ","))
-}
-
-func (t *told) take() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := t.seen
-	t.seen = nil
-	return out
-}
 
 // Every write that appends events tells the corps once it committed, each
 // corp once; a write refused, or one without events, tells nothing. The
@@ -38,9 +18,9 @@ func (t *told) take() []string {
 func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	ctx := context.Background()
 	st, _ := twoNodes(t)
-	var a, b told
-	st.OnEvents(a.add)
-	st.OnEvents(b.add)
+	var a, b told.Recorder
+	st.OnEvents(a.Add)
+	st.OnEvents(b.Add)
 	ev := func(corps ...string) []ding.Event {
 		out := make([]ding.Event, len(corps))
 		for i, c := range corps {
@@ -50,10 +30,10 @@ func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	}
 	expect := func(what string, want ...string) {
 		t.Helper()
-		if got := a.take(); !slices.Equal(got, want) {
+		if got := a.Take(); !slices.Equal(got, want) {
 			t.Errorf("%s: told %q, want %q", what, got, want)
 		}
-		if got := b.take(); !slices.Equal(got, want) {
+		if got := b.Take(); !slices.Equal(got, want) {
 			t.Errorf("%s: second listener told %q, want %q", what, got, want)
 		}
 	}
@@ -81,12 +61,12 @@ func TestOnEventsTellsCommittedCorps(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for _, got := range a.take() {
+	for _, got := range a.Take() {
 		if got != dingtest.CorpID {
 			t.Errorf("concurrent creates: told %q", got)
 		}
 	}
-	b.take()
+	b.Take()
 
 	if _, err := st.UpdateGroup(ctx, dingtest.CorpID, "chattold", func(s *ding.GroupState) (*ding.GroupChange, error) {
 		g := s.Group

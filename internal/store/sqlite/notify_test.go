@@ -5,32 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest/told"
 )
-
-// told records what OnEvents reports, one entry per commit.
-type told struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (t *told) add(corps []string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.seen = append(t.seen, strings.Join(corps, ","))
-}
-
-func (t *told) take() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := t.seen
-	t.seen = nil
-	return out
-}
 
 // A commit tells which corps' event logs it appended to, each once; a
 // commit without events, and a write rolled back to its savepoint, tell
@@ -38,9 +17,9 @@ func (t *told) take() []string {
 func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	ctx := context.Background()
 	s := openInline(t)
-	var a, b told
-	s.OnEvents(a.add)
-	s.OnEvents(b.add)
+	var a, b told.Recorder
+	s.OnEvents(a.Add)
+	s.OnEvents(b.Add)
 	events := func(corps ...string) func(*sql.Tx) error {
 		return func(tx *sql.Tx) error {
 			evs := make([]ding.Event, len(corps))
@@ -54,17 +33,17 @@ func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	if err := s.do(ctx, events("corpb", "corpa", "corpb")); err != nil {
 		t.Fatal(err)
 	}
-	if got := a.take(); !slices.Equal(got, []string{"corpa,corpb"}) {
+	if got := a.Take(); !slices.Equal(got, []string{"corpa,corpb"}) {
 		t.Errorf("told %q, want one commit of corpa,corpb", got)
 	}
-	if got := b.take(); !slices.Equal(got, []string{"corpa,corpb"}) {
+	if got := b.Take(); !slices.Equal(got, []string{"corpa,corpb"}) {
 		t.Errorf("second listener told %q, want what the first was", got)
 	}
 
 	if err := s.do(ctx, func(tx *sql.Tx) error { _, err := tx.Exec(`UPDATE settings SET value = value`); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if got := a.take(); len(got) != 0 {
+	if got := a.Take(); len(got) != 0 {
 		t.Errorf("a commit without events told %q", got)
 	}
 
@@ -77,7 +56,7 @@ func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	}); !errors.Is(err, refused) {
 		t.Fatalf("write: %v, want it refused", err)
 	}
-	if got := a.take(); len(got) != 0 {
+	if got := a.Take(); len(got) != 0 {
 		t.Errorf("a write rolled back told %q", got)
 	}
 
@@ -100,7 +79,7 @@ func TestOnEventsTellsCommittedCorps(t *testing.T) {
 	if errs[0] != nil || !errors.Is(errs[1], refused) || errs[2] != nil {
 		t.Fatalf("batch answers %v", errs)
 	}
-	if got := a.take(); !slices.Equal(got, []string{"corpd,corpf"}) {
+	if got := a.Take(); !slices.Equal(got, []string{"corpd,corpf"}) {
 		t.Errorf("the batch told %q, want one commit of corpd,corpf", got)
 	}
 	var n int
