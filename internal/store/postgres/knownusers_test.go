@@ -22,15 +22,7 @@ func TestKnownUsersFollowRemovals(t *testing.T) {
 	n := 0
 	group := func(users ...string) (*ding.Group, []ding.Member) {
 		n++
-		id := fmt.Sprintf("chatknown%04d", n)
-		g := &ding.Group{ChatID: id, OpenConversationID: "cid" + id, CorpID: dingtest.CorpID, Name: "已知群",
-			Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
-			CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
-		ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0}}
-		for _, u := range users {
-			ms = append(ms, ding.Member{ID: u, Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0})
-		}
-		return g, ms
+		return staffGroup(fmt.Sprintf("chatknown%04d", n), users...)
 	}
 	create := func(users ...string) error {
 		g, ms := group(users...)
@@ -112,14 +104,7 @@ func TestKnownUsersInBatches(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				id := fmt.Sprintf("chatbatch%02d%02d", round, i)
-				g := &ding.Group{ChatID: id, OpenConversationID: "cid" + id, CorpID: dingtest.CorpID, Name: "批量群",
-					Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
-					CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
-				ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0}}
-				for _, u := range users(i) {
-					ms = append(ms, ding.Member{ID: u, Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0})
-				}
+				g, ms := staffGroup(fmt.Sprintf("chatbatch%02d%02d", round, i), users(i)...)
 				errs[i] = st.CreateGroup(ctx, g, ms, nil)
 			}()
 		}
@@ -155,4 +140,17 @@ func TestKnownUsersInBatches(t *testing.T) {
 func unknownZhangsan(err error) bool {
 	want := ding.UnknownUser("zhangsan")
 	return ding.IsKind(err, ding.Invalid) && err != nil && err.Error() == want.Error()
+}
+
+// staffGroup is a group of chatID owned by manager4220 with users as its
+// other staff members.
+func staffGroup(chatID string, users ...string) (*ding.Group, []ding.Member) {
+	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "已知群",
+		Owner: "manager4220", OwnerType: ding.MemberEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
+		CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
+	ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0}}
+	for _, u := range users {
+		ms = append(ms, ding.Member{ID: u, Kind: ding.MemberEmp, Role: ding.RoleMember, JoinedAt: at0})
+	}
+	return g, ms
 }
