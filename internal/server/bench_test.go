@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/metrics"
 	"github.com/dingchat/dingchat/internal/server"
 	"github.com/dingchat/dingchat/internal/service"
 )
@@ -269,3 +270,50 @@ func BenchmarkChatSend10(b *testing.B) { benchChatSend(b, 10) }
 
 // BenchmarkChatSend1000 is chat/send into a full group (1000 members).
 func BenchmarkChatSend1000(b *testing.B) { benchChatSend(b, 1000) }
+
+// BenchmarkHandlerChatGet is GET /chat/get of a 40-member group served in
+// process by the production handler (request log, metrics, every
+// middleware) into a recorder: no socket and no store write, so its time is
+// the CPU a call costs DingChat's own layers, steadier than a load run.
+func BenchmarkHandlerChatGet(b *testing.B) {
+	st := dingtest.OpenStore(b)
+	dingtest.Seed(b, st)
+	svc := service.New(st, nil, nil)
+	h := server.Handler(svc, slog.New(slog.DiscardHandler), server.WithMetrics(metrics.New()))
+	serve := func(method, target string, body []byte) []byte {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req := httptest.NewRequest(method, target, rd)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.Bytes()
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(serve(http.MethodGet, "/gettoken?"+url.Values{"appkey": {dingtest.AppKey}, "appsecret": {dingtest.AppSecret}}.Encode(), nil), &tok)
+	var created struct {
+		ChatID string `json:"chatid"`
+	}
+	q := "access_token=" + url.QueryEscape(tok.AccessToken)
+	ms := members(40)
+	json.Unmarshal(serve(http.MethodPost, "/chat/create?"+q, mustJSON(map[string]any{"name": "基准读取群", "owner": ms[0], "useridlist": ms})), &created)
+	target := "/chat/get?" + q + "&chatid=" + created.ChatID
+	var got struct {
+		Errcode  int `json:"errcode"`
+		ChatInfo struct {
+			UserIDList []string `json:"useridlist"`
+		} `json:"chat_info"`
+	}
+	if err := json.Unmarshal(serve(http.MethodGet, target, nil), &got); err != nil || got.Errcode != 0 || len(got.ChatInfo.UserIDList) != 40 {
+		b.Fatalf("chat/get: %+v, %v", got, err)
+	}
+	for b.Loop() {
+		serve(http.MethodGet, target, nil)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
@@ -47,6 +48,24 @@ type capture struct {
 	http.ResponseWriter
 	status int
 	body   bytes.Buffer
+}
+
+// Captures are reused with their buffers: the request log copies what it
+// keeps (LoggedCall.Keep), and a fresh buffer a call was an allocation the
+// size of every answer, up to logBytes.
+var captures = sync.Pool{New: func() any { return new(capture) }}
+
+func newCapture(w http.ResponseWriter) *capture {
+	c := captures.Get().(*capture)
+	c.ResponseWriter = w
+	return c
+}
+
+// release hands c back once the call is logged; nothing may use it after.
+func (c *capture) release() {
+	c.ResponseWriter, c.status = nil, 0
+	c.body.Reset()
+	captures.Put(c)
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -129,7 +148,8 @@ func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) htt
 		r = r.WithContext(ctx)
 		head := peek(r)
 		surface := surfaceOf(r.URL.Path)
-		cw := &capture{ResponseWriter: w}
+		cw := newCapture(w)
+		defer cw.release() // after the log's deferred copy below
 		var rule *service.FaultRule
 		if active {
 			call := service.Call{Surface: surface, Method: r.Method, Path: r.URL.Path, Body: head}

@@ -797,3 +797,33 @@ func TestRequestLogErrcodesAndMasking(t *testing.T) {
 		t.Errorf("the masked secret keeps its first characters: %s", all)
 	}
 }
+
+// Each call's logged answer is its own however many run at once: the
+// buffers that capture answers for the log are reused from call to call.
+func TestRequestLogKeepsEachCallsAnswer(t *testing.T) {
+	e := newCtlEnv(t, false, false)
+	tok := e.token(ctlApp, ctlSecret)
+	users := []string{"manager4220", "zhangsan", "lisi", "wangwu"}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			r := e.call("GET", "/user/get?access_token="+tok+"&userid="+users[i%len(users)], "")
+			if r.err != nil || r.status != http.StatusOK {
+				t.Errorf("user/get: %d %v", r.status, r.err)
+			}
+		})
+	}
+	wg.Wait()
+	calls := e.requests("path=/user/get&limit=100")
+	if len(calls) != 40 {
+		t.Fatalf("%d calls logged, want 40", len(calls))
+	}
+	for _, c := range calls {
+		q, _ := c["query"].(string)
+		id := q[strings.LastIndex(q, "userid=")+len("userid="):]
+		answer, _ := c["responseBody"].(map[string]any)
+		if answer["errcode"] != float64(0) || answer["userid"] != id {
+			t.Errorf("call %s logged the answer %v", q, c["responseBody"])
+		}
+	}
+}
