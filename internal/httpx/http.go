@@ -51,8 +51,9 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 		}
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := encBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		buf.Reset()
@@ -63,7 +64,15 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	w.Header().Set("Server", "DingTalk/1.0.0")
 	w.WriteHeader(status)
 	w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+	if buf.Cap() <= maxKeptBuf {
+		encBufs.Put(buf)
+	}
 }
+
+// encBufs are the buffers answers without a JSONAppender are encoded into,
+// kept like jsonBufs: a buffer the size of each answer was an allocation a
+// call.
+var encBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxKeptBuf bounds the answers' buffers kept for reuse: a rare large
 // answer does not pin its memory.
