@@ -126,25 +126,35 @@ func peek(r *http.Request) []byte {
 // gate. It sits inside httpx.Middleware, which gives the request its id.
 func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// the call is served on a detached context (detach), made here with
+		// the call info so that the request is copied once for both
+		hangup := r.Context()
 		if !controlled(r.URL.Path) {
-			next.ServeHTTP(w, r)
+			ctx, cancel := detach(hangup)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		serve := func(w http.ResponseWriter, r *http.Request) {
 			// long-lived connections never hold the reset gate
 			if r.Header.Get("Upgrade") == "" {
-				defer svc.Enter()()
+				svc.Enter()
+				defer svc.Leave()
 			}
 			next.ServeHTTP(w, r)
 		}
 		faults := svc.Faults()
 		active := faults.Active()
 		if rl == nil && !active {
-			serve(w, r)
+			ctx, cancel := detach(hangup)
+			defer cancel()
+			serve(w, r.WithContext(ctx))
 			return
 		}
 		start := time.Now()
-		ctx, ci := ding.WithCallInfo(r.Context())
+		ctx, ci := ding.WithCallInfo(hangup)
+		ctx, cancel := detach(ctx)
+		defer cancel()
 		r = r.WithContext(ctx)
 		head := peek(r)
 		surface := surfaceOf(r.URL.Path)
@@ -181,7 +191,7 @@ func controls(svc *service.Service, rl *httpx.RequestLog, next http.Handler) htt
 				t := time.NewTimer(time.Duration(rule.LatencyMs) * time.Millisecond)
 				select {
 				case <-t.C:
-				case <-ctx.Done():
+				case <-hangup.Done(): // the client left: nothing was asked of the handler yet
 					t.Stop()
 					return
 				}

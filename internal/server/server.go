@@ -120,7 +120,7 @@ func Handler(svc *service.Service, log *slog.Logger, opts ...Option) http.Handle
 		}
 		legacy.NotFound(w, r)
 	})
-	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, detachWrites(counted(svc.Calls(), routed))))
+	return httpx.Middleware(log, svc.IDs().RequestID, controls(svc, rl, counted(svc.Calls(), routed)))
 }
 
 // counted counts the calls being served; long-lived WebSockets are

@@ -115,13 +115,13 @@ func (s *Service) runResetHooks(ctx context.Context) {
 	}
 }
 
-// Enter admits one request past the reset gate; the request calls the
-// returned function when it is done. Long-lived connections (Stream
-// sockets) must not hold it: a reset waits for every holder.
-func (s *Service) Enter() func() {
-	s.ctl.gate.RLock()
-	return s.ctl.gate.RUnlock
-}
+// Enter admits one request past the reset gate; the request calls Leave
+// when it is done. Long-lived connections (Stream sockets) must not hold
+// it: a reset waits for every holder.
+func (s *Service) Enter() { s.ctl.gate.RLock() }
+
+// Leave ends what Enter admitted.
+func (s *Service) Leave() { s.ctl.gate.RUnlock() }
 
 func (s *Service) requireControls() error {
 	if !s.ctl.enabled {
