@@ -41,8 +41,7 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 			out = append(out[:0], `{"errcode":-1,"errmsg":"系统繁忙"}`...)
 			status = http.StatusInternalServerError
 		}
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Server", "DingTalk/1.0.0")
+		setJSONHeaders(w.Header(), contentType)
 		w.WriteHeader(status)
 		w.Write(out)
 		if cap(out) <= maxKeptBuf {
@@ -51,28 +50,59 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 		}
 		return
 	}
-	buf := encBufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
-		buf.WriteString(`{"errcode":-1,"errmsg":"系统繁忙"}`)
+	e := encBufs.Get().(*encBuf)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		e.buf.Reset()
+		e.buf.WriteString(`{"errcode":-1,"errmsg":"系统繁忙"}`)
 		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Server", "DingTalk/1.0.0")
+	setJSONHeaders(w.Header(), contentType)
 	w.WriteHeader(status)
-	w.Write(bytes.TrimRight(buf.Bytes(), "\n"))
-	if buf.Cap() <= maxKeptBuf {
-		encBufs.Put(buf)
+	w.Write(bytes.TrimRight(e.buf.Bytes(), "\n"))
+	if e.buf.Cap() <= maxKeptBuf {
+		encBufs.Put(e)
 	}
+}
+
+// The header values every JSON answer carries, shared by all answers:
+// each slice's capacity is its length, so an Add to a header copies it
+// instead of writing into another answer's.
+var (
+	serverHeader = []string{"DingTalk/1.0.0"}
+	jsonTypes    = map[string][]string{
+		ContentTypeLegacy: {ContentTypeLegacy},
+		ContentTypeTopAPI: {ContentTypeTopAPI},
+		ContentTypeV1:     {ContentTypeV1},
+	}
+)
+
+// setJSONHeaders sets an answer's Content-Type and Server, without an
+// allocation for the content types the surfaces use.
+func setJSONHeaders(h http.Header, contentType string) {
+	if v, ok := jsonTypes[contentType]; ok {
+		h["Content-Type"] = v[:1:1]
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h["Server"] = serverHeader[:1:1]
 }
 
 // encBufs are the buffers answers without a JSONAppender are encoded into,
 // kept like jsonBufs: a buffer the size of each answer was an allocation a
 // call.
-var encBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var encBufs = sync.Pool{New: func() any {
+	e := new(encBuf)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// encBuf is a buffer with its encoder.
+type encBuf struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
 
 // maxKeptBuf bounds the answers' buffers kept for reuse: a rare large
 // answer does not pin its memory.
@@ -89,8 +119,21 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 
 // RequestID returns the request's id, "" outside a request.
 func RequestID(ctx context.Context) string {
+	if sc, ok := ctx.Value(scopeKey).(*scope); ok {
+		return sc.id
+	}
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+const scopeKey ctxKey = 2
+
+// scope is what Middleware keeps of a request, in one allocation and one
+// context value: its id, its Note and the recorder of its answer.
+type scope struct {
+	id   string
+	note Note
+	rec  recorder
 }
 
 type recorder struct {
@@ -126,9 +169,9 @@ func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.H
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newID()
-		ctx, note := WithNote(WithRequestID(r.Context(), id))
-		r = r.WithContext(ctx)
-		rec := &recorder{ResponseWriter: w}
+		sc := &scope{id: id, rec: recorder{ResponseWriter: w}}
+		note, rec := &sc.note, &sc.rec
+		r = r.WithContext(context.WithValue(r.Context(), scopeKey, sc))
 		defer func() {
 			// surfaces recover their own handlers (Recover) and answer in their
 			// own shape; this is the last resort for anything outside them

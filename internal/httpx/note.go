@@ -42,6 +42,9 @@ func WithNote(ctx context.Context) (context.Context, *Note) {
 // NoteOf is the request's Note; outside Middleware it is a throwaway, so
 // surfaces may fill it without checking.
 func NoteOf(ctx context.Context) *Note {
+	if sc, ok := ctx.Value(scopeKey).(*scope); ok {
+		return &sc.note
+	}
 	if n, ok := ctx.Value(noteKey).(*Note); ok {
 		return n
 	}

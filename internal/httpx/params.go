@@ -25,8 +25,33 @@ const MaxBody = 1 << 20
 // (JSON, form-urlencoded or multipart), decoded the way DingTalk's legacy
 // gateway does: numbers and booleans may come as strings, lists as JSON text.
 type Params struct {
-	m map[string]any
-	q url.Values // the query string, parsed once
+	m map[string]any // the body's values, which win over the query's
+	q url.Values     // the query string, parsed once
+}
+
+// get is key's value: the body's, else the query's first.
+func (p *Params) get(key string) (any, bool) {
+	if v, ok := p.m[key]; ok {
+		return v, true
+	}
+	if vs := p.q[key]; len(vs) > 0 {
+		return vs[0], true
+	}
+	return nil, false
+}
+
+// value is get without the presence.
+func (p *Params) value(key string) any {
+	v, _ := p.get(key)
+	return v
+}
+
+// set gives key the body's value v.
+func (p *Params) set(key string, v any) {
+	if p.m == nil {
+		p.m = make(map[string]any)
+	}
+	p.m[key] = v
 }
 
 // Query is the query string's value of k, whatever the body said.
@@ -35,14 +60,7 @@ func (p *Params) Query(k string) string { return p.q.Get(k) }
 // QueryParams are the query string's parameters alone; the body is left
 // for the handler (uploads, and calls that keep the body as sent).
 func QueryParams(r *http.Request) *Params {
-	q := r.URL.Query()
-	p := &Params{m: make(map[string]any, len(q)), q: q}
-	for k, vs := range q {
-		if len(vs) > 0 {
-			p.m[k] = vs[0]
-		}
-	}
-	return p
+	return &Params{q: r.URL.Query()}
 }
 
 // NewParams wraps a decoded JSON object.
@@ -67,7 +85,7 @@ func ReadParams(r *http.Request) (*Params, error) {
 		}
 		for k, v := range r.MultipartForm.Value {
 			if len(v) > 0 {
-				p.m[k] = v[0]
+				p.set(k, v[0])
 			}
 		}
 		return p, nil
@@ -83,7 +101,7 @@ func ReadParams(r *http.Request) (*Params, error) {
 		}
 		for k, v := range vs {
 			if len(v) > 0 {
-				p.m[k] = v[0]
+				p.set(k, v[0])
 			}
 		}
 		return p, nil
@@ -100,9 +118,7 @@ func ReadParams(r *http.Request) (*Params, error) {
 	if err := decodeJSON(body, &obj); err != nil || obj == nil {
 		return nil, ding.Errorf(ding.Invalid, ding.ReasonMalformedBody, "body is not a JSON object: %s", jsonProblem(err))
 	}
-	for k, v := range obj {
-		p.m[k] = v
-	}
+	p.m = obj // the query's values stay under the body's
 	return p, nil
 }
 
@@ -228,16 +244,16 @@ func invalid(key, want string) error {
 
 // Has reports whether key was sent with a non-null value.
 func (p *Params) Has(key string) bool {
-	v, ok := p.m[key]
+	v, ok := p.get(key)
 	return ok && v != nil
 }
 
 // Raw returns the decoded value of key (nil when absent).
-func (p *Params) Raw(key string) any { return p.m[key] }
+func (p *Params) Raw(key string) any { return p.value(key) }
 
 // String returns key as text; numbers are accepted in their JSON spelling.
 func (p *Params) String(key string) (string, error) {
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return "", nil
 	case string:
@@ -268,7 +284,7 @@ func (p *Params) OptString(key string) (*string, error) {
 // Int returns key as an integer; numeric strings are accepted. nil when absent.
 func (p *Params) Int(key string) (*int, error) {
 	var s string
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return nil, nil
 	case json.Number:
@@ -296,7 +312,7 @@ func (p *Params) Int(key string) (*int, error) {
 // Int64 is Int for 64-bit values such as cursors. nil when absent.
 func (p *Params) Int64(key string) (*int64, error) {
 	var s string
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return nil, nil
 	case json.Number:
@@ -318,7 +334,7 @@ func (p *Params) Int64(key string) (*int64, error) {
 // Bool returns key as a boolean; "true"/"false" and 1/0 are accepted. nil when absent.
 func (p *Params) Bool(key string) (*bool, error) {
 	var b bool
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return nil, nil
 	case bool:
@@ -352,7 +368,7 @@ func (p *Params) Bool(key string) (*bool, error) {
 // Strings returns key as a list of ids: a JSON array (of strings or numbers),
 // or text holding a JSON array or comma-separated ids. nil when absent.
 func (p *Params) Strings(key string) ([]string, error) {
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return nil, nil
 	case string:
@@ -392,7 +408,7 @@ func (p *Params) Strings(key string) ([]string, error) {
 
 // Object returns key as a JSON object; nil when absent.
 func (p *Params) Object(key string) (*Params, error) {
-	switch v := p.m[key].(type) {
+	switch v := p.value(key).(type) {
 	case nil:
 		return nil, nil
 	case map[string]any:

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"net/http"
 	"strconv"
@@ -55,7 +56,8 @@ func Surface(path string) string {
 type sniffer struct {
 	http.ResponseWriter
 	status int
-	head   []byte
+	n      int
+	head   [sniffLen]byte // in the sniffer itself: no allocation a call
 }
 
 const sniffLen = 160
@@ -71,10 +73,7 @@ func (s *sniffer) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
-	if len(s.head) < sniffLen {
-		n := min(len(b), sniffLen-len(s.head))
-		s.head = append(s.head, b[:n]...)
-	}
+	s.n += copy(s.head[s.n:], b)
 	return s.ResponseWriter.Write(b)
 }
 
@@ -93,26 +92,38 @@ func (s *sniffer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // code is the answer's errcode, or for an HTTP error its code string; ""
 // when the body carries neither (media downloads, pages, metrics).
 func (s *sniffer) code(status int) string {
-	h := string(s.head)
-	if i := strings.Index(h, `"errcode":`); i >= 0 {
+	h := s.head[:s.n]
+	if i := bytes.Index(h, []byte(`"errcode":`)); i >= 0 {
 		rest := h[i+len(`"errcode":`):]
 		j := 0
 		for j < len(rest) && (rest[j] == '-' || rest[j] >= '0' && rest[j] <= '9') {
 			j++
 		}
 		if j > 0 && j < len(rest) {
-			return rest[:j]
+			return errcode(rest[:j])
 		}
 		return ""
 	}
 	if status < 400 {
 		return ""
 	}
-	if i := strings.Index(h, `"code":"`); i >= 0 {
+	if i := bytes.Index(h, []byte(`"code":"`)); i >= 0 {
 		rest := h[i+len(`"code":"`):]
-		if j := strings.IndexByte(rest, '"'); j > 0 && j <= 80 {
-			return rest[:j]
+		if j := bytes.IndexByte(rest, '"'); j > 0 && j <= 80 {
+			return string(rest[:j])
 		}
 	}
 	return ""
+}
+
+// errcode is b as a string, without an allocation for the codes most
+// answers carry.
+func errcode(b []byte) string {
+	switch string(b) {
+	case "0":
+		return "0"
+	case "-1":
+		return "-1"
+	}
+	return string(b)
 }
