@@ -2,10 +2,12 @@ package oapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/groupform"
 	"github.com/dingchat/dingchat/internal/httpx"
+	"github.com/dingchat/dingchat/internal/jsonx"
 	"github.com/dingchat/dingchat/internal/service"
 )
 
@@ -76,6 +78,60 @@ type chatInfo struct {
 type getResponse struct {
 	ok
 	ChatInfo chatInfo `json:"chat_info"`
+}
+
+// AppendJSON writes the answer as encoding/json does (the struct's tags),
+// without reflection: chat/get is the most frequent read of integrations.
+func (g getResponse) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"errcode":`...)
+	dst = strconv.AppendInt(dst, int64(g.Errcode), 10)
+	dst = append(dst, `,"errmsg":`...)
+	dst = jsonx.AppendString(dst, g.Errmsg)
+	c := &g.ChatInfo
+	dst = append(dst, `,"chat_info":{"name":`...)
+	dst = jsonx.AppendString(dst, c.Name)
+	dst = append(dst, `,"owner":`...)
+	dst = jsonx.AppendString(dst, c.Owner)
+	dst = append(dst, `,"useridlist":`...)
+	dst = appendStrings(dst, c.UserIDList)
+	dst = append(dst, `,"agentidlist":`...)
+	dst = appendStrings(dst, c.AgentIDList)
+	dst = append(dst, `,"extidlist":`...)
+	dst = appendStrings(dst, c.ExtIDList)
+	for _, f := range [...]struct {
+		key string
+		v   int
+	}{
+		{`,"conversationTag":`, c.ConversationTag}, {`,"chatBannedType":`, c.ChatBannedType},
+		{`,"searchable":`, c.Searchable}, {`,"validationType":`, c.ValidationType},
+		{`,"mentionAllAuthority":`, c.MentionAllAuthority}, {`,"managementType":`, c.ManagementType},
+		{`,"showHistoryType":`, c.ShowHistoryType},
+	} {
+		dst = append(dst, f.key...)
+		dst = strconv.AppendInt(dst, int64(f.v), 10)
+	}
+	dst = append(dst, `,"icon":`...)
+	dst = jsonx.AppendString(dst, c.Icon)
+	dst = append(dst, `,"status":`...)
+	dst = strconv.AppendInt(dst, int64(c.Status), 10)
+	dst = append(dst, `,"chatid":`...)
+	dst = jsonx.AppendString(dst, c.ChatID)
+	return append(dst, "}}"...), nil
+}
+
+// appendStrings writes a list as encoding/json does: nil as null.
+func appendStrings(dst []byte, l []string) []byte {
+	if l == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, s := range l {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = jsonx.AppendString(dst, s)
+	}
+	return append(dst, ']')
 }
 
 func (a *API) chatGet(r *http.Request, p *httpx.Params, c *service.Caller) (any, error) {
