@@ -33,6 +33,9 @@ type Metrics struct {
 
 	mu    sync.Mutex
 	state map[net.Conn]http.ConnState
+
+	counters sync.Map // requestLabels → prometheus.Counter
+	timers   sync.Map // routeLabels → prometheus.Observer
 }
 
 // New registers DingChat's collectors and the Go runtime and process ones.
@@ -59,7 +62,7 @@ func New() *Metrics {
 		}, []string{"state"}),
 		commitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "dingchat_store_commit_batch_size",
-			Help:    "Writes carried by one store commit (SQLite commits queued writes together; PostgreSQL commits each alone).",
+			Help:    "Writes carried by one store commit (queued writes travel together: on SQLite all of them, on PostgreSQL sends and creates).",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 		}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{

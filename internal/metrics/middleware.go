@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Middleware counts and times requests. It must wrap the ServeMux itself
@@ -30,11 +32,41 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			m.requests.WithLabelValues(surface, route, strconv.Itoa(status), sw.code(status)).Inc()
-			m.latency.WithLabelValues(surface, route).Observe(time.Since(start).Seconds())
+			m.counter(requestLabels{surface, route, status, sw.code(status)}).Inc()
+			m.timer(routeLabels{surface, route}).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// requestLabels and routeLabels key the children of the request metrics
+// already looked up: prometheus hashes and checks every label value on
+// each lookup, and the set of them is small (routes are patterns, codes
+// DingChat's own).
+type requestLabels struct {
+	surface, route string
+	status         int
+	code           string
+}
+
+type routeLabels struct{ surface, route string }
+
+func (m *Metrics) counter(k requestLabels) prometheus.Counter {
+	if c, ok := m.counters.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c := m.requests.WithLabelValues(k.surface, k.route, strconv.Itoa(k.status), k.code)
+	m.counters.Store(k, c)
+	return c
+}
+
+func (m *Metrics) timer(k routeLabels) prometheus.Observer {
+	if o, ok := m.timers.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.latency.WithLabelValues(k.surface, k.route)
+	m.timers.Store(k, o)
+	return o
 }
 
 // Surface names the API a path belongs to.
