@@ -28,8 +28,15 @@ type createReq struct {
 	err     chan error
 }
 
+// createQueue is the creates' group commit, with the head notices that
+// ride in its batches' transactions (heads.go).
+type createQueue struct {
+	commitQueue[*createReq]
+	notices notices
+}
+
 func (s *Store) startCreators() {
-	s.creates = commitQueue[*createReq]{write: s.writeCreates, maxBatch: maxCreateBatch,
+	s.creates.commitQueue = commitQueue[*createReq]{write: s.writeCreates, maxBatch: maxCreateBatch,
 		weight: func(r *createReq) int { return len(r.members) }, maxWeight: maxCreateMembers}
 	s.creates.start(createWriters)
 }
@@ -42,36 +49,52 @@ func (s *Store) create(ctx context.Context, r *createReq) error {
 // writeCreates commits a batch of creates in one round trip and answers
 // each; a batch that fails as a whole (a taken chatid, a member listed
 // twice) is written create by create, so that each gets its own answer.
+// The head notices waiting ride in the first transaction; when it fails
+// they are sent alone, and never fail a create.
 func (s *Store) writeCreates(batch []*createReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	if len(batch) > 1 {
-		var events []ding.Event
-		for _, r := range batch {
-			events = append(events, r.events...)
+	s.creates.notices.begin()
+	defer func() { s.creates.notices.end(len(s.creates.reqs) > 0) }()
+	ns := s.creates.notices.take()
+	if len(batch) == 1 {
+		r := batch[0]
+		err := s.createOne(ctx, r.g, r.members, r.events, ns)
+		if err != nil && len(ns) > 0 {
+			err = s.createOne(ctx, r.g, r.members, r.events, nil)
 		}
-		checks := make([]*usersCheck, len(batch))
-		err := s.batchOf(ctx, "group", len(batch), func(b *pgx.Batch) {
-			queueGenericPlans(b)
-			for i, r := range batch {
-				checks[i] = s.queueCreate(b, r.g, r.members)
-			}
-			queueEvents(b, events)
-		})
-		if err == nil {
-			s.tellEvents(events)
-			for i, r := range batch {
-				checks[i].learn(&s.users)
-				copy(r.events, events[:len(r.events)])
-				events = events[len(r.events):]
-				r.g.MemberCount = len(r.members)
-				r.err <- nil
-			}
-			return
+		r.err <- err
+		return
+	}
+	var events []ding.Event
+	for _, r := range batch {
+		events = append(events, r.events...)
+	}
+	checks := make([]*usersCheck, len(batch))
+	err := s.batchOf(ctx, "group", len(batch), func(b *pgx.Batch) {
+		queueGenericPlans(b)
+		for i, r := range batch {
+			checks[i] = s.queueCreate(b, r.g, r.members)
 		}
+		queueEvents(b, events)
+		for _, n := range ns {
+			n.queue(b) // announced when the batch commits
+		}
+	})
+	answer(ns, err == nil)
+	if err == nil {
+		s.tellEvents(events)
+		for i, r := range batch {
+			checks[i].learn(&s.users)
+			copy(r.events, events[:len(r.events)])
+			events = events[len(r.events):]
+			r.g.MemberCount = len(r.members)
+			r.err <- nil
+		}
+		return
 	}
 	for _, r := range batch {
-		r.err <- s.createOne(ctx, r.g, r.members, r.events)
+		r.err <- s.createOne(ctx, r.g, r.members, r.events, nil)
 	}
 }
 
@@ -137,14 +160,19 @@ func (c *usersCheck) learn(k *knownusers.Set) {
 	k.Add(uint64(c.removed), c.corp, c.staff)
 }
 
-// createOne stores one create in its own transaction.
-func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event) error {
+// createOne stores one create in its own transaction, with the notices
+// ns, which it answers.
+func (s *Store) createOne(ctx context.Context, g *ding.Group, members []ding.Member, events []ding.Event, ns []*notice) error {
 	var check *usersCheck
 	err := s.batch(ctx, "group", func(b *pgx.Batch) {
 		queueGenericPlans(b)
 		check = s.queueCreate(b, g, members)
 		queueEvents(b, events)
+		for _, n := range ns {
+			n.queue(b)
+		}
 	})
+	answer(ns, err == nil)
 	if err != nil {
 		return err
 	}

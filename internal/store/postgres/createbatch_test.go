@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
@@ -184,6 +185,184 @@ func TestCreatesPlanGeneric(t *testing.T) {
 	for i := 0; i < 8; i++ { // every connection the pool holds
 		if got, err := postgres.ShowSetting(st, "plan_cache_mode"); err != nil || got != "force_custom_plan" {
 			t.Fatalf("plan_cache_mode after the creates = %q, %v; want force_custom_plan", got, err)
+		}
+	}
+}
+
+// A head announcement made while creates are being written rides in the
+// next create batch's transaction (no commit of its own) and is heard when
+// that batch commits; when the next create fails, it is sent alone.
+func TestHeadsRideWithCreates(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		next string // the chatid of the create queued behind the held ones
+	}{
+		{"with the next batch", "chatridenext"},
+		{"alone when the next create fails", "chatrideheld1"}, // taken by a held create once it commits
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			url := dingtest.PostgresSchema(t, 4)
+			var nodes [2]*postgres.Store
+			for i := range nodes {
+				st, err := postgres.Open(ctx, url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				nodes[i] = st
+			}
+			st, other := nodes[0], nodes[1]
+			dingtest.Seed(t, st)
+			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
+			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, _ []string) { heard <- h })
+			<-ready
+
+			// every create waits for the table while the blocker holds it
+			blocker, err := pgxpool.New(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(blocker.Close)
+			tx, err := blocker.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tx.Rollback(context.Background()) })
+			if _, err := tx.Exec(ctx, `LOCK TABLE chats IN SHARE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			waiting := func() int {
+				var n int
+				tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass`).Scan(&n)
+				return n
+			}
+			created := make(chan error, 3)
+			create := func(chatID string) {
+				g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "捎带群",
+					Owner: "manager4220", OwnerType: ding.MemberEmp, Status: ding.StatusNormal,
+					CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0}
+				ms := []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0}}
+				created <- st.CreateGroup(context.Background(), g, ms, nil)
+			}
+			go create("chatrideheld1")
+			waitFor(t, "a writer to wait for the table", func() bool { return waiting() == 1 })
+			go create("chatrideheld2")
+			waitFor(t, "both writers to wait for the table", func() bool { return waiting() == 2 })
+			go create(c.next)
+			waitFor(t, "the next create to queue", func() bool { return postgres.QueuedCreates(st) == 1 })
+
+			announced := make(chan error, 1)
+			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}, nil) }()
+			select {
+			case h := <-heard:
+				t.Fatalf("heard %v while the creates were held: the notice did not wait for them", h)
+			case err := <-announced:
+				t.Fatalf("AnnounceHeads returned (%v) while the creates were held", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-announced:
+				if err != nil {
+					t.Fatalf("AnnounceHeads: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("AnnounceHeads never returned")
+			}
+			select {
+			case h := <-heard:
+				if h["chatannounced"] != 7 || len(h) != 1 {
+					t.Fatalf("heard %v, want chatannounced 7", h)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the announcement was never heard")
+			}
+			failed := 0
+			for range 3 {
+				if err := <-created; err != nil {
+					if !ding.IsKind(err, ding.Conflict) {
+						t.Fatalf("create: %v", err)
+					}
+					failed++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[c.next == "chatrideheld1"]; failed != want {
+				t.Fatalf("%d creates failed, want %d", failed, want)
+			}
+		})
+	}
+}
+
+// A notice that rides with creates never fails them: when PostgreSQL
+// refuses it, the creates are written again without it, alone or in a
+// batch, and the notice is handed back unsent.
+func TestRefusedNoticeFailsNoCreate(t *testing.T) {
+	st, url := oneNode(t)
+	group := func(chatID string) (*ding.Group, []ding.Member) {
+		return &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "通知群",
+				Owner: "manager4220", OwnerType: ding.MemberEmp, Status: ding.StatusNormal,
+				CreatorApp: dingtest.AppKey, CreatedAt: at0, UpdatedAt: at0},
+			[]ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: at0}}
+	}
+	// alone
+	done := postgres.CarryBadNotice(st)
+	g, ms := group("chatnoticealone")
+	if err := st.CreateGroup(context.Background(), g, ms, nil); err != nil {
+		t.Fatalf("a create carrying a refused notice: %v", err)
+	}
+	if <-done {
+		t.Fatal("the refused notice was reported sent")
+	}
+
+	// in a batch: two writers held on the table, three creates queued behind them
+	ctx := context.Background()
+	blocker, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(blocker.Close)
+	tx, err := blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, `LOCK TABLE chats IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan error, 5)
+	for i := range 5 {
+		go func() {
+			g, ms := group(fmt.Sprintf("chatnoticebatch%d", i))
+			created <- st.CreateGroup(context.Background(), g, ms, nil)
+		}()
+		if i == 1 {
+			waitFor(t, "both writers to wait for the table", func() bool {
+				var n int
+				tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass`).Scan(&n)
+				return n == 2
+			})
+		}
+	}
+	waitFor(t, "three creates to queue", func() bool { return postgres.QueuedCreates(st) == 3 })
+	done = postgres.CarryBadNotice(st)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := <-created; err != nil {
+			t.Fatalf("a create beside a refused notice: %v", err)
+		}
+	}
+	if <-done {
+		t.Fatal("the refused notice was reported sent")
+	}
+	for i := range 5 {
+		if _, err := st.Group(ctx, dingtest.CorpID, fmt.Sprintf("chatnoticebatch%d", i)); err != nil {
+			t.Fatalf("group %d: %v", i, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -104,3 +105,17 @@ var ArrayValues = arrayValues
 
 // UserReads counts the committed creates whose check read every staff member.
 func UserReads(s *Store) int64 { return s.userReads.Load() }
+
+// QueuedCreates counts the creates waiting for a batch of s's group commit.
+func QueuedCreates(s *Store) int { return len(s.creates.reqs) }
+
+// CarryBadNotice hands the next create batch, as if it had been announced
+// while creates were being written, a notice that PostgreSQL refuses (a
+// payload over its 8000 bytes); done tells whether a transaction carried it.
+func CarryBadNotice(s *Store) (done chan bool) {
+	n := &notice{channel: "dingchat_heads_bad", payloads: []string{strings.Repeat("x", 9000)}, done: make(chan bool, 1)}
+	s.creates.notices.begin()
+	s.creates.notices.carry(n)
+	s.creates.notices.end(true) // as if creates were queued: the next batch takes it
+	return n.done
+}

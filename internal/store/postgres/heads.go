@@ -87,11 +87,11 @@ func (s *Store) AnnounceHeads(ctx context.Context, heads map[string]int64, corps
 	if s.closed.Load() {
 		return errClosed
 	}
-	// while sends are being written the notice rides in the next send
-	// batch's transaction, which commits anyway: a transaction of its own
-	// costs the database a commit and a WAL flush, a few hundred times a
-	// second on a busy node (performance.md, change 30)
-	if s.sends.carry(n) {
+	// while sends or creates are being written the notice rides in the
+	// next batch's transaction, which commits anyway: a transaction of its
+	// own costs the database a commit and a WAL flush, a few hundred times a
+	// second on a busy node (performance.md, changes 30 and 59)
+	if s.sends.notices.carry(n) || s.creates.notices.carry(n) {
 		select {
 		case ok := <-n.done:
 			if ok {
@@ -120,53 +120,64 @@ func (n *notice) queue(b *pgx.Batch) {
 	}
 }
 
-// notices are the announcements waiting for the next send batch.
+// notices are the announcements waiting for the next batch of a commit
+// queue (sends, creates).
 type notices struct {
 	mu      sync.Mutex
-	writing bool // a batch is being written, or sends wait for the next
+	busy    int  // the queue's writers in a batch
+	next    bool // a writer ended with writes queued: the next batch takes what waits
 	waiting []*notice
 }
 
-// carry hands n to the send writer if a batch will be written: true when
-// n is then answered on n.done.
-func (q *sendQueue) carry(n *notice) bool {
-	q.notices.mu.Lock()
-	defer q.notices.mu.Unlock()
-	if !q.notices.writing {
+// carry hands n to the queue's writers if a batch will be written: true
+// when n is then answered on n.done.
+func (q *notices) carry(n *notice) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.busy == 0 && !q.next {
 		return false
 	}
-	q.notices.waiting = append(q.notices.waiting, n)
+	q.waiting = append(q.waiting, n)
 	return true
 }
 
-// take gives the writer the notices waiting, for the transaction it is
-// about to send.
-func (q *sendQueue) take() []*notice {
-	q.notices.mu.Lock()
-	defer q.notices.mu.Unlock()
-	ns := q.notices.waiting
-	q.notices.waiting = nil
+// take gives a writer the notices waiting, for the transaction it is
+// about to send; it answers them once that transaction ends (answer).
+func (q *notices) take() []*notice {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ns := q.waiting
+	q.waiting = nil
 	return ns
 }
 
-// writing marks the writer busy from a batch's start; at its end the
-// notices still waiting stay for the next batch if sends are queued, or go
-// back to their callers to be sent alone.
-func (q *sendQueue) writing(busy bool) {
-	q.notices.mu.Lock()
-	defer q.notices.mu.Unlock()
-	if busy {
-		q.notices.writing = true
+// begin marks a writer busy from its batch's start.
+func (q *notices) begin() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.busy++
+	q.next = false
+}
+
+// end marks a writer's batch done. The notices still waiting stay for the
+// next batch while another writer is busy or writes are queued (queued),
+// or go back to their callers to be sent alone.
+func (q *notices) end(queued bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.busy--
+	if q.busy > 0 {
 		return
 	}
-	if len(q.reqs) > 0 {
-		return // the loop takes the next batch at once
+	if queued {
+		q.next = true // the loop takes the next batch at once
+		return
 	}
-	q.notices.writing = false
-	for _, n := range q.notices.waiting {
+	q.next = false
+	for _, n := range q.waiting {
 		n.done <- false
 	}
-	q.notices.waiting = nil
+	q.waiting = nil
 }
 
 // answer tells the notices whether the transaction that carried them

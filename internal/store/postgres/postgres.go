@@ -65,7 +65,7 @@ type Store struct {
 	observe   atomic.Pointer[func(batch int, took time.Duration, err error)]
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
-	creates   commitQueue[*createReq]
+	creates   createQueue
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
 	onEvents  ding.EventListeners // told of this node's commits that appended events

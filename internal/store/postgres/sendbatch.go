@@ -108,8 +108,8 @@ const sendPlan = `SELECT set_config('plan_cache_mode', 'force_generic_plan', tru
 func (s *Store) writeSends(batch []*sendReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	s.sends.writing(true)
-	defer s.sends.writing(false)
+	s.sends.notices.begin()
+	defer func() { s.sends.notices.end(len(s.sends.reqs) > 0) }()
 	pending := batch
 	for round := 0; round < optimisticSends && len(pending) > 0; round++ {
 		var err error
@@ -233,7 +233,7 @@ func (s *Store) writeRound(ctx context.Context, reqs []*sendReq) ([]*sendReq, er
 		versions[i], counts[i] = groups[id].h.version, groups[id].n
 	}
 	base := make(map[string]int64, len(ids))
-	ns := s.sends.take()
+	ns := s.sends.notices.take()
 	err := s.txOf(ctx, "message", len(written), func(t *txn) error {
 		clear(base)
 		b := &pgx.Batch{}
