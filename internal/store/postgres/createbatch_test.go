@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
@@ -203,41 +202,9 @@ func TestHeadsRideWithCreates(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			url := dingtest.PostgresSchema(t, 4)
-			var nodes [2]*postgres.Store
-			for i := range nodes {
-				st, err := postgres.Open(ctx, url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				nodes[i] = st
-			}
-			st, other := nodes[0], nodes[1]
-			dingtest.Seed(t, st)
-			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
-			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, _ []string) { heard <- h })
-			<-ready
+			st, url, heard := listenedNode(t, ctx)
 
-			// every create waits for the table while the blocker holds it
-			blocker, err := pgxpool.New(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(blocker.Close)
-			tx, err := blocker.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { tx.Rollback(context.Background()) })
-			if _, err := tx.Exec(ctx, `LOCK TABLE chats IN SHARE MODE`); err != nil {
-				t.Fatal(err)
-			}
-			waiting := func() int {
-				var n int
-				tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass`).Scan(&n)
-				return n
-			}
+			tx, waiting := holdTable(t, ctx, url) // every create waits for the table
 			created := make(chan error, 3)
 			create := func(chatID string) {
 				g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: "捎带群",
@@ -253,34 +220,7 @@ func TestHeadsRideWithCreates(t *testing.T) {
 			go create(c.next)
 			waitFor(t, "the next create to queue", func() bool { return postgres.QueuedCreates(st) == 1 })
 
-			announced := make(chan error, 1)
-			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}, nil) }()
-			select {
-			case h := <-heard:
-				t.Fatalf("heard %v while the creates were held: the notice did not wait for them", h)
-			case err := <-announced:
-				t.Fatalf("AnnounceHeads returned (%v) while the creates were held", err)
-			case <-time.After(300 * time.Millisecond):
-			}
-			if err := tx.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-announced:
-				if err != nil {
-					t.Fatalf("AnnounceHeads: %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("AnnounceHeads never returned")
-			}
-			select {
-			case h := <-heard:
-				if h["chatannounced"] != 7 || len(h) != 1 {
-					t.Fatalf("heard %v, want chatannounced 7", h)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the announcement was never heard")
-			}
+			announceWhileHeld(t, ctx, st, heard, "the creates were held", tx)
 			failed := 0
 			for range 3 {
 				if err := <-created; err != nil {
@@ -320,19 +260,7 @@ func TestRefusedNoticeFailsNoCreate(t *testing.T) {
 
 	// in a batch: two writers held on the table, three creates queued behind them
 	ctx := context.Background()
-	blocker, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(blocker.Close)
-	tx, err := blocker.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tx.Rollback(context.Background()) })
-	if _, err := tx.Exec(ctx, `LOCK TABLE chats IN SHARE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	tx, waiting := holdTable(t, ctx, url)
 	created := make(chan error, 5)
 	for i := range 5 {
 		go func() {
@@ -340,11 +268,7 @@ func TestRefusedNoticeFailsNoCreate(t *testing.T) {
 			created <- st.CreateGroup(context.Background(), g, ms, nil)
 		}()
 		if i == 1 {
-			waitFor(t, "both writers to wait for the table", func() bool {
-				var n int
-				tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass`).Scan(&n)
-				return n == 2
-			})
+			waitFor(t, "both writers to wait for the table", func() bool { return waiting() == 2 })
 		}
 	}
 	waitFor(t, "three creates to queue", func() bool { return postgres.QueuedCreates(st) == 3 })

@@ -441,6 +441,86 @@ func holdRow(t *testing.T, ctx context.Context, url, chatID string) pgx.Tx {
 	return tx
 }
 
+// listenedNode opens a seeded store on a schema of its own, and a second
+// node that listens to its head notices until ctx ends.
+func listenedNode(t *testing.T, ctx context.Context) (st *postgres.Store, url string, heard chan map[string]int64) {
+	t.Helper()
+	url = dingtest.PostgresSchema(t, 4)
+	var nodes [2]*postgres.Store
+	for i := range nodes {
+		n, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		nodes[i] = n
+	}
+	dingtest.Seed(t, nodes[0])
+	heard, ready := make(chan map[string]int64, 10), make(chan struct{})
+	go nodes[1].ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, _ []string) { heard <- h })
+	<-ready
+	return nodes[0], url, heard
+}
+
+// announceWhileHeld announces a head while tx holds st's writers, checks
+// that it is neither heard nor done until tx ends, then that it is heard
+// once.
+func announceWhileHeld(t *testing.T, ctx context.Context, st *postgres.Store, heard <-chan map[string]int64, held string, tx pgx.Tx) {
+	t.Helper()
+	announced := make(chan error, 1)
+	go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}, nil) }()
+	select {
+	case h := <-heard:
+		t.Fatalf("heard %v while %s: the notice did not wait for it", h, held)
+	case err := <-announced:
+		t.Fatalf("AnnounceHeads returned (%v) while %s", err, held)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-announced:
+		if err != nil {
+			t.Fatalf("AnnounceHeads: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("AnnounceHeads never returned")
+	}
+	select {
+	case h := <-heard:
+		if h["chatannounced"] != 7 || len(h) != 1 {
+			t.Fatalf("heard %v, want chatannounced 7", h)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the announcement was never heard")
+	}
+}
+
+// holdTable locks st's chats table against writes until the returned
+// transaction ends; waiting counts the transactions that wait for it.
+func holdTable(t *testing.T, ctx context.Context, url string) (tx pgx.Tx, waiting func() int) {
+	t.Helper()
+	blocker, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(blocker.Close)
+	tx, err = blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(ctx, `LOCK TABLE chats IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return tx, func() int {
+		var n int
+		tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chats'::regclass`).Scan(&n)
+		return n
+	}
+}
+
 // waitedOn is whether another transaction waits for tx's locks.
 func waitedOn(ctx context.Context, tx pgx.Tx) bool {
 	var n int
@@ -476,23 +556,9 @@ func TestHeadsRideWithSends(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			url := dingtest.PostgresSchema(t, 4)
-			var nodes [2]*postgres.Store
-			for i := range nodes {
-				st, err := postgres.Open(ctx, url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				nodes[i] = st
-			}
-			st, other := nodes[0], nodes[1]
-			dingtest.Seed(t, st)
+			st, url, heard := listenedNode(t, ctx)
 			newGroup(t, st, "chatheld", ding.TagInternal)
 			newGroup(t, st, "chatnext", ding.TagInternal)
-			heard, ready := make(chan map[string]int64, 10), make(chan struct{})
-			go other.ListenHeads(ctx, func() { close(ready) }, func(h map[string]int64, _ []string) { heard <- h })
-			<-ready
 
 			tx := holdRow(t, ctx, url, "chatheld")
 			sent := make(chan error, 2)
@@ -501,34 +567,7 @@ func TestHeadsRideWithSends(t *testing.T) {
 			go func() { _, err := send(st, "chatnext", c.id, c.check); sent <- err }()
 			waitFor(t, "the next send to queue", func() bool { return postgres.QueuedSends(st) == 1 })
 
-			announced := make(chan error, 1)
-			go func() { announced <- st.AnnounceHeads(ctx, map[string]int64{"chatannounced": 7}, nil) }()
-			select {
-			case h := <-heard:
-				t.Fatalf("heard %v while the send batch was held: the notice did not wait for it", h)
-			case err := <-announced:
-				t.Fatalf("AnnounceHeads returned (%v) while the send batch was held", err)
-			case <-time.After(300 * time.Millisecond):
-			}
-			if err := tx.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-announced:
-				if err != nil {
-					t.Fatalf("AnnounceHeads: %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("AnnounceHeads never returned")
-			}
-			select {
-			case h := <-heard:
-				if h["chatannounced"] != 7 || len(h) != 1 {
-					t.Fatalf("heard %v, want chatannounced 7", h)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the announcement was never heard")
-			}
+			announceWhileHeld(t, ctx, st, heard, "the send batch was held", tx)
 			for range 2 {
 				if err := <-sent; err != nil && !errors.Is(err, errKind) && !ding.IsKind(err, ding.Conflict) {
 					t.Fatalf("send: %v", err)
