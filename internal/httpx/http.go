@@ -110,11 +110,10 @@ const maxKeptBuf = 64 << 10
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
-
-// WithRequestID stores the id DingChat answers with in ctx.
+// WithRequestID stores the id DingChat answers with in ctx, with a fresh
+// Note: Middleware's scope, for work outside it.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+	return context.WithValue(ctx, scopeKey, &scope{id: id})
 }
 
 // RequestID returns the request's id, "" outside a request.
@@ -122,11 +121,10 @@ func RequestID(ctx context.Context) string {
 	if sc, ok := ctx.Value(scopeKey).(*scope); ok {
 		return sc.id
 	}
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	return ""
 }
 
-const scopeKey ctxKey = 2
+const scopeKey ctxKey = 0
 
 // scope is what Middleware keeps of a request, in one allocation and one
 // context value: its id, its Note and the recorder of its answer.

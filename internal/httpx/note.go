@@ -31,12 +31,11 @@ type Note struct {
 	Code    string // the errcode (legacy, 0 included) or code (v1.0, /_dingchat) the answer carries
 }
 
-const noteKey ctxKey = 1
-
-// WithNote gives ctx a fresh Note, returned for the caller to read later.
+// WithNote gives ctx a fresh Note (under its request id, if any), returned
+// for the caller to read later.
 func WithNote(ctx context.Context) (context.Context, *Note) {
-	n := &Note{}
-	return context.WithValue(ctx, noteKey, n), n
+	sc := &scope{id: RequestID(ctx)}
+	return context.WithValue(ctx, scopeKey, sc), &sc.note
 }
 
 // NoteOf is the request's Note; outside Middleware it is a throwaway, so
@@ -44,9 +43,6 @@ func WithNote(ctx context.Context) (context.Context, *Note) {
 func NoteOf(ctx context.Context) *Note {
 	if sc, ok := ctx.Value(scopeKey).(*scope); ok {
 		return &sc.note
-	}
-	if n, ok := ctx.Value(noteKey).(*Note); ok {
-		return n
 	}
 	return &Note{}
 }
