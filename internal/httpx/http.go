@@ -42,6 +42,7 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 			status = http.StatusInternalServerError
 		}
 		setJSONHeaders(w.Header(), contentType)
+		setLength(w.Header(), len(out))
 		w.WriteHeader(status)
 		w.Write(out)
 		if cap(out) <= maxKeptBuf {
@@ -57,9 +58,11 @@ func WriteJSON(w http.ResponseWriter, status int, contentType string, v any) {
 		e.buf.WriteString(`{"errcode":-1,"errmsg":"系统繁忙"}`)
 		status = http.StatusInternalServerError
 	}
+	out := bytes.TrimRight(e.buf.Bytes(), "\n")
 	setJSONHeaders(w.Header(), contentType)
+	setLength(w.Header(), len(out))
 	w.WriteHeader(status)
-	w.Write(bytes.TrimRight(e.buf.Bytes(), "\n"))
+	w.Write(out)
 	if e.buf.Cap() <= maxKeptBuf {
 		encBufs.Put(e)
 	}
@@ -136,6 +139,7 @@ type scope struct {
 
 type recorder struct {
 	http.ResponseWriter
+	conn   context.Context // the request's context before Middleware's, to find its Holder
 	status int
 	bytes  int
 }
@@ -155,6 +159,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
+	if r.whole(b) && r.conn != nil {
+		if c, ok := r.conn.Value(connKey).(Holder); ok {
+			n, err := r.writeHeld(c, b)
+			r.bytes += n
+			return n, err
+		}
+	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
 	return n, err
@@ -167,7 +178,7 @@ func Middleware(log *slog.Logger, newID func() string, next http.Handler) http.H
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newID()
-		sc := &scope{id: id, rec: recorder{ResponseWriter: w}}
+		sc := &scope{id: id, rec: recorder{ResponseWriter: w, conn: r.Context()}}
 		note, rec := &sc.note, &sc.rec
 		r = r.WithContext(context.WithValue(r.Context(), scopeKey, sc))
 		defer func() {

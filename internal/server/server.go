@@ -149,15 +149,25 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln = limitListener(ln, MaxConns)
+	return serverOn(limitListener(ln, MaxConns), h, log), nil
+}
+
+// serverOn serves h on ln, whose connections are *limitedConn.
+func serverOn(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
 	return &Server{ln: ln, http: &http.Server{
-		Handler:           h,
+		Handler: h,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if lc, ok := c.(*limitedConn); ok {
+				return httpx.WithConn(ctx, lc)
+			}
+			return ctx
+		},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}}, nil
+	}}
 }
 
 // TrackConns has f told of every connection's state changes (see
@@ -218,7 +228,54 @@ type limitedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	// held gathers writes between Hold and Release. Only the goroutine
+	// serving the connection's request holds it, and nothing else writes
+	// to the connection until the request is done, so it needs no lock.
+	held *[]byte
+	werr error // a released write's failure, answered to every later write
 }
+
+// Write sends p, or keeps it while the connection is held.
+func (c *limitedConn) Write(p []byte) (int, error) {
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if c.held != nil {
+		*c.held = append(*c.held, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// Hold keeps the writes that follow until Release.
+func (c *limitedConn) Hold() {
+	if c.held == nil {
+		c.held = heldBufs.Get().(*[]byte)
+	}
+}
+
+// Release sends what was held in one write. A failure fails every later
+// write too, so net/http closes the connection instead of answering on it.
+func (c *limitedConn) Release() error {
+	bp := c.held
+	if bp == nil {
+		return c.werr
+	}
+	c.held = nil
+	var err error
+	if len(*bp) > 0 {
+		if _, err = c.Conn.Write(*bp); err != nil {
+			c.werr = err
+		}
+	}
+	if cap(*bp) <= 80<<10 {
+		*bp = (*bp)[:0]
+		heldBufs.Put(bp)
+	}
+	return err
+}
+
+var heldBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
