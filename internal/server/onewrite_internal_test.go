@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -169,5 +170,69 @@ func TestReleaseFailureSticks(t *testing.T) {
 	}
 	if err := c.Release(); err == nil {
 		t.Fatal("a second Release forgot the failure")
+	}
+}
+
+// Whole answers on many connections at once, beside a hijacked connection
+// written from another goroutine, under the race detector: each
+// connection's held writes are its serving goroutine's alone.
+func TestHeldWritesOnManyConnections(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	big := strings.Repeat("x", 6000)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, httpx.ContentTypeV1, map[string]string{"v": big})
+	})
+	mux.HandleFunc("/hijack", func(w http.ResponseWriter, r *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		buf.Flush()
+		go func() {
+			defer c.Close()
+			body := strings.Repeat("h", 5000)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n\r\n"+body)
+		}()
+	})
+	srv := serverOn(limitListener(raw, 64), httpx.Middleware(log, func() string { return "rid" }, mux), log)
+	go srv.Serve()
+	defer srv.Shutdown(context.Background())
+
+	base := "http://" + raw.Addr().String()
+	errs := make(chan error, 64)
+	for i := range 8 {
+		go func() {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			for j := range 20 {
+				path, want := "/big", len(big)+8
+				if (i+j)%5 == 0 {
+					path, want = "/hijack", 5000
+				}
+				resp, err := client.Get(base + path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || len(body) != want {
+					errs <- fmt.Errorf("%s: %d bytes, want %d (%v)", path, len(body), want, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
