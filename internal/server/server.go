@@ -268,7 +268,7 @@ func (c *limitedConn) Release() error {
 			c.werr = err
 		}
 	}
-	if cap(*bp) <= 80<<10 {
+	if cap(*bp) <= 80<<10 { // a held answer is at most 64 KiB and its headers
 		*bp = (*bp)[:0]
 		heldBufs.Put(bp)
 	}
