@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -118,4 +119,25 @@ func CarryBadNotice(s *Store) (done chan bool) {
 	s.creates.notices.carry(n)
 	s.creates.notices.end(true) // as if creates were queued: the next batch takes it
 	return n.done
+}
+
+// PageRead is one page of ReadPages.
+type PageRead struct {
+	ChatID string
+	Q      ding.MessageQuery
+	Out    []ding.Message
+	Err    error
+}
+
+// ReadPages reads pages as one of the page queue's batches.
+func ReadPages(s *Store, reads []*PageRead) {
+	reqs := make([]*pageReq, len(reads))
+	for i, r := range reads {
+		reqs[i] = &pageReq{chatID: r.ChatID, q: r.Q, done: make(chan error, 1)}
+	}
+	s.readPages(reqs)
+	for i, r := range reqs {
+		reads[i].Err = <-r.done
+		reads[i].Out = r.out
+	}
 }

@@ -161,38 +161,17 @@ func (s *Store) Message(ctx context.Context, corpID, id string) (*ding.Message, 
 	return m, nil
 }
 
-// Messages pages a group's timeline by sequence number.
-//
-// The page's statement runs on a generic plan, set for its own implicit
-// transaction in the same round trip: the pool plans every statement for
-// its arguments (postgres.go), and for this one, whose only plan is a walk
-// of the primary key (chat_id, seq) from one end, planning it anew on every
-// call was a fixed cost of each page.
+// Messages pages a group's timeline by sequence number, through the
+// node's page queue (pages.go).
 func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery) ([]ding.Message, error) {
 	if s.closed.Load() {
 		return nil, translate(errClosed, "messages")
 	}
-	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
-	var qq *pgx.QueuedQuery
-	if q.Desc {
-		before := q.Before
-		if before <= 0 {
-			before = 1<<63 - 1
-		}
-		qq = b.Queue(`SELECT `+pageCols+` FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, chatID, before, q.Limit)
-	} else {
-		qq = b.Queue(`SELECT `+pageCols+` FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, chatID, q.After, q.Limit)
-	}
-	var out []ding.Message
-	qq.Query(func(rows pgx.Rows) (err error) {
-		out, err = scanPage(rows, chatID, q.Limit)
-		return err
-	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	r := &pageReq{chatID: chatID, q: q, done: make(chan error, 1)}
+	if err := s.pages.submit(ctx, r, r.done); err != nil {
 		return nil, translate(err, "messages")
 	}
-	return out, nil
+	return r.out, nil
 }
 
 // pageCols are msgCols without chat_id, the page's own.
@@ -203,6 +182,9 @@ const pageCols = `seq, id, corp_id, sender_type, sender, msgtype, body, recalled
 // for a row's five text columns and one copy of its body, instead of a scan
 // plan run per column and a string each.
 func scanPage(rows pgx.Rows, chatID string, limit int) ([]ding.Message, error) {
+	if err := rows.Err(); err != nil {
+		return nil, err // a failed statement of a pipeline has no fields
+	}
 	fds := rows.FieldDescriptions()
 	raw := len(fds) == 9
 	for _, i := range []int{0, 6, 7, 8} {

@@ -66,6 +66,7 @@ type Store struct {
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
 	creates   createQueue
+	pages     pageQueue
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
 	onEvents  ding.EventListeners // told of this node's commits that appended events
@@ -141,6 +142,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s.versions.ttl = versionTTL
 	s.startSenders()
 	s.startCreators()
+	s.startPageReaders()
 	return s, nil
 }
 
@@ -150,6 +152,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.sends.close() // queued sends and creates are written first
 		s.creates.close()
+		s.pages.close()
 		s.versions.close()
 		s.closed.Store(true)
 		s.pool.Close()

@@ -1,0 +1,141 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/dingchat/dingchat/internal/ding"
+	"github.com/dingchat/dingchat/internal/dingtest"
+	"github.com/dingchat/dingchat/internal/store/postgres"
+)
+
+// pageGroup makes group chatID with n messages numbered 1..n.
+func pageGroup(t *testing.T, st ding.Store, chatID string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: chatID,
+		Owner: "manager4220", OwnerType: ding.OwnerEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
+		CreatorApp: dingtest.AppKey, CreatedAt: 1, UpdatedAt: 1}
+	if err := st.CreateGroup(ctx, g, []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: 1}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		m := &ding.Message{ID: fmt.Sprintf("msg%s-%d", chatID, i), CorpID: g.CorpID, ChatID: chatID, SenderType: ding.SenderApp,
+			Sender: dingtest.AppKey, MsgType: ding.MsgText, Body: []byte(fmt.Sprintf(`{"text":{"content":"%s %d"}}`, chatID, i)), CreatedAt: int64(i)}
+		if err := st.AppendMessage(ctx, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkPage fails unless ms are group chatID's messages want, in order.
+func checkPage(t *testing.T, what, chatID string, ms []ding.Message, want ...int64) {
+	t.Helper()
+	if len(ms) != len(want) {
+		t.Fatalf("%s: %d messages, want %d", what, len(ms), len(want))
+	}
+	for i, m := range ms {
+		body := fmt.Sprintf(`{"text":{"content":"%s %d"}}`, chatID, want[i])
+		if m.ChatID != chatID || m.Seq != want[i] || m.ID != fmt.Sprintf("msg%s-%d", chatID, want[i]) || string(m.Body) != body || m.CreatedAt != want[i] {
+			t.Fatalf("%s: message %d is %s/%d %q %s, want %s/%d", what, i, m.ChatID, m.Seq, m.ID, m.Body, chatID, want[i])
+		}
+	}
+}
+
+// Pages read in one batch each get their own group's messages, and one
+// page's failure is its answer alone: the others are read again and
+// answered.
+func TestPagesReadTogether(t *testing.T) {
+	st := dingtest.OpenPostgresThrowaway(t)
+	dingtest.Seed(t, st)
+	pageGroup(t, st, "chatpa", 5)
+	pageGroup(t, st, "chatpb", 3)
+	reads := []*postgres.PageRead{
+		{ChatID: "chatpa", Q: ding.MessageQuery{Desc: true, Limit: 2}},
+		{ChatID: "chatpb", Q: ding.MessageQuery{Desc: true, Limit: 10}},
+		{ChatID: "chatpa", Q: ding.MessageQuery{After: 3, Limit: 10}},
+		{ChatID: "chatpa", Q: ding.MessageQuery{Desc: true, Before: 3, Limit: 1}},
+		{ChatID: "chatnone", Q: ding.MessageQuery{Desc: true, Limit: 5}},
+	}
+	check := func(what string) {
+		t.Helper()
+		for i, r := range reads {
+			if r.Err != nil {
+				t.Fatalf("%s: page %d: %v", what, i, r.Err)
+			}
+		}
+		checkPage(t, what+" a newest", "chatpa", reads[0].Out, 5, 4)
+		checkPage(t, what+" b newest", "chatpb", reads[1].Out, 3, 2, 1)
+		checkPage(t, what+" a after 3", "chatpa", reads[2].Out, 4, 5)
+		checkPage(t, what+" a before 3", "chatpa", reads[3].Out, 2)
+		checkPage(t, what+" none", "chatnone", reads[4].Out)
+	}
+	postgres.ReadPages(st.(*postgres.Store), reads)
+	check("one batch")
+
+	// a negative limit is refused by the database, which fails the pipeline
+	bad := &postgres.PageRead{ChatID: "chatpb", Q: ding.MessageQuery{Desc: true, Limit: -1}}
+	reads = append(reads[:2], append([]*postgres.PageRead{bad}, reads[2:]...)...)
+	postgres.ReadPages(st.(*postgres.Store), reads)
+	if bad.Err == nil || bad.Out != nil {
+		t.Fatalf("negative limit: %d messages, %v; want an error", len(bad.Out), bad.Err)
+	}
+	reads = append(reads[:2], reads[3:]...)
+	check("beside a failed page")
+}
+
+// Many readers at once, each on its own group and cursor, get their own
+// pages (run with the race detector).
+func TestPagesUnderConcurrency(t *testing.T) {
+	st := dingtest.OpenPostgresThrowaway(t)
+	dingtest.Seed(t, st)
+	const groups = 4
+	for g := range groups {
+		pageGroup(t, st, fmt.Sprintf("chatpc%d", g), 10)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for w := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chat := fmt.Sprintf("chatpc%d", w%groups)
+			for i := range 30 {
+				before := int64(2 + (w+i)%9)
+				ms, err := st.Messages(context.Background(), chat, ding.MessageQuery{Desc: true, Before: before, Limit: 3})
+				if err != nil {
+					errs <- err
+					return
+				}
+				want := min(3, int(before-1))
+				if len(ms) != want {
+					errs <- fmt.Errorf("%s before %d: %d messages, want %d", chat, before, len(ms), want)
+					return
+				}
+				for k, m := range ms {
+					if m.ChatID != chat || m.Seq != before-1-int64(k) || m.ID != fmt.Sprintf("msg%s-%d", chat, m.Seq) {
+						errs <- fmt.Errorf("%s before %d: message %d is %s/%d %s", chat, before, k, m.ChatID, m.Seq, m.ID)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// A closed store answers pages Unavailable.
+func TestPagesAfterClose(t *testing.T) {
+	st := dingtest.OpenPostgresThrowaway(t)
+	st.Close()
+	_, err := st.Messages(context.Background(), "chatany", ding.MessageQuery{Desc: true, Limit: 5})
+	if !ding.IsKind(err, ding.Unavailable) {
+		t.Fatalf("Messages after Close = %v; want Unavailable", err)
+	}
+}
