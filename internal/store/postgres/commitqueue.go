@@ -47,16 +47,28 @@ func (q *commitQueue[R]) close() {
 // outcome is awaited even if ctx ends, so a caller never reports failure
 // for a write that committed.
 func (q *commitQueue[R]) submit(ctx context.Context, r R, errc <-chan error) error {
+	return q.await(ctx, r, errc, nil)
+}
+
+// ask queues a read and waits for its outcome or for ctx to end: nobody
+// needs a read's outcome once its caller is gone.
+func (q *commitQueue[R]) ask(ctx context.Context, r R, errc <-chan error) error {
+	return q.await(ctx, r, errc, ctx.Done())
+}
+
+func (q *commitQueue[R]) await(ctx context.Context, r R, errc <-chan error, gone <-chan struct{}) error {
 	select {
 	case q.reqs <- r:
 	case <-ctx.Done():
-		return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
+		return cancelled(ctx)
 	case <-q.stop:
 		return errClosed
 	}
 	select {
 	case err := <-errc:
 		return err
+	case <-gone:
+		return cancelled(ctx)
 	case <-q.done:
 		select {
 		case err := <-errc:
@@ -65,6 +77,10 @@ func (q *commitQueue[R]) submit(ctx context.Context, r R, errc <-chan error) err
 			return errClosed // queued after the final drain
 		}
 	}
+}
+
+func cancelled(ctx context.Context) error {
+	return &ding.Error{Kind: ding.Unavailable, Message: "request cancelled", Err: ctx.Err()}
 }
 
 func (q *commitQueue[R]) loop() {

@@ -168,7 +168,7 @@ func (s *Store) Messages(ctx context.Context, chatID string, q ding.MessageQuery
 		return nil, translate(errClosed, "messages")
 	}
 	r := &pageReq{chatID: chatID, q: q, done: make(chan error, 1)}
-	if err := s.pages.submit(ctx, r, r.done); err != nil {
+	if err := s.pages.ask(ctx, r, r.done); err != nil {
 		return nil, translate(err, "messages")
 	}
 	return r.out, nil

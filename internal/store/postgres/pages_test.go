@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pageGroup makes group chatID with n messages numbered 1..n.
@@ -138,4 +140,64 @@ func TestPagesAfterClose(t *testing.T) {
 	if !ding.IsKind(err, ding.Unavailable) {
 		t.Fatalf("Messages after Close = %v; want Unavailable", err)
 	}
+}
+
+// A caller whose context ends stops waiting for its page, even while the
+// readers wait on the database; the pages behind it are read once the
+// database answers.
+func TestPageCallerLeaves(t *testing.T) {
+	ctx := context.Background()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dingtest.Seed(t, st)
+	pageGroup(t, st, "chatpl", 3)
+
+	lock, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	tx, err := lock.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// both readers wait on the lock
+	waiting := make(chan error, 2)
+	for range 2 {
+		go func() {
+			ms, err := st.Messages(ctx, "chatpl", ding.MessageQuery{Desc: true, Limit: 5})
+			if err == nil && len(ms) != 3 {
+				err = fmt.Errorf("%d messages, want 3", len(ms))
+			}
+			waiting <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = st.Messages(short, "chatpl", ding.MessageQuery{Desc: true, Limit: 5})
+	if !ding.IsKind(err, ding.Unavailable) || time.Since(start) > 10*time.Second {
+		t.Fatalf("Messages with an ended context = %v after %v; want Unavailable at its deadline", err, time.Since(start))
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-waiting; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := st.Messages(ctx, "chatpl", ding.MessageQuery{After: 1, Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, "after the lock", "chatpl", ms, 2, 3)
 }
