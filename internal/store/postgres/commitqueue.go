@@ -8,7 +8,8 @@ import (
 
 // commitQueue is a node's group commit: requests queued while a batch
 // commits travel together in the next one, written by a few writers (one
-// commits while the next batch forms). Sends and creates each have one.
+// commits while the next batch forms). Sends and creates each have one;
+// pages of messages use the same loop to read in batches (pages.go).
 type commitQueue[R any] struct {
 	reqs chan R
 	stop chan struct{}

@@ -26,10 +26,6 @@ type pageReq struct {
 	done   chan error
 }
 
-type pageQueue struct {
-	commitQueue[*pageReq]
-}
-
 func (s *Store) startPageReaders() {
 	s.pages.write, s.pages.maxBatch = s.readPages, maxPageBatch
 	s.pages.start(pageReaders)
@@ -67,7 +63,7 @@ func queuePage(b *pgx.Batch, r *pageReq) {
 // the pipeline fails, each page is read again alone, so that one page's
 // failure is its own answer and not its neighbours'.
 func (s *Store) readPages(batch []*pageReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout) // bounds the retries too
 	defer cancel()
 	err := s.readPageBatch(ctx, batch)
 	if err == nil || len(batch) == 1 {

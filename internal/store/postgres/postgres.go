@@ -66,7 +66,7 @@ type Store struct {
 	lastFail  atomic.Pointer[failure]
 	sends     sendQueue
 	creates   createQueue
-	pages     pageQueue
+	pages     commitQueue[*pageReq]
 	channel   atomic.Pointer[string] // of head notices, once known
 	versions  versions
 	onEvents  ding.EventListeners // told of this node's commits that appended events
