@@ -9,7 +9,6 @@ import (
 	"github.com/dingchat/dingchat/internal/ding"
 	"github.com/dingchat/dingchat/internal/dingtest"
 	"github.com/dingchat/dingchat/internal/store/postgres"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Creates from two nodes at once, some of them for a chatid another create
@@ -118,18 +117,7 @@ func TestCreatesFromTwoNodes(t *testing.T) {
 // connections still plan custom afterwards.
 func TestCreatesPlanGeneric(t *testing.T) {
 	ctx := context.Background()
-	url := dingtest.PostgresSchema(t, 4)
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dingtest.Seed(t, st)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	st, pool := openWithPool(t)
 	if _, err := pool.Exec(ctx, `CREATE TABLE plan_modes (mode TEXT NOT NULL);
 		CREATE FUNCTION plan_mode_note() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN

@@ -13,6 +13,25 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// openWithPool opens a seeded store on a schema of its own, and a pool of
+// the test's own on the same schema to reach the database directly.
+func openWithPool(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	url := dingtest.PostgresSchema(t, 4)
+	st, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dingtest.Seed(t, st)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return st, pool
+}
+
 // pageGroup makes group chatID with n messages numbered 1..n.
 func pageGroup(t *testing.T, st ding.Store, chatID string, n int) {
 	t.Helper()
@@ -147,20 +166,9 @@ func TestPagesAfterClose(t *testing.T) {
 // database answers.
 func TestPageCallerLeaves(t *testing.T) {
 	ctx := context.Background()
-	url := dingtest.PostgresSchema(t, 4)
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	dingtest.Seed(t, st)
+	st, lock := openWithPool(t)
 	pageGroup(t, st, "chatpl", 3)
 
-	lock, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
 	tx, err := lock.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
