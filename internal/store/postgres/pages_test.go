@@ -17,13 +17,7 @@ import (
 // the test's own on the same schema to reach the database directly.
 func openWithPool(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
 	t.Helper()
-	url := dingtest.PostgresSchema(t, 4)
-	st, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	dingtest.Seed(t, st)
+	st, url := oneNode(t)
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -36,12 +30,7 @@ func openWithPool(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
 func pageGroup(t *testing.T, st ding.Store, chatID string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	g := &ding.Group{ChatID: chatID, OpenConversationID: "cid" + chatID, CorpID: dingtest.CorpID, Name: chatID,
-		Owner: "manager4220", OwnerType: ding.OwnerEmp, ConversationTag: ding.TagInternal, Status: ding.StatusNormal,
-		CreatorApp: dingtest.AppKey, CreatedAt: 1, UpdatedAt: 1}
-	if err := st.CreateGroup(ctx, g, []ding.Member{{ID: "manager4220", Kind: ding.MemberEmp, Role: ding.RoleOwner, JoinedAt: 1}}, nil); err != nil {
-		t.Fatal(err)
-	}
+	g := newGroup(t, st, chatID, ding.TagInternal)
 	for i := 1; i <= n; i++ {
 		m := &ding.Message{ID: fmt.Sprintf("msg%s-%d", chatID, i), CorpID: g.CorpID, ChatID: chatID, SenderType: ding.SenderApp,
 			Sender: dingtest.AppKey, MsgType: ding.MsgText, Body: []byte(fmt.Sprintf(`{"text":{"content":"%s %d"}}`, chatID, i)), CreatedAt: int64(i)}
