@@ -12,12 +12,16 @@ import (
 // one read on the pool's connection, and one wake-up of its backend, for
 // all of them, where each page alone paid its own round trip and a pool
 // connection of its own. A lone page still goes at once, in a batch of one.
-// Two readers leave the pool's other connections to writes and header
-// reads; more ran more backends on the same cores, not more pages.
-const (
-	pageReaders  = 2
-	maxPageBatch = 64
-)
+// A pipeline's pages run one after another in one backend, so the readers
+// are half the pool: on 2 cores (a pool of 4) two readers served as many
+// pages as one and more than three, which ran more backends on the same
+// cores; a larger pool is a machine, or a database, with cores to run more.
+// The other half is left to writes and header reads.
+const maxPageBatch = 64
+
+func pageReaders(poolSize int32) int {
+	return max(1, int(poolSize)/2)
+}
 
 type pageReq struct {
 	chatID string
@@ -28,7 +32,7 @@ type pageReq struct {
 
 func (s *Store) startPageReaders() {
 	s.pages.write, s.pages.maxBatch = s.readPages, maxPageBatch
-	s.pages.start(pageReaders)
+	s.pages.start(pageReaders(s.pool.Config().MaxConns))
 }
 
 // Each page runs on a generic plan, set once for the pipeline's implicit

@@ -198,3 +198,70 @@ func TestPageCallerLeaves(t *testing.T) {
 	}
 	checkPage(t, "after the lock", "chatpl", ms, 2, 3)
 }
+
+// Half the pool's connections read pages, one pipeline each: as many
+// backends as that wait on a locked table, however many pages are asked
+// for.
+func TestPageReadersFollowThePool(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		conns   string
+		readers int
+	}{{"4", 2}, {"8", 4}, {"1", 1}} {
+		url := dingtest.WithParams(dingtest.PostgresSchema(t, 2), map[string]string{"pool_max_conns": tc.conns})
+		st, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dingtest.Seed(t, st)
+		pageGroup(t, st, "chatpr", 2)
+		lock, err := pgxpool.New(ctx, dingtest.WithParams(url, map[string]string{"pool_max_conns": "2"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := lock.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.Messages(ctx, "chatpr", ding.MessageQuery{Desc: true, Limit: 5}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		waiting := 0
+		for try := 0; try < 100; try++ {
+			time.Sleep(20 * time.Millisecond)
+			if err := lock.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting >= tc.readers {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // a reader too many would show by now
+		if err := lock.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		lock.Close()
+		st.Close()
+		if waiting != tc.readers {
+			t.Fatalf("pool of %s: %d backends read pages at once; want %d", tc.conns, waiting, tc.readers)
+		}
+	}
+}
